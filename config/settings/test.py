@@ -1,0 +1,28 @@
+"""Tests: the same settings as development, faster hashing, and tasks run on commit in-process
+unless a test asks for the real broker and worker (tests/integration)."""
+
+from config.settings.base import *
+from config.settings.base import CELERY_BROKER_URL, DATABASES, VAR_DIR
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not :memory:, so that a worker process started by an integration test sees the
+    # same test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+LOG_LEVEL = "WARNING"
+
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # A queue of its own, so that a demo running beside the tests never takes their messages.
+    _TEST_BROKER_DIR = VAR_DIR / "test-broker"
+    (_TEST_BROKER_DIR / "queue").mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_TEST_BROKER_DIR / "queue"),
+        "data_folder_out": str(_TEST_BROKER_DIR / "queue"),
+        "control_folder": str(_TEST_BROKER_DIR / "control"),
+    }
+
+# Serve static files from the apps directly; collectstatic is for production.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

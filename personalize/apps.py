@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PersonalizeConfig(AppConfig):
+    name = "personalize"
+    verbose_name = "Shopper profiles, recommendations, the storefront and newsletters"
