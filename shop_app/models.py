@@ -1,5 +1,6 @@
 """The Shop tenant: one row per Shopify store that installed Omakase."""
 
+from typing import TypeVar
 from zoneinfo import available_timezones
 
 from django.core.exceptions import ValidationError
@@ -31,6 +32,15 @@ class Shop(models.Model):
     plan = models.CharField(max_length=64, blank=True)
     scopes = models.TextField(blank=True, help_text="The access scopes Shopify granted, comma-separated.")
     installed_at = models.DateTimeField(null=True, blank=True)
+    # The offline token and its refresh token, encrypted (shop_app.crypto); read them through
+    # shop_app.tokens, never directly. A static custom-app token has no expiry and no refresh token.
+    access_token_encrypted = models.TextField(blank=True)
+    access_token_expires_at = models.DateTimeField(null=True, blank=True)
+    refresh_token_encrypted = models.TextField(blank=True)
+    refresh_token_expires_at = models.DateTimeField(null=True, blank=True)
+    # Set when Shopify refused our refresh token: nothing works for this shop until the merchant
+    # opens the app again (which runs a new token exchange).
+    reauthorization_required_at = models.DateTimeField(null=True, blank=True)
     uninstalled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -50,6 +60,10 @@ class Shop(models.Model):
         return self.installed_at is not None and self.uninstalled_at is None
 
     @property
+    def has_access_token(self) -> bool:
+        return bool(self.access_token_encrypted) and self.reauthorization_required_at is None
+
+    @property
     def granted_scopes(self) -> frozenset[str]:
         return frozenset(scope.strip() for scope in self.scopes.split(",") if scope.strip())
 
@@ -64,3 +78,67 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.seen_at.isoformat()}"
+
+
+_M = TypeVar("_M", bound=models.Model)
+
+
+class ShopOwnedQuerySet(models.QuerySet[_M, _M]):
+    def for_shop(self, shop: Shop) -> "ShopOwnedQuerySet[_M]":
+        return self.filter(shop=shop)
+
+
+class ShopOwned(models.Model):
+    """Base of every model that holds a shop's data (see shop_app.tenancy)."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
+
+    objects = ShopOwnedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class Backfill(ShopOwned):
+    """Importing a shop's existing customers and orders after install, through bulk operations:
+    one per phase, each a JSONL file streamed into our tables in chunks. The row is the progress
+    the admin shows, and what lets a retried task resume where the last one stopped."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    class Phase(models.TextChoices):
+        CUSTOMERS = "customers"
+        ORDERS = "orders"
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    phase = models.CharField(max_length=16, choices=Phase.choices, default=Phase.CUSTOMERS)
+    bulk_operation_id = models.CharField(max_length=255, blank=True)
+    lines_processed = models.PositiveIntegerField(default=0)
+    customers_imported = models.PositiveIntegerField(default=0)
+    orders_imported = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            # One backfill at a time per shop.
+            models.UniqueConstraint(
+                fields=["shop"],
+                condition=models.Q(status__in=["pending", "running"]),
+                name="one_active_backfill_per_shop",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"backfill of {self.shop_id}: {self.status} ({self.phase})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.PENDING, self.Status.RUNNING)

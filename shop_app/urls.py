@@ -1,5 +1,13 @@
 from django.urls import path
 
+from shop_app import views
+
 app_name = "shop_app"
 
-urlpatterns: list[path] = []  # type: ignore[valid-type]
+urlpatterns = [
+    path("", views.app_home, name="home"),
+    path("auth/patch-id-token", views.patch_id_token, name="patch_id_token"),
+    path("auth/install", views.oauth_install, name="oauth_install"),
+    path("auth/callback", views.oauth_callback, name="oauth_callback"),
+    path("api/shop", views.ShopApi.as_view(), name="api_shop"),
+]

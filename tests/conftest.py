@@ -1,8 +1,14 @@
 """Fixtures for every test: a shop, and a second shop that must never see the first one's data."""
 
 import os
+import time
+import uuid
+from collections.abc import Callable
 
+import jwt
 import pytest
+from django.conf import settings
+from django.test import Client
 
 from shop_app.models import Shop
 from tests.factories import ShopFactory
@@ -32,3 +38,47 @@ def shop(db: None) -> Shop:
 @pytest.fixture
 def other_shop(db: None) -> Shop:
     return ShopFactory(domain="second-shop.myshopify.com")
+
+
+def make_session_token(
+    shop_domain: str,
+    *,
+    secret: str | None = None,
+    lifetime: int = 60,
+    **overrides: object,
+) -> str:
+    """A session token as Shopify's App Bridge issues it (HS256 JWT signed with the app secret)."""
+    now = int(time.time())
+    claims: dict[str, object] = {
+        "iss": f"https://{shop_domain}/admin",
+        "dest": f"https://{shop_domain}",
+        "aud": settings.SHOPIFY_API_KEY,
+        "sub": "42",
+        "exp": now + lifetime,
+        "nbf": now - 1,
+        "iat": now - 1,
+        "jti": uuid.uuid4().hex,
+        "sid": uuid.uuid4().hex,
+    }
+    claims.update(overrides)
+    return jwt.encode(claims, secret or settings.SHOPIFY_API_SECRET, algorithm="HS256")
+
+
+@pytest.fixture
+def session_token_for() -> Callable[..., str]:
+    """session_token_for(shop, **claims): a valid session token for that shop."""
+
+    def issue(shop: Shop, **overrides: object) -> str:
+        return make_session_token(shop.domain, **overrides)
+
+    return issue
+
+
+@pytest.fixture
+def api_client_for(session_token_for: Callable[..., str]) -> Callable[[Shop], Client]:
+    """api_client_for(shop): a test client whose requests carry that shop's session token."""
+
+    def build(shop: Shop) -> Client:
+        return Client(headers={"Authorization": f"Bearer {session_token_for(shop)}"})
+
+    return build

@@ -15,9 +15,10 @@ def test_healthz_is_ok_when_database_and_broker_answer(client: Client, db: None)
 def test_healthz_names_the_broker_when_it_is_down(
     client: Client, db: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given a broker address where nothing listens (Celery reads the environment first)
-    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
+    # Given a broker address where nothing listens. Celery reads the environment before its
+    # config, so patch both, config first: monkeypatch must save the config's own old value.
     monkeypatch.setattr(celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
 
     response = client.get("/healthz")
 

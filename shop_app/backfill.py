@@ -1,0 +1,217 @@
+"""After install, import the shop's existing customers and orders with bulk operations.
+
+One bulk operation per phase (customers, then orders): start it, poll until Shopify has written
+the JSONL file, then stream the file into our tables in chunks. Every step is idempotent (the
+upserts are, and `lines_processed` lets a retried step skip what is already in), so a worker dying
+half-way loses nothing and counts nothing twice.
+"""
+
+import json
+import logging
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from shop_app.admin_api import AdminClient
+from shop_app.models import Backfill, Shop
+from shop_app.shopify_http import shopify_http_client
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SIZE = 500
+POLL_SECONDS = 3
+
+MONEY = "shopMoney { amount currencyCode }"
+BULK_QUERIES = {
+    Backfill.Phase.CUSTOMERS: """
+{
+  customers {
+    edges { node {
+      id email firstName lastName phone tags createdAt updatedAt
+      defaultAddress { city province provinceCode countryCodeV2 zip }
+      emailMarketingConsent { marketingState marketingOptInLevel consentUpdatedAt }
+    } }
+  }
+}""",
+    Backfill.Phase.ORDERS: f"""
+{{
+  orders {{
+    edges {{ node {{
+      id name email createdAt updatedAt processedAt cancelledAt
+      displayFinancialStatus displayFulfillmentStatus currencyCode
+      totalPriceSet {{ {MONEY} }} subtotalPriceSet {{ {MONEY} }}
+      totalDiscountsSet {{ {MONEY} }} totalTaxSet {{ {MONEY} }}
+      customer {{ id }}
+      shippingAddress {{ city province provinceCode countryCodeV2 zip }}
+      lineItems {{ edges {{ node {{
+        id quantity sku title variantTitle
+        variant {{ id }} product {{ id }}
+        originalUnitPriceSet {{ {MONEY} }}
+      }} }} }}
+    }} }}
+  }}
+}}""",
+}
+
+RUN_BULK_QUERY = """
+mutation RunBulk($query: String!) {
+  bulkOperationRunQuery(query: $query) {
+    bulkOperation { id status }
+    userErrors { field message }
+  }
+}
+"""
+
+CURRENT_BULK_OPERATION = """
+query { currentBulkOperation { id status errorCode objectCount url } }
+"""
+
+NEXT_PHASE = {Backfill.Phase.CUSTOMERS: Backfill.Phase.ORDERS, Backfill.Phase.ORDERS: None}
+
+
+class BackfillFailed(Exception):
+    pass
+
+
+def backfill_start(shop: Shop) -> Backfill:
+    """Start a backfill unless one is already running for the shop."""
+    from shop_app.tasks import backfill_step
+
+    with transaction.atomic():
+        active = Backfill.objects.for_shop(shop).filter(status__in=["pending", "running"]).first()
+        if active is not None:
+            return active
+        backfill = Backfill.objects.create(shop=shop)
+        transaction.on_commit(lambda: backfill_step.delay(backfill.pk))
+    return backfill
+
+
+def backfills_cancel_for_shop(shop: Shop) -> int:
+    return (
+        Backfill.objects.for_shop(shop)
+        .filter(status__in=["pending", "running"])
+        .update(status=Backfill.Status.CANCELLED, finished_at=timezone.now())
+    )
+
+
+def backfill_latest_for_shop(shop: Shop) -> Backfill | None:
+    return Backfill.objects.for_shop(shop).order_by("-started_at", "-pk").first()
+
+
+def jsonl_objects(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Reassemble Shopify's bulk JSONL: each top-level object on its line, followed by the lines
+    of its nested connection nodes, which carry `__parentId`. Yields (line number after the
+    object, the object with its children as `lineItems.edges`-style lists keyed by child kind)."""
+    current: dict[str, Any] | None = None
+    number = 0
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        node = json.loads(raw)
+        parent = node.pop("__parentId", None)
+        if parent is None:
+            if current is not None:
+                yield number - 1, current
+            current = node
+        elif current is not None and current.get("id") == parent:
+            kind = str(node.get("id", "")).split("/")[-2] if "/" in str(node.get("id", "")) else "Child"
+            field = {"LineItem": "lineItems"}.get(kind, kind[:1].lower() + kind[1:] + "s")
+            current.setdefault(field, {"edges": []})["edges"].append({"node": node})
+        else:
+            raise BackfillFailed(f"line {number}: a child of {parent} does not follow its parent")
+    if current is not None:
+        yield number, current
+
+
+def _import_object(shop: Shop, phase: str, node: dict[str, Any]) -> None:
+    from personalize import ingest
+
+    if phase == Backfill.Phase.CUSTOMERS:
+        ingest.customer_upsert(shop, ingest.customer_record_from_graphql(node))
+    else:
+        ingest.order_upsert(shop, ingest.order_record_from_graphql(node))
+
+
+def backfill_import_lines(backfill: Backfill, lines: Iterable[str]) -> None:
+    """Stream a phase's JSONL into our tables, CHUNK_SIZE objects per transaction, skipping the
+    lines an earlier attempt already imported."""
+    counter = "customers_imported" if backfill.phase == Backfill.Phase.CUSTOMERS else "orders_imported"
+    chunk: list[tuple[int, dict[str, Any]]] = []
+
+    def flush() -> None:
+        if not chunk:
+            return
+        with transaction.atomic():
+            for _, node in chunk:
+                _import_object(backfill.shop, backfill.phase, node)
+            backfill.lines_processed = chunk[-1][0]
+            setattr(backfill, counter, getattr(backfill, counter) + len(chunk))
+            backfill.save(update_fields=["lines_processed", counter, "updated_at"])
+        chunk.clear()
+
+    for last_line, node in jsonl_objects(lines):
+        if last_line <= backfill.lines_processed:
+            continue
+        chunk.append((last_line, node))
+        if len(chunk) >= CHUNK_SIZE:
+            flush()
+    flush()
+
+
+def _stream_lines(url: str) -> Iterator[str]:
+    with shopify_http_client() as http, http.stream("GET", url) as response:
+        response.raise_for_status()
+        yield from response.iter_lines()
+
+
+def _finish(backfill: Backfill, status: str, error: str = "") -> None:
+    backfill.status = status
+    backfill.error = error
+    backfill.finished_at = timezone.now()
+    backfill.save(update_fields=["status", "error", "finished_at", "updated_at"])
+
+
+def backfill_advance(backfill: Backfill, client: AdminClient) -> int | None:
+    """Take the next step; returns seconds until the step after, or None when finished."""
+    if not backfill.bulk_operation_id:
+        result = client.graphql(RUN_BULK_QUERY, {"query": BULK_QUERIES[Backfill.Phase(backfill.phase)]})
+        run = result["bulkOperationRunQuery"]
+        if run["userErrors"]:
+            raise BackfillFailed(f"bulk query refused: {run['userErrors']}")
+        backfill.bulk_operation_id = run["bulkOperation"]["id"]
+        backfill.status = Backfill.Status.RUNNING
+        backfill.save(update_fields=["bulk_operation_id", "status", "updated_at"])
+        return POLL_SECONDS
+
+    operation = client.graphql(CURRENT_BULK_OPERATION)["currentBulkOperation"]
+    if operation is None or operation["id"] != backfill.bulk_operation_id:
+        raise BackfillFailed("the shop's current bulk operation is not ours any more")
+    if operation["status"] in ("CREATED", "RUNNING"):
+        return POLL_SECONDS
+    if operation["status"] != "COMPLETED":
+        raise BackfillFailed(f"bulk operation ended {operation['status']} ({operation.get('errorCode')})")
+
+    if operation.get("url"):  # no url when the query matched nothing
+        backfill_import_lines(backfill, _stream_lines(operation["url"]))
+    next_phase = NEXT_PHASE[Backfill.Phase(backfill.phase)]
+    if next_phase is None:
+        _finish(backfill, Backfill.Status.DONE)
+        logger.info(
+            "backfill of %s done: %s customers, %s orders",
+            backfill.shop.domain,
+            backfill.customers_imported,
+            backfill.orders_imported,
+        )
+        return None
+    backfill.phase = next_phase
+    backfill.bulk_operation_id = ""
+    backfill.lines_processed = 0
+    backfill.save(update_fields=["phase", "bulk_operation_id", "lines_processed", "updated_at"])
+    return 0
+
+
+def backfill_fail(backfill: Backfill, error: Exception) -> None:
+    _finish(backfill, Backfill.Status.FAILED, f"{type(error).__name__}: {error}")
+    logger.warning("backfill of %s failed: %s", backfill.shop.domain, error)

@@ -1,0 +1,160 @@
+"""App Home (the embedded admin's entry), the legacy OAuth install, and the shop API."""
+
+import logging
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from shopify_app import Res
+
+from shop_app.backfill import backfill_latest_for_shop
+from shop_app.domains import shop_domain_normalize
+from shop_app.install import TokenExchangeFailed, shop_install_from_code_grant, shop_install_from_session
+from shop_app.models import Shop
+from shop_app.oauth import (
+    STATE_COOKIE,
+    CallbackRefused,
+    oauth_authorize_url,
+    oauth_callback_verify,
+    oauth_code_exchange,
+    oauth_state_new,
+    query_hmac_is_valid,
+)
+from shop_app.serializers import ShopSerializer
+from shop_app.session_auth import RETRY_HEADER, session_verify
+
+logger = logging.getLogger(__name__)
+
+
+def _response_from(res: Res) -> HttpResponse:
+    response = HttpResponse(res.body, status=res.status)
+    for name, value in res.headers.items():
+        response[name] = value
+    return response
+
+
+def frame_ancestors(shop_domain: str) -> str:
+    """Only the shop's admin may frame the app (and devstore's admin, when it stands in)."""
+    sources = [f"https://{shop_domain}", "https://admin.shopify.com"]
+    if settings.SHOPIFY_BASE_URL_OVERRIDE:
+        override = urlsplit(settings.SHOPIFY_BASE_URL_OVERRIDE)
+        sources.append(f"{override.scheme}://{override.netloc}")
+    return f"frame-ancestors {' '.join(sources)};"
+
+
+def _embedded_page(
+    request: HttpRequest, template: str, shop: Shop, context: dict[str, object]
+) -> HttpResponse:
+    response = render(
+        request,
+        template,
+        {
+            "api_key": settings.SHOPIFY_API_KEY,
+            "cdn_base": settings.SHOPIFY_CDN_BASE.rstrip("/"),
+            "shop": shop,
+            **context,
+        },
+    )
+    response["Content-Security-Policy"] = frame_ancestors(shop.domain)
+    return response
+
+
+def _installed(shop_domain: str) -> bool:
+    return Shop.objects.filter(domain=shop_domain, uninstalled_at__isnull=True).exists()
+
+
+@require_GET
+def app_home(request: HttpRequest) -> HttpResponse:
+    """Shopify opens this URL in the admin iframe with a session token (`id_token`)."""
+    verification = session_verify(request)
+    if not verification.ok:
+        shop_domain = shop_domain_normalize(request.GET.get("shop", ""))
+        signed_without_token = "id_token" not in request.GET and query_hmac_is_valid(request.GET.dict())
+        # Opened outside the admin by a shop that has not installed us (a signed link without a
+        # session token): install through Shopify, which then embeds the app with a token.
+        if shop_domain and signed_without_token and not _installed(shop_domain):
+            return HttpResponseRedirect(f"/auth/install?shop={shop_domain}")
+        return _response_from(verification.response)
+    try:
+        outcome = shop_install_from_session(verification)
+    except TokenExchangeFailed as error:
+        logger.warning("token exchange failed for %s: %s", verification.shop_domain, error.code)
+        if error.retry_with_new_token:
+            return HttpResponse("Unauthorized", status=401, headers={RETRY_HEADER: "1"})
+        return HttpResponse("Shopify could not be reached. Please try again in a moment.", status=502)
+    return _embedded_page(
+        request,
+        "shop_app/home.html",
+        outcome.shop,
+        {"backfill": backfill_latest_for_shop(outcome.shop), "newly_installed": outcome.newly_installed},
+    )
+
+
+@require_GET
+def patch_id_token(request: HttpRequest) -> HttpResponse:
+    """The page Shopify's docs call the 'patch ID token' page: App Bridge loads, obtains a fresh
+    session token and reloads `shopify-reload` with it."""
+    shop_domain = shop_domain_normalize(request.GET.get("shop", ""))
+    if not shop_domain or not request.GET.get("shopify-reload", "").startswith("/"):
+        return HttpResponseBadRequest("Bad Request")
+    cdn = settings.SHOPIFY_CDN_BASE.rstrip("/")
+    response = HttpResponse(
+        f'<script data-api-key="{settings.SHOPIFY_API_KEY}" src="{cdn}/shopifycloud/app-bridge.js"></script>',
+        content_type="text/html",
+    )
+    response["Content-Security-Policy"] = frame_ancestors(shop_domain)
+    return response
+
+
+@require_GET
+def oauth_install(request: HttpRequest) -> HttpResponse:
+    """Legacy install: send the merchant to Shopify's grant screen with a state nonce that is
+    bound to this browser by a signed cookie."""
+    shop_domain = shop_domain_normalize(request.GET.get("shop", ""))
+    if shop_domain is None:
+        return HttpResponseBadRequest("A valid shop domain (example.myshopify.com) is required.")
+    state = oauth_state_new()
+    response = HttpResponseRedirect(oauth_authorize_url(shop_domain, state))
+    response.set_signed_cookie(
+        STATE_COOKIE,
+        state,
+        salt="oauth-state",
+        max_age=600,
+        httponly=True,
+        secure=request.is_secure(),
+        samesite="Lax",
+    )
+    return response
+
+
+@require_GET
+def oauth_callback(request: HttpRequest) -> HttpResponse:
+    expected_state = request.get_signed_cookie(STATE_COOKIE, default=None, salt="oauth-state", max_age=600)
+    try:
+        shop_domain = oauth_callback_verify(request.GET.dict(), expected_state)
+        token = oauth_code_exchange(shop_domain, request.GET.get("code", ""))
+    except CallbackRefused as refusal:
+        logger.warning("oauth callback refused: %s", refusal)
+        return HttpResponse("This installation link is not valid. Please install the app again.", status=403)
+    outcome = shop_install_from_code_grant(shop_domain, token)
+    response = HttpResponseRedirect(
+        f"https://{outcome.shop.domain}/admin/apps/{settings.SHOPIFY_API_KEY}"
+        if not settings.SHOPIFY_BASE_URL_OVERRIDE
+        else f"{settings.SHOPIFY_BASE_URL_OVERRIDE.rstrip('/')}/admin/apps/{settings.SHOPIFY_API_KEY}"
+        f"?shop={outcome.shop.domain}"
+    )
+    response.delete_cookie(STATE_COOKIE)
+    return response
+
+
+class ShopApi(APIView):
+    """GET /api/shop: the verified shop, its installation and its backfill's progress."""
+
+    def get(self, request: Request) -> Response:
+        shop: Shop = request.shop
+        return Response(ShopSerializer({"shop": shop, "backfill": backfill_latest_for_shop(shop)}).data)

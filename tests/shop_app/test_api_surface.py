@@ -1,0 +1,40 @@
+"""Every API of the embedded admin demands a session token: walk the URLconf, not a list."""
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from shop_app.models import Shop
+
+RETRY = "X-Shopify-Retry-Invalid-Session-Request"
+
+
+def api_paths() -> list[str]:
+    found: list[str] = []
+
+    def walk(patterns: list[URLPattern | URLResolver], prefix: str) -> None:
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, route)
+            elif route.startswith("api/"):
+                # Fill path parameters with a plausible id.
+                found.append("/" + re.sub(r"<(?:\w+:)?\w+>", "1", route))
+
+    walk(get_resolver().url_patterns, "")
+    return sorted(set(found))
+
+
+def test_there_are_apis_to_check() -> None:
+    assert "/api/shop" in api_paths()
+
+
+@pytest.mark.parametrize("path", api_paths())
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_every_api_refuses_a_request_without_a_session_token(path: str, method: str, shop: Shop) -> None:
+    response = getattr(Client(), method)(path)
+
+    assert response.status_code == 401, f"{method.upper()} {path} answered {response.status_code}"
+    assert response[RETRY] == "1"
