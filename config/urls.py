@@ -5,4 +5,5 @@ from config.health import healthz
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("shop_app.urls")),
+    path("", include("webhooks.urls")),
 ]

@@ -94,6 +94,15 @@ TOKEN_ENCRYPTION_KEYS = env.list("TOKEN_ENCRYPTION_KEYS", default=[])
 
 # --- Webhooks -----------------------------------------------------------------------------------
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=2 * 1024 * 1024)
+# Processing attempts of one event before it stays failed (replayable), and the backoff between
+# them: base * 4^(attempt-1) seconds, capped.
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)
+WEBHOOK_RETRY_MAX_SECONDS = env.int("WEBHOOK_RETRY_MAX_SECONDS", default=3600)
+# The sweeper re-sends a pending event this long after it was due (the broker lost it or was down).
+WEBHOOK_SWEEP_GRACE_SECONDS = env.int("WEBHOOK_SWEEP_GRACE_SECONDS", default=120)
+# Reconciliation's first pass for a shop reads this far back; later passes start at their cursor.
+RECONCILE_FIRST_WINDOW_HOURS = env.int("RECONCILE_FIRST_WINDOW_HOURS", default=24)
 
 # --- Redis and Celery ---------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
@@ -123,6 +132,11 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "heartbeat": {"task": "shop_app.tasks.heartbeat", "schedule": crontab(minute="*")},
+    "sweep-webhook-events": {"task": "webhooks.tasks.sweep_webhook_events", "schedule": crontab(minute="*")},
+    "reconcile-orders-and-customers": {
+        "task": "personalize.tasks.reconcile_all_shops",
+        "schedule": crontab(minute="*/30"),
+    },
 }
 
 # --- Logging ------------------------------------------------------------------------------------

@@ -1,0 +1,518 @@
+"""Normalized, typed records of Shopify orders, customers and refunds, and the adapters that build
+them from the two shapes Shopify sends: REST-style webhook payloads and Admin GraphQL nodes.
+
+Whatever the source, a record says the same thing the same way: ids are integers (the gid is
+derived when the API wants it), money is Decimal with its currency, times are aware UTC, statuses
+are lower-case snake words (`paid`, `partially_refunded`, `unfulfilled`). Anything malformed raises
+IngestError with a message naming the field, never a bare KeyError.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+
+class IngestError(ValueError):
+    """A payload or node is not shaped the way Shopify documents it. Retrying will not help."""
+
+
+@dataclass(frozen=True)
+class Money:
+    amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class AddressRecord:
+    city: str = ""
+    province: str = ""
+    province_code: str = ""
+    country_code: str = ""
+    zip: str = ""
+
+
+@dataclass(frozen=True)
+class EmailConsentRecord:
+    state: str
+    opt_in_level: str
+    consent_updated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CustomerRecord:
+    shopify_id: int
+    email: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    phone: str = ""
+    tags: tuple[str, ...] = ()
+    created_at: datetime | None = None
+    # None when Shopify did not say (e.g. the customer embedded in some order payloads): such a
+    # record may create a missing customer but never overwrites one we hold.
+    updated_at: datetime | None = None
+    address: AddressRecord | None = None
+    email_consent: EmailConsentRecord | None = None
+
+    @property
+    def gid(self) -> str:
+        return f"gid://shopify/Customer/{self.shopify_id}"
+
+    def without_personal_data(self) -> CustomerRecord:
+        country = self.address.country_code if self.address else ""
+        return replace(
+            self,
+            email="",
+            first_name="",
+            last_name="",
+            phone="",
+            tags=(),
+            address=AddressRecord(country_code=country),
+        )
+
+
+@dataclass(frozen=True)
+class OrderLineRecord:
+    shopify_id: int
+    quantity: int
+    unit_price: Money
+    title: str = ""
+    sku: str = ""
+    product_id: int | None = None
+    variant_id: int | None = None
+
+
+@dataclass(frozen=True)
+class OrderRecord:
+    shopify_id: int
+    name: str
+    created_at: datetime
+    updated_at: datetime
+    currency: str
+    total_price: Money
+    subtotal_price: Money
+    total_discounts: Money
+    total_tax: Money
+    financial_status: str = ""
+    fulfillment_status: str = "unfulfilled"
+    processed_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    email: str = ""
+    customer_id: int | None = None
+    customer: CustomerRecord | None = None
+    shipping_address: AddressRecord | None = None
+    lines: tuple[OrderLineRecord, ...] = field(default=())
+
+    @property
+    def gid(self) -> str:
+        return f"gid://shopify/Order/{self.shopify_id}"
+
+    def without_personal_data(self) -> OrderRecord:
+        """The anonymous part of the order: amounts, lines, statuses, country; no one to contact."""
+        country = self.shipping_address.country_code if self.shipping_address else ""
+        return replace(
+            self,
+            email="",
+            customer_id=None,
+            customer=None,
+            shipping_address=AddressRecord(country_code=country),
+        )
+
+
+@dataclass(frozen=True)
+class RefundLineRecord:
+    shopify_id: int
+    line_item_id: int
+    quantity: int
+    subtotal: Money
+    restock_type: str = ""
+
+
+@dataclass(frozen=True)
+class RefundRecord:
+    shopify_id: int
+    order_id: int
+    created_at: datetime
+    amount: Money
+    processed_at: datetime | None = None
+    note: str = ""
+    lines: tuple[RefundLineRecord, ...] = ()
+
+
+# --- Field readers ----------------------------------------------------------------------------
+
+
+def shopify_id(value: Any, field_name: str = "id") -> int:
+    """An integer id from a bare integer, a digit string or a gid (`gid://shopify/Order/123`)."""
+    if isinstance(value, bool):
+        raise IngestError(f"{field_name}: not an id: {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        text = value.rsplit("/", 1)[-1].split("?", 1)[0]
+        if text.isdigit():
+            return int(text)
+    raise IngestError(f"{field_name}: not an id: {value!r}")
+
+
+def optional_id(value: Any, field_name: str) -> int | None:
+    return None if value in (None, "") else shopify_id(value, field_name)
+
+
+def aware_utc(value: Any, field_name: str) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise IngestError(f"{field_name}: not a time: {value!r}")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise IngestError(f"{field_name}: not an ISO 8601 time: {value!r}") from error
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def required_time(value: Any, field_name: str) -> datetime:
+    parsed = aware_utc(value, field_name)
+    if parsed is None:
+        raise IngestError(f"{field_name}: missing")
+    return parsed
+
+
+def decimal_amount(value: Any, field_name: str) -> Decimal:
+    if value is None or isinstance(value, bool):
+        raise IngestError(f"{field_name}: missing amount")
+    try:
+        # str() first: Shopify writes some amounts as JSON numbers (89.99), and Decimal(float)
+        # would carry the binary error into the ledger.
+        amount = Decimal(str(value))
+    except InvalidOperation as error:
+        raise IngestError(f"{field_name}: not an amount: {value!r}") from error
+    if not amount.is_finite():
+        raise IngestError(f"{field_name}: not an amount: {value!r}")
+    return amount.quantize(Decimal("0.01"))
+
+
+def text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def require(data: Any, key: str, where: str) -> Any:
+    if not isinstance(data, dict):
+        raise IngestError(f"{where}: expected an object, got {type(data).__name__}")
+    if key not in data or data[key] is None:
+        raise IngestError(f"{where}.{key}: missing")
+    return data[key]
+
+
+def tag_tuple(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    items = value if isinstance(value, list) else str(value).split(",")
+    return tuple(sorted({str(item).strip() for item in items if str(item).strip()}))
+
+
+def status_word(value: Any) -> str:
+    """`PARTIALLY_REFUNDED` and `partially_refunded` alike."""
+    return text(value).lower()
+
+
+# Webhooks spell fulfillment status REST-style (null, "partial"); GraphQL's displayFulfillmentStatus
+# is the vocabulary we keep.
+_REST_FULFILLMENT = {"": "unfulfilled", "partial": "partially_fulfilled", "fulfilled": "fulfilled"}
+
+
+def fulfillment_word(value: Any) -> str:
+    word = status_word(value)
+    return _REST_FULFILLMENT.get(word, word)
+
+
+# --- Webhook payloads (REST shapes) -----------------------------------------------------------
+
+
+def _rest_money(payload: dict[str, Any], key: str, currency: str) -> Money:
+    money_set = payload.get(f"{key}_set")
+    if isinstance(money_set, dict) and isinstance(money_set.get("shop_money"), dict):
+        shop_money = money_set["shop_money"]
+        return Money(
+            decimal_amount(shop_money.get("amount"), f"{key}_set.shop_money.amount"),
+            text(shop_money.get("currency_code")) or currency,
+        )
+    raw = payload.get(key)
+    return Money(decimal_amount(raw if raw is not None else "0", key), currency)
+
+
+def _rest_address(data: Any) -> AddressRecord | None:
+    if not isinstance(data, dict):
+        return None
+    return AddressRecord(
+        city=text(data.get("city")),
+        province=text(data.get("province")),
+        province_code=text(data.get("province_code")),
+        country_code=text(data.get("country_code")).upper(),
+        zip=text(data.get("zip")),
+    )
+
+
+def _rest_consent(data: Any) -> EmailConsentRecord | None:
+    if not isinstance(data, dict) or not data.get("state"):
+        return None
+    return EmailConsentRecord(
+        state=status_word(data.get("state")),
+        opt_in_level=status_word(data.get("opt_in_level")),
+        consent_updated_at=aware_utc(
+            data.get("consent_updated_at"), "email_marketing_consent.consent_updated_at"
+        ),
+    )
+
+
+def customer_record_from_webhook(payload: Any) -> CustomerRecord:
+    """From a customers/create or customers/update payload, or the customer inside an order."""
+    customer_id = shopify_id(require(payload, "id", "customer"), "customer.id")
+    return CustomerRecord(
+        shopify_id=customer_id,
+        email=text(payload.get("email")),
+        first_name=text(payload.get("first_name")),
+        last_name=text(payload.get("last_name")),
+        phone=text(payload.get("phone")),
+        tags=tag_tuple(payload.get("tags")),
+        created_at=aware_utc(payload.get("created_at"), "customer.created_at"),
+        updated_at=aware_utc(payload.get("updated_at"), "customer.updated_at"),
+        address=_rest_address(payload.get("default_address")),
+        email_consent=_rest_consent(payload.get("email_marketing_consent")),
+    )
+
+
+def order_record_from_webhook(payload: Any) -> OrderRecord:
+    """From an orders/* webhook payload (create, updated, paid, cancelled, fulfilled)."""
+    order_id = shopify_id(require(payload, "id", "order"), "order.id")
+    currency = text(require(payload, "currency", "order"))
+    lines = []
+    for index, item in enumerate(payload.get("line_items") or []):
+        where = f"line_items[{index}]"
+        lines.append(
+            OrderLineRecord(
+                shopify_id=shopify_id(require(item, "id", where), f"{where}.id"),
+                quantity=int(require(item, "quantity", where)),
+                unit_price=_rest_money(item, "price", currency),
+                title=text(item.get("title")),
+                sku=text(item.get("sku")),
+                product_id=optional_id(item.get("product_id"), f"{where}.product_id"),
+                variant_id=optional_id(item.get("variant_id"), f"{where}.variant_id"),
+            )
+        )
+    customer_data = payload.get("customer")
+    customer = (
+        customer_record_from_webhook(customer_data)
+        if isinstance(customer_data, dict) and customer_data.get("id")
+        else None
+    )
+    return OrderRecord(
+        shopify_id=order_id,
+        name=text(payload.get("name")),
+        created_at=required_time(payload.get("created_at"), "order.created_at"),
+        updated_at=required_time(payload.get("updated_at") or payload.get("created_at"), "order.updated_at"),
+        processed_at=aware_utc(payload.get("processed_at"), "order.processed_at"),
+        cancelled_at=aware_utc(payload.get("cancelled_at"), "order.cancelled_at"),
+        currency=currency,
+        total_price=_rest_money(payload, "total_price", currency),
+        subtotal_price=_rest_money(payload, "subtotal_price", currency),
+        total_discounts=_rest_money(payload, "total_discounts", currency),
+        total_tax=_rest_money(payload, "total_tax", currency),
+        financial_status=status_word(payload.get("financial_status")),
+        fulfillment_status=fulfillment_word(payload.get("fulfillment_status")),
+        email=text(payload.get("email") or payload.get("contact_email")),
+        customer_id=customer.shopify_id if customer else None,
+        customer=customer,
+        shipping_address=_rest_address(payload.get("shipping_address")),
+        lines=tuple(lines),
+    )
+
+
+def refund_record_from_webhook(payload: Any) -> RefundRecord:
+    """From a refunds/create payload. The amount is what was paid back (successful refund
+    transactions); a refund without transactions (a restock only) refunds nothing."""
+    refund_id = shopify_id(require(payload, "id", "refund"), "refund.id")
+    order_id = shopify_id(require(payload, "order_id", "refund"), "refund.order_id")
+    currency = ""
+    lines = []
+    for index, item in enumerate(payload.get("refund_line_items") or []):
+        where = f"refund_line_items[{index}]"
+        subtotal = _rest_money(item, "subtotal", currency)
+        currency = currency or subtotal.currency
+        lines.append(
+            RefundLineRecord(
+                shopify_id=shopify_id(require(item, "id", where), f"{where}.id"),
+                line_item_id=shopify_id(require(item, "line_item_id", where), f"{where}.line_item_id"),
+                quantity=int(require(item, "quantity", where)),
+                subtotal=subtotal,
+                restock_type=status_word(item.get("restock_type")),
+            )
+        )
+    total = Decimal("0.00")
+    for index, transaction in enumerate(payload.get("transactions") or []):
+        if (
+            status_word(transaction.get("kind")) == "refund"
+            and status_word(transaction.get("status")) == "success"
+        ):
+            total += decimal_amount(transaction.get("amount"), f"transactions[{index}].amount")
+            currency = currency or text(transaction.get("currency"))
+    return RefundRecord(
+        shopify_id=refund_id,
+        order_id=order_id,
+        created_at=required_time(payload.get("created_at"), "refund.created_at"),
+        processed_at=aware_utc(payload.get("processed_at"), "refund.processed_at"),
+        note=text(payload.get("note")),
+        amount=Money(total, currency),
+        lines=tuple(lines),
+    )
+
+
+# --- Admin GraphQL nodes ----------------------------------------------------------------------
+
+
+def _graphql_money(node: dict[str, Any], key: str, currency: str) -> Money:
+    money_bag = node.get(key)
+    if not isinstance(money_bag, dict) or not isinstance(money_bag.get("shopMoney"), dict):
+        return Money(Decimal("0.00"), currency)
+    shop_money = money_bag["shopMoney"]
+    return Money(
+        decimal_amount(shop_money.get("amount"), f"{key}.shopMoney.amount"),
+        text(shop_money.get("currencyCode")) or currency,
+    )
+
+
+def _graphql_address(data: Any) -> AddressRecord | None:
+    if not isinstance(data, dict):
+        return None
+    return AddressRecord(
+        city=text(data.get("city")),
+        province=text(data.get("province")),
+        province_code=text(data.get("provinceCode")),
+        country_code=text(data.get("countryCodeV2")).upper(),
+        zip=text(data.get("zip")),
+    )
+
+
+def _nodes(connection: Any) -> list[dict[str, Any]]:
+    """A connection's nodes, whether queried as `nodes` or `edges { node }`."""
+    if not isinstance(connection, dict):
+        return []
+    if isinstance(connection.get("nodes"), list):
+        return list(connection["nodes"])
+    return [
+        edge["node"] for edge in connection.get("edges") or [] if isinstance(edge, dict) and "node" in edge
+    ]
+
+
+def customer_record_from_graphql(node: Any) -> CustomerRecord:
+    customer_id = shopify_id(require(node, "id", "customer"), "customer.id")
+    consent = node.get("emailMarketingConsent")
+    return CustomerRecord(
+        shopify_id=customer_id,
+        email=text(node.get("email")),
+        first_name=text(node.get("firstName")),
+        last_name=text(node.get("lastName")),
+        phone=text(node.get("phone")),
+        tags=tag_tuple(node.get("tags")),
+        created_at=aware_utc(node.get("createdAt"), "customer.createdAt"),
+        updated_at=aware_utc(node.get("updatedAt"), "customer.updatedAt"),
+        address=_graphql_address(node.get("defaultAddress")),
+        email_consent=(
+            EmailConsentRecord(
+                state=status_word(consent.get("marketingState")),
+                opt_in_level=status_word(consent.get("marketingOptInLevel")),
+                consent_updated_at=aware_utc(
+                    consent.get("consentUpdatedAt"), "emailMarketingConsent.consentUpdatedAt"
+                ),
+            )
+            if isinstance(consent, dict) and consent.get("marketingState")
+            else None
+        ),
+    )
+
+
+def order_record_from_graphql(node: Any) -> OrderRecord:
+    order_id = shopify_id(require(node, "id", "order"), "order.id")
+    currency = text(require(node, "currencyCode", "order"))
+    lines = []
+    for index, item in enumerate(_nodes(node.get("lineItems"))):
+        where = f"lineItems[{index}]"
+        variant = item.get("variant")
+        product = item.get("product")
+        lines.append(
+            OrderLineRecord(
+                shopify_id=shopify_id(require(item, "id", where), f"{where}.id"),
+                quantity=int(require(item, "quantity", where)),
+                unit_price=_graphql_money(item, "originalUnitPriceSet", currency),
+                title=text(item.get("title")),
+                sku=text(item.get("sku")),
+                product_id=optional_id(product.get("id"), f"{where}.product.id")
+                if isinstance(product, dict)
+                else None,
+                variant_id=optional_id(variant.get("id"), f"{where}.variant.id")
+                if isinstance(variant, dict)
+                else None,
+            )
+        )
+    customer_node = node.get("customer")
+    customer = None
+    customer_id = None
+    if isinstance(customer_node, dict) and customer_node.get("id"):
+        customer_id = shopify_id(customer_node["id"], "order.customer.id")
+        # Only a full customer node (with updatedAt) is a customer record; a bare {id} is a reference.
+        if "updatedAt" in customer_node or "email" in customer_node:
+            customer = customer_record_from_graphql(customer_node)
+    return OrderRecord(
+        shopify_id=order_id,
+        name=text(node.get("name")),
+        created_at=required_time(node.get("createdAt"), "order.createdAt"),
+        updated_at=required_time(node.get("updatedAt") or node.get("createdAt"), "order.updatedAt"),
+        processed_at=aware_utc(node.get("processedAt"), "order.processedAt"),
+        cancelled_at=aware_utc(node.get("cancelledAt"), "order.cancelledAt"),
+        currency=currency,
+        total_price=_graphql_money(node, "totalPriceSet", currency),
+        subtotal_price=_graphql_money(node, "subtotalPriceSet", currency),
+        total_discounts=_graphql_money(node, "totalDiscountsSet", currency),
+        total_tax=_graphql_money(node, "totalTaxSet", currency),
+        financial_status=status_word(node.get("displayFinancialStatus")),
+        fulfillment_status=status_word(node.get("displayFulfillmentStatus")) or "unfulfilled",
+        email=text(node.get("email")),
+        customer_id=customer_id,
+        customer=customer,
+        shipping_address=_graphql_address(node.get("shippingAddress")),
+        lines=tuple(lines),
+    )
+
+
+def refund_record_from_graphql(node: Any, order_id: int | str) -> RefundRecord:
+    """From an Order.refunds entry: `id createdAt note totalRefundedSet refundLineItems{nodes{id
+    quantity restockType lineItem{id} subtotalSet}}`."""
+    refund_id = shopify_id(require(node, "id", "refund"), "refund.id")
+    amount = _graphql_money(node, "totalRefundedSet", "")
+    lines = []
+    for index, item in enumerate(_nodes(node.get("refundLineItems"))):
+        where = f"refundLineItems[{index}]"
+        line_item = require(item, "lineItem", where)
+        line_id = shopify_id(require(line_item, "id", f"{where}.lineItem"), f"{where}.lineItem.id")
+        lines.append(
+            RefundLineRecord(
+                shopify_id=shopify_id(item.get("id") or line_id, f"{where}.id"),
+                line_item_id=line_id,
+                quantity=int(require(item, "quantity", where)),
+                subtotal=_graphql_money(item, "subtotalSet", amount.currency),
+                restock_type=status_word(item.get("restockType")),
+            )
+        )
+    return RefundRecord(
+        shopify_id=refund_id,
+        order_id=shopify_id(order_id, "order.id"),
+        created_at=required_time(node.get("createdAt"), "refund.createdAt"),
+        processed_at=aware_utc(node.get("processedAt"), "refund.processedAt"),
+        note=text(node.get("note")),
+        amount=amount,
+        lines=tuple(lines),
+    )

@@ -1,0 +1,108 @@
+"""The topic -> handler table. Each handler takes the shop, the parsed payload and the event row,
+runs inside the event's transaction, and calls ingest or privacy services; nothing else."""
+
+from collections.abc import Callable
+from typing import Any
+
+from personalize import ingest
+from personalize.records import EmailConsentRecord, aware_utc, require, shopify_id, status_word
+from shop_app.models import Shop
+from webhooks import privacy
+from webhooks.followups import ShopperChange, shopper_change_announce
+from webhooks.models import WebhookEvent
+
+Handler = Callable[[Shop, dict[str, Any], WebhookEvent], None]
+
+
+def _source(event: WebhookEvent) -> str:
+    return f"webhook:{event.topic}"
+
+
+def order_changed(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -> None:
+    """orders/create, updated, paid, cancelled, fulfilled: all carry the whole order."""
+    order = ingest.order_upsert(shop, ingest.order_record_from_webhook(payload), source=_source(event))
+    shopper_change_announce(
+        shop,
+        ShopperChange(
+            shop_id=shop.pk,
+            order_ids=(order.pk,),
+            customer_ids=(order.customer_id,) if order.customer_id else (),
+            cause=event.topic,
+        ),
+    )
+
+
+def refund_created(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -> None:
+    refund = ingest.refund_record(shop, ingest.refund_record_from_webhook(payload))
+    shopper_change_announce(shop, ShopperChange(shop_id=shop.pk, refund_ids=(refund.pk,), cause=event.topic))
+
+
+def customer_changed(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -> None:
+    """customers/create and customers/update."""
+    customer = ingest.customer_upsert(
+        shop, ingest.customer_record_from_webhook(payload), source=_source(event)
+    )
+    shopper_change_announce(
+        shop, ShopperChange(shop_id=shop.pk, customer_ids=(customer.pk,), cause=event.topic)
+    )
+
+
+def customer_deleted(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -> None:
+    customer = ingest.customer_delete(shop, shopify_id(require(payload, "id", "customer"), "customer.id"))
+    if customer is not None:
+        shopper_change_announce(
+            shop, ShopperChange(shop_id=shop.pk, customer_ids=(customer.pk,), cause=event.topic)
+        )
+
+
+def email_consent_changed(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -> None:
+    consent = require(payload, "email_marketing_consent", "payload")
+    state = status_word(require(consent, "state", "email_marketing_consent"))
+    ingest.consent_record(
+        shop,
+        shopify_id(require(payload, "customer_id", "payload"), "customer_id"),
+        EmailConsentRecord(
+            state=state,
+            opt_in_level=status_word(consent.get("opt_in_level")),
+            consent_updated_at=aware_utc(
+                consent.get("consent_updated_at"), "email_marketing_consent.consent_updated_at"
+            ),
+        ),
+        source=_source(event),
+    )
+
+
+def inventory_level_changed(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -> None:
+    available = payload.get("available")
+    ingest.inventory_level_update(
+        shop,
+        inventory_item_id=shopify_id(require(payload, "inventory_item_id", "payload"), "inventory_item_id"),
+        location_id=shopify_id(require(payload, "location_id", "payload"), "location_id"),
+        available=int(available) if available is not None else None,
+        updated_at=aware_utc(payload.get("updated_at"), "updated_at"),
+    )
+
+
+def app_uninstalled(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -> None:
+    from shop_app.install import shop_uninstall
+
+    shop_uninstall(shop)
+
+
+TOPIC_HANDLERS: dict[str, Handler] = {
+    "orders/create": order_changed,
+    "orders/updated": order_changed,
+    "orders/paid": order_changed,
+    "orders/cancelled": order_changed,
+    "orders/fulfilled": order_changed,
+    "refunds/create": refund_created,
+    "customers/create": customer_changed,
+    "customers/update": customer_changed,
+    "customers/delete": customer_deleted,
+    "customers_email_marketing_consent/update": email_consent_changed,
+    "inventory_levels/update": inventory_level_changed,
+    "app/uninstalled": app_uninstalled,
+    "customers/data_request": privacy.customer_data_request_handle,
+    "customers/redact": privacy.customer_redact_handle,
+    "shop/redact": privacy.shop_redact_handle,
+}

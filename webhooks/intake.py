@@ -1,0 +1,140 @@
+"""Intake: store a verified delivery and hand it to a worker after commit. Nothing slow here:
+Shopify gives us five seconds, and the work happens in webhooks.processing."""
+
+import enum
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from shop_app.models import Shop
+from webhooks.models import EventStatus, WebhookEvent
+from webhooks.topics import APP_UNINSTALLED, PRIVACY_TOPICS
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WebhookDelivery:
+    """One verified request, as Shopify's headers describe it."""
+
+    shop_domain: str
+    topic: str
+    event_id: str
+    webhook_id: str
+    api_version: str
+    triggered_at: datetime | None
+    body: bytes
+
+
+class IntakeOutcome(enum.Enum):
+    STORED = "stored"
+    DUPLICATE = "duplicate"
+    # A privacy topic for a shop we do not know (never installed, or erased by shop/redact): we
+    # hold nothing on it, so there is nothing to do, and Shopify needs its 200.
+    UNKNOWN_SHOP_ACKNOWLEDGED = "unknown_shop_acknowledged"
+    # Any other topic for a shop we do not know: refused, so that Shopify retries. A valid HMAC
+    # means Shopify did send it for our app; the likeliest cause is an install still completing,
+    # and the retry (within 4 hours) lands once the shop row exists. Acknowledging would lose it.
+    UNKNOWN_SHOP_REFUSED = "unknown_shop_refused"
+
+
+_FRACTION = re.compile(r"(\.\d{6})\d+")
+
+
+def triggered_at_parse(value: str) -> datetime | None:
+    """X-Shopify-Triggered-At, e.g. 2023-03-15T15:26:55.186283283Z (nanoseconds: keep micro)."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(_FRACTION.sub(r"\1", value.strip()).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def delivery_event_id(event_id: str, webhook_id: str, topic: str, body: bytes) -> str:
+    """The deduplication key: Shopify's event id; failing that its webhook id (the same on every
+    retry); failing both, a digest of topic and body (an identical delivery is the same event)."""
+    if event_id:
+        return event_id
+    if webhook_id:
+        return f"webhook:{webhook_id}"
+    return "sha256:" + hashlib.sha256(topic.encode() + b"\n" + body).hexdigest()
+
+
+def body_as_text(body: bytes) -> str:
+    # PostgreSQL text cannot hold NUL; a body that is not UTF-8 is kept recognisably, and fails
+    # parsing later with a recorded error.
+    return body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+
+
+def webhook_event_store(delivery: WebhookDelivery) -> tuple[IntakeOutcome, WebhookEvent | None]:
+    """Store the delivery once per (shop, event id) and, when new and due, enqueue it after commit.
+
+    Uninstalled shops: privacy topics and app/uninstalled are stored and processed; any other
+    topic is stored as ignored (with a note), so it is on record and can be replayed if the shop
+    comes back, but we do no work for a shop that left.
+    """
+    shop = Shop.objects.filter(domain=delivery.shop_domain).first()
+    if shop is None:
+        if delivery.topic in PRIVACY_TOPICS:
+            logger.info(
+                "webhook %s for unknown shop %s: nothing held, acknowledged",
+                delivery.topic,
+                delivery.shop_domain,
+            )
+            return IntakeOutcome.UNKNOWN_SHOP_ACKNOWLEDGED, None
+        logger.warning(
+            "webhook %s for unknown shop %s: refused, Shopify retries", delivery.topic, delivery.shop_domain
+        )
+        return IntakeOutcome.UNKNOWN_SHOP_REFUSED, None
+
+    now = timezone.now()
+    status, note = EventStatus.PENDING, ""
+    if not shop.is_installed and delivery.topic not in PRIVACY_TOPICS and delivery.topic != APP_UNINSTALLED:
+        status, note = EventStatus.IGNORED, "shop not installed when received"
+    try:
+        with transaction.atomic():
+            event = WebhookEvent.objects.create(
+                shop=shop,
+                topic=delivery.topic,
+                event_id=delivery_event_id(
+                    delivery.event_id, delivery.webhook_id, delivery.topic, delivery.body
+                ),
+                webhook_id=delivery.webhook_id,
+                api_version=delivery.api_version,
+                triggered_at=delivery.triggered_at,
+                body=body_as_text(delivery.body),
+                received_at=now,
+                available_at=now,
+                status=status,
+                note=note,
+            )
+    except IntegrityError:
+        logger.info(
+            "webhook %s %s for %s: duplicate delivery", delivery.topic, delivery.event_id, shop.domain
+        )
+        return IntakeOutcome.DUPLICATE, None
+    if status == EventStatus.PENDING:
+        event_pk = event.pk
+        transaction.on_commit(lambda: webhook_event_enqueue(event_pk))
+    return IntakeOutcome.STORED, event
+
+
+def webhook_event_enqueue(event_pk: int, countdown: float | None = None) -> bool:
+    """Send the event to a worker. If the broker is down the row stays pending and the sweeper
+    sends it later, so a failure here is logged, never raised into the request."""
+    from webhooks.tasks import process_webhook_event
+
+    try:
+        # No publish retries: they would hold Shopify's request past its five seconds.
+        process_webhook_event.apply_async((event_pk,), countdown=countdown or 0, retry=False)
+    except Exception:
+        logger.warning("webhook event %s: broker unavailable, left for the sweeper", event_pk, exc_info=True)
+        return False
+    return True

@@ -1,0 +1,27 @@
+"""Celery tasks of webhooks. Thin: take ids, call a service."""
+
+import logging
+
+from celery import shared_task
+
+from webhooks.intake import webhook_event_enqueue
+from webhooks.processing import Outcome, webhook_event_process, webhook_events_sweep
+
+logger = logging.getLogger(__name__)
+
+
+# acks_late: a worker that dies mid-task leaves the message to be delivered again. Safe only
+# because processing is idempotent: the claim lets one worker in, and handlers apply state only
+# if newer.
+@shared_task(name="webhooks.tasks.process_webhook_event", acks_late=True)
+def process_webhook_event(event_pk: int) -> None:
+    result = webhook_event_process(event_pk)
+    if result.outcome is Outcome.RETRY:
+        # If the broker is down now, the row is still pending with its due time; the sweeper sends it.
+        webhook_event_enqueue(event_pk, countdown=result.retry_in)
+
+
+@shared_task(name="webhooks.tasks.sweep_webhook_events")
+def sweep_webhook_events() -> None:
+    """Beat, every minute."""
+    webhook_events_sweep()

@@ -1,0 +1,7 @@
+"""Topic names Shopify uses, in one place."""
+
+# Shopify's mandatory compliance topics. They arrive after uninstall (shop/redact 48 hours later),
+# so intake accepts them from uninstalled shops, and acknowledges them for shops we no longer know.
+PRIVACY_TOPICS = frozenset({"customers/data_request", "customers/redact", "shop/redact"})
+
+APP_UNINSTALLED = "app/uninstalled"
