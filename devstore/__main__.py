@@ -1,0 +1,3 @@
+from devstore.cli import main
+
+raise SystemExit(main())

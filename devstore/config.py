@@ -1,0 +1,143 @@
+"""Configuration from the environment and the app's shopify.app.toml."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+DEFAULT_TOPICS = (
+    "orders/create",
+    "orders/updated",
+    "orders/paid",
+    "orders/cancelled",
+    "orders/fulfilled",
+    "refunds/create",
+    "customers/create",
+    "customers/update",
+    "customers/delete",
+    "customers_email_marketing_consent/update",
+    "inventory_levels/update",
+    "app/uninstalled",
+)
+COMPLIANCE_TOPICS = ("customers/data_request", "customers/redact", "shop/redact")
+
+
+@dataclass(frozen=True)
+class TomlSubscription:
+    topics: tuple[str, ...]
+    uri: str
+
+
+@dataclass(frozen=True)
+class AppToml:
+    """The parts of shopify.app.toml that Shopify itself acts on."""
+
+    name: str = "Omakase"
+    handle: str = "omakase"
+    application_url: str = ""
+    scopes: str = "read_products,read_customers,write_customers,read_orders,write_discounts"
+    webhooks_api_version: str = ""
+    subscriptions: tuple[TomlSubscription, ...] = ()
+    compliance_uri: str = ""
+    proxy_url: str = ""
+    proxy_prefix: str = "apps"
+    proxy_subpath: str = "omakase"
+    present: bool = False
+
+
+def app_toml_load(path: Path) -> AppToml:
+    """Read the toml if present; a missing file means sensible defaults."""
+    if not path.is_file():
+        return AppToml()
+    with path.open("rb") as handle:
+        data = tomllib.load(handle)
+    webhooks = data.get("webhooks", {})
+    subscriptions: list[TomlSubscription] = []
+    compliance_uri = ""
+    for sub in webhooks.get("subscriptions", []):
+        uri = str(sub.get("uri", ""))
+        topics = tuple(str(t) for t in sub.get("topics", []))
+        if topics:
+            subscriptions.append(TomlSubscription(topics=topics, uri=uri))
+        if sub.get("compliance_topics"):
+            compliance_uri = uri
+    proxy = data.get("app_proxy", {})
+    access = data.get("access_scopes", {})
+    name = str(data.get("name", "Omakase"))
+    return AppToml(
+        name=name,
+        handle=str(data.get("handle", name.lower().replace(" ", "-"))),
+        application_url=str(data.get("application_url", "")),
+        scopes=str(access.get("scopes", AppToml.scopes)),
+        webhooks_api_version=str(webhooks.get("api_version", "")),
+        subscriptions=tuple(subscriptions),
+        compliance_uri=compliance_uri,
+        proxy_url=str(proxy.get("url", "")),
+        proxy_prefix=str(proxy.get("prefix", "apps")),
+        proxy_subpath=str(proxy.get("subpath", "omakase")),
+        present=True,
+    )
+
+
+@dataclass
+class DevstoreConfig:
+    """Everything devstore needs to run, mostly from the same env vars the app reads."""
+
+    db_path: str = "var/devstore.sqlite3"
+    default_shop: str = "omakase-demo.myshopify.com"
+    public_url: str = "http://127.0.0.1:8100"
+    app_url: str = "http://127.0.0.1:8000"
+    api_key: str = "omakase-dev-key"
+    api_secret: str = "omakase-dev-secret"
+    api_version: str = "2026-10"
+    app_toml: AppToml = field(default_factory=AppToml)
+    extensions_dir: str = "extensions"
+    cdn_base: str = ""
+    start_workers: bool = True
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> DevstoreConfig:
+        env = dict(os.environ if environ is None else environ)
+        toml_path = Path(env.get("DEVSTORE_APP_TOML", "shopify.app.toml"))
+        return cls(
+            db_path=env.get("DEVSTORE_DB", cls.db_path),
+            default_shop=env.get("DEVSTORE_SHOP", cls.default_shop),
+            public_url=env.get("DEVSTORE_URL", cls.public_url).rstrip("/"),
+            app_url=env.get("APP_URL", cls.app_url).rstrip("/"),
+            api_key=env.get("SHOPIFY_API_KEY", cls.api_key),
+            api_secret=env.get("SHOPIFY_API_SECRET", cls.api_secret),
+            api_version=env.get("SHOPIFY_API_VERSION", cls.api_version),
+            app_toml=app_toml_load(toml_path),
+            extensions_dir=env.get("DEVSTORE_EXTENSIONS", cls.extensions_dir),
+            cdn_base=env.get("DEVSTORE_CDN", "").rstrip("/"),
+        )
+
+    @property
+    def cdn(self) -> str:
+        return self.cdn_base or self.public_url + "/cdn"
+
+    def app_uri(self, uri: str) -> str:
+        """Where a toml uri really points in development.
+
+        Relative uris are relative to the app; absolute ones on the toml's
+        application_url host are rebased onto APP_URL, because no machine here
+        reaches the production host. Anything else (a test receiver) is kept.
+        """
+        if not uri:
+            return self.app_url + "/webhooks/"
+        if uri.startswith("/"):
+            return self.app_url + uri
+        parts = urlsplit(uri)
+        app_host = urlsplit(self.app_toml.application_url).netloc
+        if app_host and parts.netloc == app_host:
+            rebased = self.app_url + (parts.path or "/")
+            return rebased + (f"?{parts.query}" if parts.query else "")
+        return uri
+
+    def proxy_target(self) -> str:
+        """The app's proxy url, as reachable from here."""
+        url = self.app_toml.proxy_url or "/proxy"
+        return self.app_uri(url).rstrip("/")

@@ -1,0 +1,1 @@
+"""Seeding: history written straight into the database (no webhooks: it already happened)."""
