@@ -20,7 +20,9 @@ def _source(event: WebhookEvent) -> str:
 
 def order_changed(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -> None:
     """orders/create, updated, paid, cancelled, fulfilled: all carry the whole order."""
-    order = ingest.order_upsert(shop, ingest.order_record_from_webhook(payload), source=_source(event))
+    record = ingest.order_record_from_webhook(payload)
+    order = ingest.order_upsert(shop, record, source=_source(event))
+    privacy.event_erase_if_shopper_erased(shop, event, customer_id=record.customer_id, email=record.email)
     shopper_change_announce(
         shop,
         ShopperChange(
@@ -39,9 +41,9 @@ def refund_created(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -> 
 
 def customer_changed(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -> None:
     """customers/create and customers/update."""
-    customer = ingest.customer_upsert(
-        shop, ingest.customer_record_from_webhook(payload), source=_source(event)
-    )
+    record = ingest.customer_record_from_webhook(payload)
+    customer = ingest.customer_upsert(shop, record, source=_source(event))
+    privacy.event_erase_if_shopper_erased(shop, event, customer_id=record.shopify_id, email=record.email)
     shopper_change_announce(
         shop, ShopperChange(shop_id=shop.pk, customer_ids=(customer.pk,), cause=event.topic)
     )
@@ -58,9 +60,12 @@ def customer_deleted(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -
 def email_consent_changed(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -> None:
     consent = require(payload, "email_marketing_consent", "payload")
     state = status_word(require(consent, "state", "email_marketing_consent"))
+    customer_id = shopify_id(require(payload, "customer_id", "payload"), "customer_id")
+    if privacy.event_erase_if_shopper_erased(shop, event, customer_id=customer_id, email=""):
+        return  # an erased shopper's consent is not recorded again
     ingest.consent_record(
         shop,
-        shopify_id(require(payload, "customer_id", "payload"), "customer_id"),
+        customer_id,
         EmailConsentRecord(
             state=state,
             opt_in_level=status_word(consent.get("opt_in_level")),

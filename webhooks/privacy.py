@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from personalize.records import require, shopify_id, text
-from personalize.suppression import privacy_hash
+from personalize.suppression import privacy_hash, shopper_is_suppressed
 from shop_app.models import Shop
 from webhooks.models import EventStatus, PrivacyKind, PrivacyRequest, WebhookEvent
 
@@ -169,6 +169,19 @@ def shop_redact_handle(shop: Shop, payload: dict[str, Any], event: WebhookEvent)
     summary["shop"] = {"rows": deleted}
     PrivacyRequest.objects.filter(pk=record.pk).update(summary=summary, completed_at=timezone.now())
     logger.info("shop/redact for %s: all data deleted", shop.domain)
+
+
+def event_erase_if_shopper_erased(
+    shop: Shop, event: WebhookEvent, *, customer_id: int | None, email: str
+) -> bool:
+    """A delivery about a shopper erased earlier (a late retry, say) was stored with their personal
+    data; ingest kept it out of our tables, and this keeps it out of the event log."""
+    if not shopper_is_suppressed(shop, customer_id=customer_id, email=email):
+        return False
+    WebhookEvent.objects.for_shop(shop).filter(pk=event.pk).update(
+        body=REDACTED_BODY, redacted_at=timezone.now()
+    )
+    return True
 
 
 def privacy_requests_for_shop(shop: Shop) -> list[PrivacyRequest]:

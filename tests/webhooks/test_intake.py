@@ -24,7 +24,8 @@ def test_a_signed_order_is_stored_acknowledged_and_processed(shop: Shop, deliver
     assert event.event_id == "evt-1"
     assert event.api_version == "2026-10"
     assert event.webhook_id
-    assert event.triggered_at is not None and event.triggered_at.microsecond == 123456
+    assert event.triggered_at is not None
+    assert event.triggered_at.microsecond == 123456
     assert event.received_at is not None
     assert event.status == EventStatus.DONE
     assert event.attempts == 1
@@ -75,7 +76,10 @@ def test_a_body_changed_after_signing_is_refused(shop: Shop, client: Client) -> 
 def test_during_a_rotation_both_secrets_are_accepted(shop: Shop, deliver: Deliver) -> None:
     assert deliver(shop, "orders/create", payload("orders_create"), secret="new-secret").status_code == 200
     assert deliver(shop, "orders/create", payload("orders_create"), secret="old-secret").status_code == 200
-    assert deliver(shop, "orders/create", payload("orders_create"), secret="omakase-dev-secret").status_code == 401
+    assert (
+        deliver(shop, "orders/create", payload("orders_create"), secret="omakase-dev-secret").status_code
+        == 401
+    )
     assert WebhookEvent.objects.count() == 2
 
 
@@ -111,7 +115,8 @@ def test_a_duplicate_delivery_is_stored_once_processed_once_and_acknowledged(
     second = deliver(shop, "orders/create", payload("orders_create"), event_id="same-event")
 
     # Then both are acknowledged, one row exists and it was processed once
-    assert first.status_code == 200 and second.status_code == 200
+    assert first.status_code == 200
+    assert second.status_code == 200
     assert second.json()["outcome"] == "duplicate"
     assert WebhookEvent.objects.count() == 1
     assert len(runs) == 1

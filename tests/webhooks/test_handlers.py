@@ -1,0 +1,179 @@
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from personalize.models import ConsentLogEntry, Customer, InventoryLevel, Order, OrderLine, Refund, RefundLine
+from shop_app.models import Shop
+from tests.webhooks.conftest import Deliver, payload
+from webhooks.models import EventStatus, WebhookEvent
+
+
+def test_orders_create_stores_the_order_its_lines_shopper_and_money(shop: Shop, deliver: Deliver) -> None:
+    deliver(shop, "orders/create", payload("orders_create"))
+
+    order = Order.objects.for_shop(shop).get(shopify_id=820982911946154508)
+    assert order.name == "#9999"
+    assert order.currency == "USD"
+    assert order.total_price == Decimal("359.97")
+    assert order.subtotal_price == Decimal("359.97")
+    assert order.total_discounts == Decimal("20.00")
+    assert order.total_tax == Decimal("0.00")
+    assert order.financial_status == "voided"
+    assert order.fulfillment_status == "unfulfilled"
+    assert order.cancelled_at == datetime(2022, 1, 1, 0, 0, tzinfo=UTC)
+    assert order.shopify_updated_at == datetime(2022, 1, 1, 0, 0, tzinfo=UTC)
+    assert order.shipping_country_code == "US"
+    assert order.customer_shopify_id == 115310627314723954
+    lines = OrderLine.objects.for_shop(shop).filter(order=order).order_by("unit_price")
+    assert [(line.sku, line.quantity, line.unit_price, line.currency) for line in lines] == [
+        ("SKU2006-001", 1, Decimal("89.99"), "USD"),
+        ("SKU2006-035", 1, Decimal("119.99"), "USD"),
+        ("SKU2006-020", 1, Decimal("159.99"), "USD"),
+    ]
+    assert lines[0].product_id == 788032119674292922
+    assert lines[0].variant_id is None
+    customer = Customer.objects.for_shop(shop).get(shopify_id=115310627314723954)
+    assert order.customer == customer
+    assert customer.email == "john@example.com"
+    assert customer.country_code == "CA"
+
+
+def _order_at(updated_at: str, **changes: object) -> dict[str, object]:
+    body = payload("orders_create")
+    body.update(updated_at=updated_at, **changes)
+    return body
+
+
+def test_an_older_orders_updated_after_a_newer_one_changes_nothing(shop: Shop, deliver: Deliver) -> None:
+    # Given the newer state arrived first
+    deliver(shop, "orders/updated", _order_at("2022-01-02T10:00:00-05:00", financial_status="refunded"))
+
+    # When the older one arrives late
+    response = deliver(
+        shop, "orders/updated", _order_at("2022-01-02T09:00:00-05:00", financial_status="paid")
+    )
+
+    # Then it is acknowledged and done, and the order keeps the newer state
+    assert response.status_code == 200
+    assert WebhookEvent.objects.for_shop(shop).filter(status=EventStatus.DONE).count() == 2
+    order = Order.objects.for_shop(shop).get()
+    assert order.financial_status == "refunded"
+    assert order.shopify_updated_at == datetime(2022, 1, 2, 15, 0, tzinfo=UTC)
+
+
+def test_a_newer_orders_updated_replaces_state_and_lines(shop: Shop, deliver: Deliver) -> None:
+    deliver(shop, "orders/create", payload("orders_create"))
+    newer = _order_at("2022-01-03T00:00:00Z", financial_status="paid", fulfillment_status="fulfilled")
+    newer["line_items"] = newer["line_items"][:1]  # type: ignore[index]
+
+    deliver(shop, "orders/fulfilled", newer)
+
+    order = Order.objects.for_shop(shop).get()
+    assert (order.financial_status, order.fulfillment_status) == ("paid", "fulfilled")
+    assert OrderLine.objects.for_shop(shop).filter(order=order).count() == 1
+
+
+def test_every_order_topic_is_handled(shop: Shop, deliver: Deliver) -> None:
+    for topic in ("orders/create", "orders/updated", "orders/paid", "orders/cancelled", "orders/fulfilled"):
+        deliver(shop, topic, payload("orders_create"))
+
+    assert WebhookEvent.objects.for_shop(shop).filter(status=EventStatus.DONE).count() == 5
+    assert Order.objects.for_shop(shop).count() == 1
+
+
+def test_refunds_create_records_the_refund_and_its_lines_once(shop: Shop, deliver: Deliver) -> None:
+    deliver(shop, "orders/create", payload("orders_create"))
+
+    deliver(shop, "refunds/create", payload("refunds_create"))
+    deliver(shop, "refunds/create", payload("refunds_create"))  # a new event id: same refund
+
+    refund = Refund.objects.for_shop(shop).get()
+    assert refund.amount == Decimal("89.99")
+    assert refund.currency == "USD"
+    assert refund.order == Order.objects.for_shop(shop).get()
+    line = RefundLine.objects.for_shop(shop).get()
+    assert (line.line_item_shopify_id, line.quantity, line.subtotal) == (
+        487817672276298554,
+        1,
+        Decimal("89.99"),
+    )
+
+
+def test_a_refund_before_its_order_is_linked_when_the_order_arrives(shop: Shop, deliver: Deliver) -> None:
+    deliver(shop, "refunds/create", payload("refunds_create"))
+    assert Refund.objects.for_shop(shop).get().order is None
+
+    deliver(shop, "orders/create", payload("orders_create"))
+
+    assert Refund.objects.for_shop(shop).get().order == Order.objects.for_shop(shop).get()
+
+
+def test_customers_create_update_and_delete(shop: Shop, deliver: Deliver) -> None:
+    deliver(shop, "customers/create", payload("customers_create"))
+    customer = Customer.objects.for_shop(shop).get()
+    assert (customer.email, customer.first_name, customer.last_name) == ("bob@biller.com", "Bob", "Biller")
+    assert (customer.city, customer.province_code, customer.country_code) == ("Ottawa", "ON", "CA")
+    assert customer.email_marketing_state == "subscribed"
+
+    deliver(shop, "customers/update", payload("customers_update"))
+    customer.refresh_from_db()
+    assert customer.last_name == "Biller-Jones"
+    assert customer.tags == "vip"
+
+    # An older customers/update (the create payload again, as a late retry) changes nothing
+    deliver(shop, "customers/update", payload("customers_create"))
+    customer.refresh_from_db()
+    assert customer.last_name == "Biller-Jones"
+
+    deliver(shop, "customers/delete", payload("customers_delete"))
+    customer.refresh_from_db()
+    assert customer.deleted_at is not None
+    assert customer.email == customer.first_name == customer.phone == ""
+
+
+def test_consent_changes_are_logged_with_source_and_time(shop: Shop, deliver: Deliver) -> None:
+    deliver(shop, "customers/create", payload("customers_create"))
+
+    deliver(
+        shop, "customers_email_marketing_consent/update", payload("customers_email_marketing_consent_update")
+    )
+    deliver(
+        shop, "customers_email_marketing_consent/update", payload("customers_email_marketing_consent_update")
+    )
+
+    log = list(ConsentLogEntry.objects.for_shop(shop).order_by("consent_updated_at"))
+    assert [(entry.state, entry.source) for entry in log] == [
+        ("subscribed", "webhook:customers/create"),
+        ("unsubscribed", "webhook:customers_email_marketing_consent/update"),
+    ]
+    assert log[1].consent_updated_at == datetime(2022, 1, 6, 14, 30, tzinfo=UTC)
+    assert all(entry.recorded_at is not None for entry in log)
+    assert Customer.objects.for_shop(shop).get().email_marketing_state == "unsubscribed"
+
+
+def test_inventory_levels_update_keeps_the_newest_level(shop: Shop, deliver: Deliver) -> None:
+    deliver(shop, "inventory_levels/update", payload("inventory_levels_update"))
+    older = payload("inventory_levels_update")
+    older.update(available=99, updated_at="2021-12-30T00:00:00Z")
+
+    deliver(shop, "inventory_levels/update", older)
+
+    level = InventoryLevel.objects.for_shop(shop).get()
+    assert (level.inventory_item_id, level.location_id, level.available) == (271878346596884015, 24826418, 6)
+
+
+def test_app_uninstalled_marks_the_shop_uninstalled(shop: Shop, deliver: Deliver) -> None:
+    response = deliver(shop, "app/uninstalled", payload("app_uninstalled"))
+
+    assert response.status_code == 200
+    shop.refresh_from_db()
+    assert not shop.is_installed
+    assert WebhookEvent.objects.for_shop(shop).get().status == EventStatus.DONE
+
+
+def test_one_shop_s_webhooks_never_touch_another_shop(shop: Shop, other_shop: Shop, deliver: Deliver) -> None:
+    deliver(shop, "orders/create", payload("orders_create"))
+    deliver(shop, "customers/create", payload("customers_create"))
+
+    assert not Order.objects.for_shop(other_shop).exists()
+    assert not Customer.objects.for_shop(other_shop).exists()
+    assert not WebhookEvent.objects.for_shop(other_shop).exists()

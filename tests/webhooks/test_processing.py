@@ -1,0 +1,279 @@
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+from django.utils import timezone
+
+from personalize.models import Order
+from shop_app.models import Shop
+from tests.webhooks.conftest import Deliver, payload
+from webhooks import handlers
+from webhooks.models import EventStatus, WebhookEvent
+from webhooks.processing import (
+    ReplayRefused,
+    retry_delay,
+    webhook_event_process,
+    webhook_event_replay,
+    webhook_events_sweep,
+)
+
+
+def test_malformed_json_with_a_valid_hmac_is_stored_and_fails_with_a_clear_error(
+    shop: Shop, deliver: Deliver
+) -> None:
+    response = deliver(shop, "orders/create", b'{"id": 820982911946154508, "line_items": [')
+
+    assert response.status_code == 200
+    event = WebhookEvent.objects.for_shop(shop).get()
+    assert event.status == EventStatus.FAILED
+    assert event.attempts == 1
+    assert event.last_error.startswith("WebhookPayloadError: body is not valid JSON")
+    assert not Order.objects.exists()
+
+
+def test_json_that_is_not_an_object_fails_at_once(shop: Shop, deliver: Deliver) -> None:
+    deliver(shop, "orders/create", b"[1, 2, 3]")
+
+    event = WebhookEvent.objects.get()
+    assert event.status == EventStatus.FAILED
+    assert "not an object: list" in event.last_error
+
+
+def test_an_order_without_its_required_fields_fails_naming_the_field(shop: Shop, deliver: Deliver) -> None:
+    body = payload("orders_create")
+    del body["currency"]
+
+    deliver(shop, "orders/create", body)
+
+    event = WebhookEvent.objects.get()
+    assert event.status == EventStatus.FAILED
+    assert event.last_error == "IngestError: order.currency: missing"
+    assert not Order.objects.exists()
+
+
+def test_an_unknown_topic_is_recorded_and_acknowledged(shop: Shop, deliver: Deliver) -> None:
+    response = deliver(shop, "products/create", {"id": 1})
+
+    assert response.status_code == 200
+    event = WebhookEvent.objects.get()
+    assert event.status == EventStatus.IGNORED
+    assert event.note == "unknown topic"
+
+
+@override_settings(WEBHOOK_MAX_ATTEMPTS=3)
+def test_a_transient_failure_is_retried_then_left_failed_and_replayable(
+    shop: Shop, deliver: Deliver, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    # Given a handler that fails as if the database had gone away
+    calls: list[int] = []
+
+    def flaky(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -> None:
+        calls.append(event.attempts)
+        raise ConnectionError("database went away")
+
+    monkeypatch.setitem(handlers.TOPIC_HANDLERS, "orders/create", flaky)
+
+    # When the event arrives (eager tasks run each retry at once)
+    deliver(shop, "orders/create", payload("orders_create"))
+
+    # Then it was tried three times and stays failed with the error on record
+    event = WebhookEvent.objects.get()
+    assert calls == [1, 2, 3]
+    assert event.status == EventStatus.FAILED
+    assert event.attempts == 3
+    assert event.last_error == "ConnectionError: database went away"
+
+    # When the cause is fixed and the event is replayed
+    monkeypatch.setitem(handlers.TOPIC_HANDLERS, "orders/create", handlers.order_changed)
+    with django_capture_on_commit_callbacks(execute=True):
+        webhook_event_replay(shop, event.pk)
+
+    # Then it is done, and the order is there
+    event.refresh_from_db()
+    assert event.status == EventStatus.DONE
+    assert Order.objects.for_shop(shop).count() == 1
+
+
+def test_a_retry_is_scheduled_with_backoff(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
+    event = WebhookEvent.objects.create(
+        shop=shop,
+        topic="orders/create",
+        event_id="e",
+        body="{}",
+        received_at=timezone.now(),
+        available_at=timezone.now(),
+    )
+
+    def flaky(*args: Any) -> None:
+        raise TimeoutError("slow")
+
+    monkeypatch.setitem(handlers.TOPIC_HANDLERS, "orders/create", flaky)
+    before = timezone.now()
+
+    result = webhook_event_process(event.pk)
+
+    event.refresh_from_db()
+    assert result.retry_in == 30.0
+    assert event.status == EventStatus.PENDING
+    assert event.available_at >= before + timedelta(seconds=30)
+    assert [retry_delay(n) for n in (1, 2, 3, 4, 5, 6)] == [30, 120, 480, 1920, 3600, 3600]
+
+
+def test_an_event_already_claimed_is_not_processed_again(shop: Shop) -> None:
+    event = WebhookEvent.objects.create(
+        shop=shop,
+        topic="orders/create",
+        event_id="e",
+        body="{}",
+        received_at=timezone.now(),
+        available_at=timezone.now(),
+        status=EventStatus.PROCESSING,
+        attempts=1,
+    )
+
+    result = webhook_event_process(event.pk)
+
+    event.refresh_from_db()
+    assert result.outcome.value == "not_claimed"
+    assert event.attempts == 1
+    assert event.status == EventStatus.PROCESSING
+
+
+def test_the_sweeper_sends_events_the_broker_never_delivered(
+    shop: Shop, deliver: Deliver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an order stored while the broker was down
+    from webhooks.tasks import process_webhook_event
+
+    real_apply_async = process_webhook_event.apply_async
+
+    def broker_down(*args: Any, **kwargs: Any) -> Any:
+        raise ConnectionRefusedError("broker unreachable")
+
+    monkeypatch.setattr(process_webhook_event, "apply_async", broker_down)
+    deliver(shop, "orders/create", payload("orders_create"))
+    event = WebhookEvent.objects.get()
+    assert event.status == EventStatus.PENDING
+
+    # When the sweeper runs before the grace period, nothing is sent
+    monkeypatch.setattr(process_webhook_event, "apply_async", real_apply_async)
+    assert webhook_events_sweep(now=event.available_at + timedelta(seconds=10)) == 0
+
+    # When it runs after the grace period, with the broker back
+    sent = webhook_events_sweep(now=event.available_at + timedelta(minutes=5))
+
+    # Then the event is processed and the order stored
+    event.refresh_from_db()
+    assert sent == 1
+    assert event.status == EventStatus.DONE
+    assert Order.objects.for_shop(shop).count() == 1
+
+
+def test_the_sweeper_frees_events_whose_worker_died(shop: Shop) -> None:
+    long_ago = timezone.now() - timedelta(hours=2)
+    event = WebhookEvent.objects.create(
+        shop=shop,
+        topic="orders/create",
+        event_id="e",
+        body="not json",
+        received_at=long_ago,
+        available_at=long_ago,
+        status=EventStatus.PROCESSING,
+        claimed_at=long_ago,
+        attempts=1,
+    )
+
+    webhook_events_sweep()
+
+    event.refresh_from_db()
+    # Freed, claimed again by the (eager) task, and failed for its own reason this time
+    assert event.attempts == 2
+    assert event.status == EventStatus.FAILED
+    assert "not valid JSON" in event.last_error
+
+
+def test_the_sweeper_leaves_done_failed_and_future_events_alone(shop: Shop) -> None:
+    now = timezone.now()
+    old = now - timedelta(hours=1)
+    for index, (status, available_at) in enumerate(
+        [
+            (EventStatus.DONE, old),
+            (EventStatus.FAILED, old),
+            (EventStatus.PENDING, now + timedelta(minutes=5)),
+        ]
+    ):
+        WebhookEvent.objects.create(
+            shop=shop,
+            topic="orders/create",
+            event_id=str(index),
+            body="{}",
+            received_at=old,
+            available_at=available_at,
+            status=status,
+        )
+
+    assert webhook_events_sweep(now=now) == 0
+
+
+def test_replay_refuses_an_event_that_is_not_finished(shop: Shop) -> None:
+    event = WebhookEvent.objects.create(
+        shop=shop,
+        topic="orders/create",
+        event_id="e",
+        body="{}",
+        received_at=timezone.now(),
+        available_at=timezone.now(),
+        status=EventStatus.DONE,
+    )
+
+    with pytest.raises(ReplayRefused):
+        webhook_event_replay(shop, event.pk)
+
+
+def test_replay_cannot_reach_another_shop_s_event(shop: Shop, other_shop: Shop) -> None:
+    event = WebhookEvent.objects.create(
+        shop=shop,
+        topic="orders/create",
+        event_id="e",
+        body="{}",
+        received_at=timezone.now(),
+        available_at=timezone.now(),
+        status=EventStatus.FAILED,
+    )
+
+    with pytest.raises(WebhookEvent.DoesNotExist):
+        webhook_event_replay(other_shop, event.pk)
+
+    event.refresh_from_db()
+    assert event.status == EventStatus.FAILED
+
+
+def test_the_replay_command_runs_failed_events_again(
+    shop: Shop, other_shop: Shop, django_capture_on_commit_callbacks: Any
+) -> None:
+    # Given a failed orders/create whose body is fine now (it failed on something transient)
+    body = (__import__("json")).dumps(payload("orders_create"))
+    for owner in (shop, other_shop):
+        WebhookEvent.objects.create(
+            shop=owner,
+            topic="orders/create",
+            event_id="e",
+            body=body,
+            received_at=timezone.now(),
+            available_at=timezone.now(),
+            status=EventStatus.FAILED,
+            attempts=6,
+            last_error="OperationalError",
+        )
+
+    # When the operator replays one shop's failures
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("replay_webhooks", "--shop", shop.domain)
+
+    # Then that shop's event is done, and the other shop's is untouched
+    assert WebhookEvent.objects.for_shop(shop).get().status == EventStatus.DONE
+    assert WebhookEvent.objects.for_shop(other_shop).get().status == EventStatus.FAILED
+    assert Order.objects.for_shop(shop).count() == 1
+    assert not Order.objects.for_shop(other_shop).exists()
