@@ -2,14 +2,18 @@
 writing the same test database as the test. Nothing here skips: a missing service fails."""
 
 import os
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from config.celery import app as celery_app
@@ -50,7 +54,15 @@ def broker_available() -> None:
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db: None, broker_available: None) -> Iterator[subprocess.Popen[str]]:
+def worker_environment() -> dict[str, str]:
+    """Extra environment for the worker process; tests that need one override this fixture."""
+    return {}
+
+
+@pytest.fixture
+def celery_worker_process(
+    transactional_db: None, broker_available: None, worker_environment: dict[str, str]
+) -> Iterator[subprocess.Popen[str]]:
     """A real `celery worker` in its own process, and this process sending through the broker."""
     env = {
         **os.environ,
@@ -58,6 +70,7 @@ def celery_worker_process(transactional_db: None, broker_available: None) -> Ite
         "DATABASE_URL": test_database_url(),
         # The worker runs what it receives; the eager switch only concerns the sending side.
         "PYTHONUNBUFFERED": "1",
+        **worker_environment,
     }
     worker = subprocess.Popen(
         [
@@ -95,3 +108,122 @@ def celery_worker_process(transactional_db: None, broker_available: None) -> Ite
             output, _ = worker.communicate()
         if worker.returncode not in (0, -15):
             print(output)  # noqa: T201 - shown by pytest when the test fails
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Devstore:
+    """A devstore process: our Shopify, reached over HTTP like Shopify."""
+
+    url: str
+    db_path: Path
+    process: subprocess.Popen[bytes]
+    shop: str = "omakase-demo.myshopify.com"
+
+    def control(self, method: str, path: str, body: dict[str, Any] | None = None, **params: str) -> Any:
+        response = httpx.request(method, f"{self.url}/_devstore{path}", json=body, params=params, timeout=30)
+        assert response.status_code < 300, f"devstore {method} {path}: {response.status_code} {response.text}"
+        return response.json()
+
+    def session_token(self, shop: str | None = None, **extra: Any) -> str:
+        return str(
+            self.control("POST", "/session-token", {"shop": shop or self.shop, **extra})["session_token"]
+        )
+
+    def settings(self, **values: Any) -> Any:
+        return self.control("POST", "/settings", values)
+
+    def seed(self, customers: int, orders: int) -> None:
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "devstore",
+                "seed",
+                "--generate",
+                "--db",
+                str(self.db_path),
+                "--shop",
+                self.shop,
+                "--customers",
+                str(customers),
+                "--orders",
+                str(orders),
+            ],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+
+
+@pytest.fixture(scope="session")
+def devstore_server(tmp_path_factory: pytest.TempPathFactory, live_server: Any) -> Iterator[Devstore]:
+    """One devstore process for the session, delivering webhooks to the app's live server."""
+    port = free_port()
+    db_path = tmp_path_factory.mktemp("devstore") / "devstore.sqlite3"
+    env = {
+        **os.environ,
+        "APP_URL": live_server.url,
+        "DEVSTORE_URL": f"http://127.0.0.1:{port}",
+        "DEVSTORE_DB": str(db_path),
+        "SHOPIFY_API_KEY": settings.SHOPIFY_API_KEY,
+        "SHOPIFY_API_SECRET": settings.SHOPIFY_API_SECRET,
+        "SHOPIFY_API_VERSION": settings.SHOPIFY_API_VERSION,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devstore", "serve", "--port", str(port), "--log-level", "warning"],
+        cwd=ROOT,
+        env=env,
+    )
+    store = Devstore(url=f"http://127.0.0.1:{port}", db_path=db_path, process=process)
+
+    def answers() -> bool:
+        """devstore answers its health check"""
+        try:
+            return httpx.get(f"{store.url}/_devstore/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return process.poll() is not None  # stop waiting if it died; checked below
+
+    wait_for(answers, timeout=60)
+    assert process.poll() is None, "devstore exited at start"
+    yield store
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture
+def real_broker(broker_available: None) -> Iterator[None]:
+    """Tasks go to the real broker, as from a production web process, instead of running in the
+    sending process. The queue is emptied before and after, so no test sees another's tasks."""
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    celery_app.control.purge()
+    try:
+        yield
+    finally:
+        celery_app.control.purge()
+        celery_app.conf.task_always_eager = eager
+
+
+@pytest.fixture
+def devstore(devstore_server: Devstore, settings: Any, live_server: Any, real_broker: None) -> Devstore:
+    """devstore, reset to an empty store, with the app pointed at it as it would be at Shopify.
+    (With the live server, tests are transactional: after-commit tasks go to the broker.)"""
+    devstore_server.control("POST", "/reset")
+    settings.SHOPIFY_BASE_URL_OVERRIDE = devstore_server.url
+    settings.APP_URL = live_server.url
+    return devstore_server
+
+
+@pytest.fixture
+def devstore_worker_environment(devstore: Devstore, live_server: Any) -> dict[str, str]:
+    return {"SHOPIFY_BASE_URL_OVERRIDE": devstore.url, "APP_URL": live_server.url}

@@ -1,0 +1,71 @@
+"""The whole install, as a merchant triggers it: open the app in the admin, and a real worker
+syncs the shop, subscribes to webhooks and imports the store's history from devstore."""
+
+import subprocess
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from personalize.models import Customer, Order
+from shop_app.admin_api import AdminClient
+from shop_app.app_config import app_toml
+from shop_app.models import Backfill, Shop
+from shop_app.webhook_subscriptions import SUBSCRIPTIONS_QUERY, topic_enum
+from tests.integration.conftest import Devstore, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def worker_environment(devstore_worker_environment: dict[str, str]) -> dict[str, str]:
+    return devstore_worker_environment
+
+
+def test_install_syncs_subscribes_and_imports_the_store_in_the_worker(
+    devstore: Devstore,
+    celery_worker_process: subprocess.Popen[str],
+    live_server: Any,
+    session_token_for: Any,
+) -> None:
+    # Given a store with history
+    devstore.seed(customers=60, orders=250)
+    store_customers = len(devstore.control("GET", "/customers", limit="1000")["customers"])
+
+    # When the merchant opens the app for the first time
+    response = Client().get(
+        "/", {"embedded": "1", "shop": devstore.shop, "id_token": devstore.session_token()}
+    )
+    assert response.status_code == 200
+
+    # Then the worker imports every customer and order
+    shop = Shop.objects.get(domain=devstore.shop)
+
+    def backfill_finished() -> Backfill | None:
+        """the backfill finishes"""
+        backfill = Backfill.objects.for_shop(shop).first()
+        return backfill if backfill is not None and not backfill.is_active else None
+
+    backfill = wait_for(backfill_finished, timeout=120, interval=0.5)
+    assert backfill.status == Backfill.Status.DONE, backfill.error
+    assert backfill.orders_imported == 250
+    assert backfill.customers_imported == store_customers
+    assert Order.objects.for_shop(shop).count() == 250
+    assert Customer.objects.for_shop(shop).count() >= store_customers
+
+    # And the shop's details came from Shopify
+    shop.refresh_from_db()
+    assert shop.name and shop.currency and shop.timezone and shop.shopify_id
+
+    # And every topic of the toml is subscribed, to our webhook address
+    subscriptions = AdminClient(shop).graphql(SUBSCRIPTIONS_QUERY, {"after": None})["webhookSubscriptions"][
+        "nodes"
+    ]
+    subscribed = {node["topic"] for node in subscriptions if node["uri"] == f"{live_server.url}/webhooks/"}
+    assert {topic_enum(topic) for topic in app_toml().webhook_topics} <= subscribed
+
+    # And the admin shows the import's progress through the session-token API
+    api = Client(headers={"Authorization": f"Bearer {session_token_for(shop)}"})
+    progress = api.get("/api/shop").json()["backfill"]
+    assert progress["status"] == "done"
+    assert progress["orders_imported"] == 250
