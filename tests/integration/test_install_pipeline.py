@@ -55,7 +55,10 @@ def test_install_syncs_subscribes_and_imports_the_store_in_the_worker(
 
     # And the shop's details came from Shopify
     shop.refresh_from_db()
-    assert shop.name and shop.currency and shop.timezone and shop.shopify_id
+    assert shop.name
+    assert shop.currency
+    assert shop.timezone
+    assert shop.shopify_id
 
     # And every topic of the toml is subscribed, to our webhook address
     subscriptions = AdminClient(shop).graphql(SUBSCRIPTIONS_QUERY, {"after": None})["webhookSubscriptions"][
