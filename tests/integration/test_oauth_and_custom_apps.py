@@ -94,6 +94,6 @@ def test_connect_shop_registers_a_custom_app_and_subscribes_its_webhooks(devstor
 
 
 def test_connect_shop_refuses_a_bad_domain(db: None) -> None:
-    with pytest.raises(CommandError, match="not a myshopify.com domain"):
+    with pytest.raises(CommandError, match=r"not a myshopify\.com domain"):
         call_command("connect_shop", "evil.example.com", "--access-token", "shpat_x")
     assert not Shop.objects.exists()
