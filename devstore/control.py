@@ -19,7 +19,7 @@ from devstore import actions, auth, catalog, customers, discounts, orders, paylo
 from devstore.context import Devstore
 from devstore.db import Row
 from devstore.orders import OrderLine, OrderRejected
-from devstore.shops import shop_ensure, shop_list, shop_resolve
+from devstore.shops import shop_ensure, shop_get_by_domain, shop_list, shop_resolve
 from devstore.signing import session_token_issue
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -30,8 +30,13 @@ class BadRequest(Exception):
 
 
 def _shop(ds: Devstore, request: Request, body: dict[str, Any]) -> Row:
-    return shop_resolve(ds.db, ds.config.default_shop, request.headers.get("host"),
-                        body.get("shop") or request.query_params.get("shop"))
+    named = body.get("shop") or request.query_params.get("shop")
+    if named:
+        shop = shop_get_by_domain(ds.db, str(named))
+        if shop is None:
+            raise LookupError(f"shop {named} not found")
+        return shop
+    return shop_resolve(ds.db, ds.config.default_shop, request.headers.get("host"))
 
 
 async def _body(request: Request) -> dict[str, Any]:
