@@ -7,7 +7,7 @@ import html
 import json
 import time
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -59,8 +59,9 @@ async def _params(request: Request) -> dict[str, str]:
         body = json.loads(await request.body() or b"{}")
         params.update({k: str(v) for k, v in body.items()})
     else:
-        form = await request.form()
-        params.update({k: str(v) for k, v in form.items()})
+        # application/x-www-form-urlencoded, parsed here to avoid a multipart dependency
+        body = (await request.body()).decode()
+        params.update(dict(parse_qsl(body, keep_blank_values=True)))
     return params
 
 
