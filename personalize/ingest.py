@@ -247,9 +247,19 @@ def _order_lines_replace(shop: Shop, order: Order, record: OrderRecord) -> None:
     )
 
 
-def order_upsert(shop: Shop, record: OrderRecord, *, source: str = "") -> Order:
+def _order_is_not_newer(record: OrderRecord, triggered_at: datetime | None, order: Order) -> bool:
+    if record.updated_at != order.shopify_updated_at or triggered_at is None:
+        return _is_not_newer(record.updated_at, order.shopify_updated_at)
+    # Same second (Shopify's updated_at has no more precision): the later emission wins.
+    return order.state_triggered_at is None or triggered_at <= order.state_triggered_at
+
+
+def order_upsert(
+    shop: Shop, record: OrderRecord, *, source: str = "", triggered_at: datetime | None = None
+) -> Order:
     """Create or update the order with its lines, its shopper and its money, only if the record is
-    newer than the order we hold. Idempotent: the same record twice changes nothing."""
+    newer than the order we hold. Idempotent: the same record twice changes nothing.
+    `triggered_at`, when the record came from a webhook, is its X-Shopify-Triggered-At."""
     if shopper_is_suppressed(shop, customer_id=record.customer_id, email=record.email):
         record = record.without_personal_data()
     with transaction.atomic():
@@ -263,7 +273,10 @@ def order_upsert(shop: Shop, record: OrderRecord, *, source: str = "") -> Order:
             try:
                 with transaction.atomic():
                     order = Order.objects.create(
-                        shop=shop, shopify_id=record.shopify_id, **_order_fields(record, customer)
+                        shop=shop,
+                        shopify_id=record.shopify_id,
+                        state_triggered_at=triggered_at,
+                        **_order_fields(record, customer),
                     )
             except IntegrityError:
                 order = Order.objects.for_shop(shop).select_for_update().get(shopify_id=record.shopify_id)
@@ -273,13 +286,14 @@ def order_upsert(shop: Shop, record: OrderRecord, *, source: str = "") -> Order:
                     order=order
                 )
                 return order
-        if _is_not_newer(record.updated_at, order.shopify_updated_at):
+        if _order_is_not_newer(record, triggered_at, order):
             logger.info(
                 "order %s: held state is as new as %s; unchanged", order.shopify_id, record.updated_at
             )
             return order
         for name, value in _order_fields(record, customer).items():
             setattr(order, name, value)
+        order.state_triggered_at = triggered_at
         order.save()
         _order_lines_replace(shop, order, record)
         return order

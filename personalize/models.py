@@ -70,6 +70,9 @@ class Order(ShopOwned):
     shipping_zip = models.CharField(max_length=32, blank=True)
     shopify_created_at = models.DateTimeField()
     shopify_updated_at = models.DateTimeField()
+    # When Shopify emitted the state we hold (a webhook's X-Shopify-Triggered-At, sub-second):
+    # breaks the tie between two states with the same second-precision updated_at.
+    state_triggered_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     redacted_at = models.DateTimeField(null=True, blank=True)

@@ -21,7 +21,7 @@ def _source(event: WebhookEvent) -> str:
 def order_changed(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -> None:
     """orders/create, updated, paid, cancelled, fulfilled: all carry the whole order."""
     record = ingest.order_record_from_webhook(payload)
-    order = ingest.order_upsert(shop, record, source=_source(event))
+    order = ingest.order_upsert(shop, record, source=_source(event), triggered_at=event.triggered_at)
     privacy.event_erase_if_shopper_erased(shop, event, customer_id=record.customer_id, email=record.email)
     shopper_change_announce(
         shop,

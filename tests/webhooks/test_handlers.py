@@ -177,3 +177,36 @@ def test_one_shop_s_webhooks_never_touch_another_shop(shop: Shop, other_shop: Sh
     assert not Order.objects.for_shop(other_shop).exists()
     assert not Customer.objects.for_shop(other_shop).exists()
     assert not WebhookEvent.objects.for_shop(other_shop).exists()
+
+
+def test_two_states_in_the_same_second_are_ordered_by_shopify_s_triggered_at(
+    shop: Shop, deliver: Deliver
+) -> None:
+    # Given the later of two changes made within one second arrived first
+    same_second = "2022-01-02T10:00:00Z"
+    deliver(
+        shop,
+        "orders/updated",
+        _order_at(same_second, financial_status="refunded"),
+        headers={"X-Shopify-Triggered-At": "2022-01-02T10:00:00.900000000Z"},
+    )
+
+    # When the earlier change arrives late
+    deliver(
+        shop,
+        "orders/fulfilled",
+        _order_at(same_second, financial_status="paid"),
+        headers={"X-Shopify-Triggered-At": "2022-01-02T10:00:00.100000000Z"},
+    )
+
+    # Then the later one stays
+    assert Order.objects.for_shop(shop).get().financial_status == "refunded"
+
+    # And a later emission in that same second does replace it
+    deliver(
+        shop,
+        "orders/updated",
+        _order_at(same_second, financial_status="partially_refunded"),
+        headers={"X-Shopify-Triggered-At": "2022-01-02T10:00:00.950000000Z"},
+    )
+    assert Order.objects.for_shop(shop).get().financial_status == "partially_refunded"
