@@ -21,6 +21,9 @@ from shop_app.shopify_http import shopify_http_client
 logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 500
+# One task imports at most this many objects, then hands on to a fresh task that resumes from
+# lines_processed: a task stays well inside its time limit and a worker can shut down promptly.
+OBJECTS_PER_STEP = 5000
 POLL_SECONDS = 3
 
 MONEY = "shopMoney { amount currencyCode }"
@@ -134,9 +137,10 @@ def _import_object(shop: Shop, phase: str, node: dict[str, Any]) -> None:
         ingest.order_upsert(shop, ingest.order_record_from_graphql(node))
 
 
-def backfill_import_lines(backfill: Backfill, lines: Iterable[str]) -> None:
+def backfill_import_lines(backfill: Backfill, lines: Iterable[str], limit: int = OBJECTS_PER_STEP) -> bool:
     """Stream a phase's JSONL into our tables, CHUNK_SIZE objects per transaction, skipping the
-    lines an earlier attempt already imported."""
+    lines an earlier step already imported. Returns True when the file is done, False when it
+    stopped at `limit` objects with more to come."""
     counter = "customers_imported" if backfill.phase == Backfill.Phase.CUSTOMERS else "orders_imported"
     chunk: list[tuple[int, dict[str, Any]]] = []
 
@@ -151,13 +155,19 @@ def backfill_import_lines(backfill: Backfill, lines: Iterable[str]) -> None:
             backfill.save(update_fields=["lines_processed", counter, "updated_at"])
         chunk.clear()
 
+    imported = 0
     for last_line, node in jsonl_objects(lines):
         if last_line <= backfill.lines_processed:
             continue
+        if imported >= limit:
+            flush()
+            return False
         chunk.append((last_line, node))
+        imported += 1
         if len(chunk) >= CHUNK_SIZE:
             flush()
     flush()
+    return True
 
 
 def _stream_lines(url: str) -> Iterator[str]:
@@ -193,8 +203,9 @@ def backfill_advance(backfill: Backfill, client: AdminClient) -> int | None:
     if operation["status"] != "COMPLETED":
         raise BackfillFailed(f"bulk operation ended {operation['status']} ({operation.get('errorCode')})")
 
-    if operation.get("url"):  # no url when the query matched nothing
-        backfill_import_lines(backfill, _stream_lines(operation["url"]))
+    # No url when the query matched nothing.
+    if operation.get("url") and not backfill_import_lines(backfill, _stream_lines(operation["url"])):
+        return 0  # more of this file to import, in the next step
     next_phase = NEXT_PHASE[Backfill.Phase(backfill.phase)]
     if next_phase is None:
         _finish(backfill, Backfill.Status.DONE)

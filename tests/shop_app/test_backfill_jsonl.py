@@ -3,6 +3,7 @@ import json
 import pytest
 
 from shop_app.backfill import BackfillFailed, jsonl_objects
+from shop_app.models import Shop
 
 
 def lines(*objects: dict[str, object]) -> list[str]:
@@ -43,3 +44,46 @@ def test_an_orphan_child_is_an_error_not_a_silent_drop() -> None:
 
     with pytest.raises(BackfillFailed, match="does not follow its parent"):
         list(jsonl_objects(given))
+
+
+def test_an_import_step_stops_at_its_limit_and_the_next_resumes_where_it_stopped(shop: Shop) -> None:
+    from personalize.models import Customer
+    from shop_app.backfill import backfill_import_lines
+    from shop_app.models import Backfill
+
+    file = lines(
+        *(
+            {
+                "id": f"gid://shopify/Customer/{n}",
+                "email": f"c{n}@example.com",
+                "updatedAt": "2026-01-01T00:00:00Z",
+            }
+            for n in range(1, 8)
+        )
+    )
+    backfill = Backfill.objects.create(shop=shop, status=Backfill.Status.RUNNING)
+
+    finished_first = backfill_import_lines(backfill, file, limit=3)
+    finished_second = backfill_import_lines(backfill, file, limit=3)
+    finished_third = backfill_import_lines(backfill, file, limit=3)
+
+    assert (finished_first, finished_second, finished_third) == (False, False, True)
+    assert backfill.customers_imported == 7
+    assert backfill.lines_processed == 7
+    assert Customer.objects.for_shop(shop).count() == 7
+
+
+def test_reimporting_a_finished_file_adds_nothing(shop: Shop) -> None:
+    from personalize.models import Customer
+    from shop_app.backfill import backfill_import_lines
+    from shop_app.models import Backfill
+
+    file = lines(
+        {"id": "gid://shopify/Customer/1", "email": "c1@example.com", "updatedAt": "2026-01-01T00:00:00Z"}
+    )
+    backfill = Backfill.objects.create(shop=shop, status=Backfill.Status.RUNNING)
+    backfill_import_lines(backfill, file)
+
+    assert backfill_import_lines(backfill, file) is True
+    assert backfill.customers_imported == 1
+    assert Customer.objects.for_shop(shop).count() == 1
