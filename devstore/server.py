@@ -8,11 +8,17 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from devstore import control, oauth
+from pathlib import Path
+
+from devstore import admin, control, oauth
 from devstore.admin_api.endpoint import graphql_endpoint
 from devstore.config import DevstoreConfig
 from devstore.context import Devstore
 from devstore.shops import shop_ensure
+from devstore.storefront import pages
+from devstore.storefront.extensions import extensions_load
+from devstore.storefront.proxy import app_proxy
+from devstore.storefront.rendering import Renderer
 
 
 def create_app(config: DevstoreConfig | None = None, ds: Devstore | None = None) -> Starlette:
@@ -34,7 +40,44 @@ def create_app(config: DevstoreConfig | None = None, ds: Devstore | None = None)
         Route("/admin/oauth/authorize", oauth.authorize, methods=["GET"]),
         Route("/admin/oauth/access_token", oauth.access_token, methods=["POST"]),
         *control.routes(),
+        *_admin_routes(),
+        *_storefront_routes(ds),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.ds = ds
+    app.state.renderer = Renderer(extensions_load(Path(ds.config.extensions_dir)),
+                                  asset_base="/extensions-assets")
     return app
+
+
+def _admin_routes() -> list[Route]:
+    return [
+        Route("/admin", admin.admin_home, methods=["GET"]),
+        Route("/admin/apps/{handle}", admin.app_page, methods=["GET"]),
+        Route("/admin/apps/{handle}/session-token", admin.app_session_token,
+              methods=["GET", "POST"]),
+        Route("/admin/apps/{handle}/{path:path}", admin.app_page, methods=["GET"]),
+        Route("/cdn/shopifycloud/{name}", admin.cdn_file, methods=["GET"]),
+    ]
+
+
+def _storefront_routes(ds: Devstore) -> list[Route]:
+    toml = ds.config.app_toml
+    proxy_root = f"/{toml.proxy_prefix}/{toml.proxy_subpath}"
+    every = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+    return [
+        Route(proxy_root, app_proxy, methods=every),
+        Route(proxy_root + "/{path:path}", app_proxy, methods=every),
+        Route("/", pages.home, methods=["GET"]),
+        Route("/collections/{handle}", pages.collection, methods=["GET"]),
+        Route("/products/{handle}", pages.product, methods=["GET"]),
+        Route("/cart", pages.cart, methods=["GET"]),
+        Route("/cart/add", pages.cart_add, methods=["POST"]),
+        Route("/checkout", pages.checkout, methods=["POST"]),
+        Route("/orders/{id:int}/thank-you", pages.thank_you, methods=["GET"]),
+        Route("/account", pages.account, methods=["GET"]),
+        Route("/account/login", pages.login, methods=["GET", "POST"]),
+        Route("/account/logout", pages.logout, methods=["GET"]),
+        Route("/extensions-assets/{extension}/assets/{filename}", pages.extension_asset,
+              methods=["GET"]),
+    ]

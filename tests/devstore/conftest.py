@@ -47,6 +47,8 @@ class Receiver:
     url: str
     requests: list[Received] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
+    # Scripted answers (status, content type, body) for GET/POST; default: 200 "ok".
+    answers: list[tuple[int, str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
@@ -74,11 +76,20 @@ def receiver() -> Iterator[Receiver]:
             target = state["receiver"]
             with target.lock:
                 target.requests.append(Received(self.path, dict(self.headers.items()), body))
-                status = target.statuses.pop(0) if target.statuses else 200
+                status, content_type, text = 200, "text/plain", "ok"
+                if target.statuses:
+                    status = target.statuses.pop(0)
+                elif target.answers:
+                    status, content_type, text = target.answers.pop(0)
+            data = text.encode()
             self.send_response(status)
-            self.send_header("Content-Length", "2")
+            self.send_header("Content-Type", content_type)
+            self.send_header("Set-Cookie", "app_session=secret")
+            self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(b"ok")
+            self.wfile.write(data)
+
+        do_GET = do_POST  # noqa: N815 - http.server's spelling
 
         def log_message(self, *args: Any) -> None:
             pass

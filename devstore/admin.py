@@ -1,0 +1,106 @@
+"""The Shopify admin, as far as an embedded app sees it: the app page framing APP_URL with
+launch parameters, session tokens on request, and the App Bridge and Polaris stand-ins."""
+
+from __future__ import annotations
+
+import html
+import json
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from devstore.context import Devstore
+from devstore.oauth import admin_host_param
+from devstore.shops import shop_resolve
+from devstore.signing import query_hmac, session_token_issue
+
+CDN_FILES = Path(__file__).parent / "storefront" / "cdn"
+ADMIN_USER_ID = 1
+
+
+def launch_params(ds: Devstore, shop: dict, *, user_id: int = ADMIN_USER_ID,
+                  now: int | None = None) -> dict[str, str]:
+    """What Shopify adds when it opens an embedded app: signed like the OAuth callback."""
+    params = {
+        "embedded": "1", "host": admin_host_param(shop),
+        "id_token": session_token_issue(shop_domain=shop["domain"], api_key=ds.config.api_key,
+                                        api_secret=ds.config.api_secret, user_id=user_id,
+                                        ttl=ds.settings.session_token_ttl),
+        "locale": "en", "shop": shop["domain"], "timestamp": str(now or int(time.time())),
+    }
+    params["hmac"] = query_hmac(ds.config.api_secret, params)
+    return params
+
+
+PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>{title} · {shop_name} · Shopify admin (devstore)</title>
+<style>
+ body{{margin:0;font-family:system-ui,sans-serif;background:#f1f1f1}}
+ header{{background:#1a1a1a;color:#fff;padding:10px 16px}}
+ iframe{{border:0;width:100%;height:calc(100vh - 44px);background:#fff}}
+ #toast{{position:fixed;bottom:20px;left:50%;transform:translateX(-50%);background:#303030;color:#fff;
+   padding:8px 16px;border-radius:8px;display:none}}
+</style></head>
+<body><header>{shop_name} › Apps › {title}</header>
+<iframe id="app-iframe" name="app-iframe" src="{src}" title="{title}"></iframe>
+<div id="toast" role="status"></div>
+<script>
+  const tokenUrl = {token_url};
+  window.addEventListener("message", async (event) => {{
+    const data = event.data || {{}};
+    const frame = document.getElementById("app-iframe").contentWindow;
+    if (data.type === "devstore:requestIdToken") {{
+      const answer = await fetch(tokenUrl, {{method: "POST"}}).then((r) => r.json());
+      frame.postMessage({{type: "devstore:idToken", requestId: data.requestId,
+                          token: answer.session_token}}, "*");
+    }} else if (data.type === "devstore:toast") {{
+      const toast = document.getElementById("toast");
+      toast.textContent = data.message; toast.style.display = "block";
+      setTimeout(() => {{ toast.style.display = "none"; }}, (data.options || {{}}).duration || 3000);
+    }}
+  }});
+</script></body></html>"""
+
+
+async def app_page(request: Request) -> Response:
+    ds: Devstore = request.app.state.ds
+    handle = request.path_params["handle"]
+    if handle != ds.config.app_toml.handle:
+        return HTMLResponse("<h1>App not installed</h1>", status_code=404)
+    shop = await run_in_threadpool(shop_resolve, ds.db, ds.config.default_shop,
+                                   request.headers.get("host"), request.query_params.get("shop"))
+    params = await run_in_threadpool(launch_params, ds, shop)
+    path = request.path_params.get("path", "")
+    src = f"{ds.config.app_url}/{path}?{urlencode(params)}"
+    token_url = f"/admin/apps/{handle}/session-token?{urlencode({'shop': shop['domain']})}"
+    return HTMLResponse(PAGE.format(title=html.escape(ds.config.app_toml.name),
+                                    shop_name=html.escape(shop["name"]), src=html.escape(src),
+                                    token_url=json.dumps(token_url)))
+
+
+async def app_session_token(request: Request) -> Response:
+    """A fresh id token for the admin user, as App Bridge gets from the admin."""
+    ds: Devstore = request.app.state.ds
+    shop = await run_in_threadpool(shop_resolve, ds.db, ds.config.default_shop,
+                                   request.headers.get("host"), request.query_params.get("shop"))
+    token = session_token_issue(shop_domain=shop["domain"], api_key=ds.config.api_key,
+                                api_secret=ds.config.api_secret, user_id=ADMIN_USER_ID,
+                                ttl=ds.settings.session_token_ttl)
+    return JSONResponse({"session_token": token})
+
+
+async def admin_home(request: Request) -> Response:
+    ds: Devstore = request.app.state.ds
+    return RedirectResponse(f"/admin/apps/{ds.config.app_toml.handle}", status_code=302)
+
+
+async def cdn_file(request: Request) -> Response:
+    name = request.path_params["name"]
+    if name not in ("app-bridge.js", "polaris.js"):
+        return Response("Not found", status_code=404)
+    return Response((CDN_FILES / name).read_text(), media_type="application/javascript",
+                    headers={"Cache-Control": "no-cache"})
