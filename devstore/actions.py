@@ -18,8 +18,7 @@ from devstore.orders import OrderLine, OrderRejected
 
 def _fire(ds: Devstore, shop: Row, topic: str, payload: dict[str, Any]) -> None:
     # Uninstalled apps get nothing, except the app/uninstalled notice and privacy topics.
-    if topic not in ("app/uninstalled", "shop/redact") and \
-            not auth.installation_is_active(ds.db, shop["id"]):
+    if topic not in ("app/uninstalled", "shop/redact") and not auth.installation_is_active(ds.db, shop["id"]):
         return
     ds.webhooks.enqueue(shop, topic, payload)
 
@@ -40,11 +39,18 @@ def _fire_stock(ds: Devstore, shop: Row, variant_ids: list[int]) -> None:
             _fire(ds, shop, "inventory_levels/update", payloads.inventory_level_payload(variant))
 
 
-def order_place(ds: Devstore, shop: Row, *, lines: list[OrderLine],
-                customer_id: int | None = None, email: str | None = None,
-                discount_code: str | None = None,
-                shipping_address: dict[str, Any] | None = None,
-                financial_status: str = "PAID", note: str = "") -> Row:
+def order_place(
+    ds: Devstore,
+    shop: Row,
+    *,
+    lines: list[OrderLine],
+    customer_id: int | None = None,
+    email: str | None = None,
+    discount_code: str | None = None,
+    shipping_address: dict[str, Any] | None = None,
+    financial_status: str = "PAID",
+    note: str = "",
+) -> Row:
     """A checkout completes: the order, its stock, its discount, its webhooks."""
     customer = None
     if customer_id is not None:
@@ -58,8 +64,9 @@ def order_place(ds: Devstore, shop: Row, *, lines: list[OrderLine],
         if variant is None:
             raise OrderRejected(f"variant {line.variant_id} not found")
         if variant["inventory_quantity"] < line.quantity:
-            raise OrderRejected(f"variant {line.variant_id} has only "
-                                f"{variant['inventory_quantity']} in stock")
+            raise OrderRejected(
+                f"variant {line.variant_id} has only {variant['inventory_quantity']} in stock"
+            )
     discount, amounts = None, None
     if discount_code:
         items_total = Decimal("0")
@@ -68,23 +75,31 @@ def order_place(ds: Devstore, shop: Row, *, lines: list[OrderLine],
             assert variant is not None
             items_total += Decimal(variant["price"]) * line.quantity
         try:
-            discount = discounts.discount_check(ds.db, shop["id"], discount_code,
-                                                customer["id"] if customer else None,
-                                                items_total)
+            discount = discounts.discount_check(
+                ds.db, shop["id"], discount_code, customer["id"] if customer else None, items_total
+            )
         except discounts.DiscountRejected as exc:
             raise OrderRejected(str(exc)) from exc
-        shipping = Decimal("0") if items_total >= orders.FREE_SHIPPING_OVER \
-            else orders.FLAT_SHIPPING
-        amounts = discounts.discount_amount(discount, items_total, shipping,
-                                            sum(line.quantity for line in lines))
+        shipping = Decimal("0") if items_total >= orders.FREE_SHIPPING_OVER else orders.FLAT_SHIPPING
+        amounts = discounts.discount_amount(
+            discount, items_total, shipping, sum(line.quantity for line in lines)
+        )
     new_customer = False
     if customer is None and email:
         customer = customers.customer_create(ds.db, shop["id"], email=email)
         new_customer = True
-    order = orders.order_create(ds.db, shop, lines=lines, customer=customer, email=email,
-                                shipping_address=shipping_address, discount=discount,
-                                discount_amounts=amounts, financial_status=financial_status,
-                                note=note)
+    order = orders.order_create(
+        ds.db,
+        shop,
+        lines=lines,
+        customer=customer,
+        email=email,
+        shipping_address=shipping_address,
+        discount=discount,
+        discount_amounts=amounts,
+        financial_status=financial_status,
+        note=note,
+    )
     if discount is not None:
         discounts.discount_record_use(ds.db, discount["id"])
     if customer is not None:
@@ -110,6 +125,7 @@ def order_update(ds: Devstore, shop: Row, order_id: int, changes: dict[str, Any]
     allowed = {k: v for k, v in changes.items() if k in ("note", "tags", "email")}
     if "shipping_address" in changes:
         import json
+
         allowed["shipping_address"] = json.dumps(changes["shipping_address"])
     orders.order_touch(ds.db, order_id, allowed)
     return _fire_order(ds, shop, order_id, "orders/updated")
@@ -121,24 +137,33 @@ def order_mark_paid(ds: Devstore, shop: Row, order_id: int) -> Row:
     return _fire_order(ds, shop, order_id, "orders/paid", "orders/updated")
 
 
-def order_cancel(ds: Devstore, shop: Row, order_id: int, *, reason: str = "CUSTOMER",
-                 restock: bool = True) -> Row:
+def order_cancel(
+    ds: Devstore, shop: Row, order_id: int, *, reason: str = "CUSTOMER", restock: bool = True
+) -> Row:
     order = _order_or_raise(ds, shop, order_id)
     if order["cancelled_at"]:
         raise OrderRejected("order is already cancelled")
     stamp = now_iso()
     items = orders.order_line_items(ds.db, order_id)
     with ds.db.transaction() as conn:
-        status = "VOIDED" if order["financial_status"] in ("PENDING", "AUTHORIZED") \
-            else "REFUNDED"
-        orders.order_touch(ds.db, order_id, {"cancelled_at": stamp, "closed_at": stamp,
-                                             "cancel_reason": reason.upper(),
-                                             "financial_status": status})
+        status = "VOIDED" if order["financial_status"] in ("PENDING", "AUTHORIZED") else "REFUNDED"
+        orders.order_touch(
+            ds.db,
+            order_id,
+            {
+                "cancelled_at": stamp,
+                "closed_at": stamp,
+                "cancel_reason": reason.upper(),
+                "financial_status": status,
+            },
+        )
         if restock:
             for item in items:
                 if item["variant_id"]:
-                    conn.execute("UPDATE variants SET inventory_quantity = inventory_quantity"
-                                 " + ? WHERE id = ?", (item["quantity"], item["variant_id"]))
+                    conn.execute(
+                        "UPDATE variants SET inventory_quantity = inventory_quantity + ? WHERE id = ?",
+                        (item["quantity"], item["variant_id"]),
+                    )
         if order["customer_id"]:
             orders.customer_stats_refresh(ds.db, shop["id"], order["customer_id"])
     result = _fire_order(ds, shop, order_id, "orders/cancelled", "orders/updated")
@@ -150,26 +175,36 @@ def order_cancel(ds: Devstore, shop: Row, order_id: int, *, reason: str = "CUSTO
 def order_fulfill(ds: Devstore, shop: Row, order_id: int) -> Row:
     _order_or_raise(ds, shop, order_id)
     with ds.db.transaction() as conn:
-        conn.execute("UPDATE line_items SET fulfilled_quantity = quantity WHERE order_id = ?",
-                     (order_id,))
+        conn.execute("UPDATE line_items SET fulfilled_quantity = quantity WHERE order_id = ?", (order_id,))
         orders.order_touch(ds.db, order_id, {"fulfillment_status": "FULFILLED"})
     return _fire_order(ds, shop, order_id, "orders/fulfilled", "orders/updated")
 
 
-def order_refund(ds: Devstore, shop: Row, order_id: int,
-                 lines: list[tuple[int, int]] | None, *, restock: bool = True,
-                 note: str = "") -> Row:
+def order_refund(
+    ds: Devstore,
+    shop: Row,
+    order_id: int,
+    lines: list[tuple[int, int]] | None,
+    *,
+    restock: bool = True,
+    note: str = "",
+) -> Row:
     order = _order_or_raise(ds, shop, order_id)
-    refund = orders.order_refund_create(ds.db, shop["id"], order, lines, restock=restock,
-                                        note=note)
+    refund = orders.order_refund_create(ds.db, shop["id"], order, lines, restock=restock, note=note)
     order = _order_or_raise(ds, shop, order_id)
     _fire(ds, shop, "refunds/create", payloads.refund_payload(ds.db, refund, order))
     _fire_order(ds, shop, order_id, "orders/updated")
     if restock:
         items = {i["id"]: i for i in orders.order_line_items(ds.db, order_id)}
-        _fire_stock(ds, shop, [items[r["line_item_id"]]["variant_id"]
-                               for r in orders.refund_line_items(ds.db, refund["id"])
-                               if items[r["line_item_id"]]["variant_id"]])
+        _fire_stock(
+            ds,
+            shop,
+            [
+                items[r["line_item_id"]]["variant_id"]
+                for r in orders.refund_line_items(ds.db, refund["id"])
+                if items[r["line_item_id"]]["variant_id"]
+            ],
+        )
     return refund
 
 
@@ -195,26 +230,31 @@ def customer_delete(ds: Devstore, shop: Row, customer_id: int) -> None:
     _fire(ds, shop, "customers/delete", payloads.customer_deleted_payload(customer))
 
 
-def customer_consent_update(ds: Devstore, shop: Row, customer_id: int, *, state: str,
-                            opt_in_level: str = "SINGLE_OPT_IN",
-                            consent_updated_at: str | None = None) -> Row:
+def customer_consent_update(
+    ds: Devstore,
+    shop: Row,
+    customer_id: int,
+    *,
+    state: str,
+    opt_in_level: str = "SINGLE_OPT_IN",
+    consent_updated_at: str | None = None,
+) -> Row:
     if customers.customer_get(ds.db, shop["id"], customer_id) is None:
         raise LookupError(f"customer {customer_id} not found")
-    customer = customers.customer_consent_set(ds.db, shop["id"], customer_id, state=state,
-                                              opt_in_level=opt_in_level,
-                                              updated_at=consent_updated_at)
-    _fire(ds, shop, "customers_email_marketing_consent/update",
-          payloads.consent_payload(customer))
+    customer = customers.customer_consent_set(
+        ds.db, shop["id"], customer_id, state=state, opt_in_level=opt_in_level, updated_at=consent_updated_at
+    )
+    _fire(ds, shop, "customers_email_marketing_consent/update", payloads.consent_payload(customer))
     _fire(ds, shop, "customers/update", payloads.customer_payload(customer, shop))
     return customer
 
 
-def stock_set(ds: Devstore, shop: Row, variant_id: int, *, available: int | None = None,
-              delta: int = 0) -> Row:
+def stock_set(
+    ds: Devstore, shop: Row, variant_id: int, *, available: int | None = None, delta: int = 0
+) -> Row:
     if catalog.variant_get(ds.db, shop["id"], variant_id) is None:
         raise LookupError(f"variant {variant_id} not found")
-    variant = catalog.variant_stock_set(ds.db, shop["id"], variant_id, available=available,
-                                        delta=delta)
+    variant = catalog.variant_stock_set(ds.db, shop["id"], variant_id, available=available, delta=delta)
     _fire(ds, shop, "inventory_levels/update", payloads.inventory_level_payload(variant))
     return variant
 
@@ -235,13 +275,18 @@ def privacy_send(ds: Devstore, shop: Row, topic: str, customer_id: int | None = 
     if customer_id is None:
         raise ValueError(f"{topic} needs a customer_id")
     customer = customers.customer_get(ds.db, shop["id"], customer_id)
-    order_ids = [r["id"] for r in ds.db.all(
-        "SELECT id FROM orders WHERE shop_id = ? AND customer_id = ? ORDER BY id",
-        (shop["id"], customer_id))]
+    order_ids = [
+        r["id"]
+        for r in ds.db.all(
+            "SELECT id FROM orders WHERE shop_id = ? AND customer_id = ? ORDER BY id",
+            (shop["id"], customer_id),
+        )
+    ]
     if topic == "customers/data_request":
         _request_counter[0] += 1
-        body = payloads.customers_data_request_payload(shop, customer, customer_id, order_ids,
-                                                       _request_counter[0])
+        body = payloads.customers_data_request_payload(
+            shop, customer, customer_id, order_ids, _request_counter[0]
+        )
     elif topic == "customers/redact":
         body = payloads.customers_redact_payload(shop, customer, customer_id, order_ids)
     else:

@@ -22,15 +22,23 @@ CDN_FILES = Path(__file__).parent / "storefront" / "cdn"
 ADMIN_USER_ID = 1
 
 
-def launch_params(ds: Devstore, shop: dict, *, user_id: int = ADMIN_USER_ID,
-                  now: int | None = None) -> dict[str, str]:
+def launch_params(
+    ds: Devstore, shop: dict, *, user_id: int = ADMIN_USER_ID, now: int | None = None
+) -> dict[str, str]:
     """What Shopify adds when it opens an embedded app: signed like the OAuth callback."""
     params = {
-        "embedded": "1", "host": admin_host_param(shop),
-        "id_token": session_token_issue(shop_domain=shop["domain"], api_key=ds.config.api_key,
-                                        api_secret=ds.config.api_secret, user_id=user_id,
-                                        ttl=ds.settings.session_token_ttl),
-        "locale": "en", "shop": shop["domain"], "timestamp": str(now or int(time.time())),
+        "embedded": "1",
+        "host": admin_host_param(shop),
+        "id_token": session_token_issue(
+            shop_domain=shop["domain"],
+            api_key=ds.config.api_key,
+            api_secret=ds.config.api_secret,
+            user_id=user_id,
+            ttl=ds.settings.session_token_ttl,
+        ),
+        "locale": "en",
+        "shop": shop["domain"],
+        "timestamp": str(now or int(time.time())),
     }
     params["hmac"] = query_hmac(ds.config.api_secret, params)
     return params
@@ -45,7 +53,7 @@ PAGE = """<!doctype html>
  #toast{{position:fixed;bottom:20px;left:50%;transform:translateX(-50%);background:#303030;color:#fff;
    padding:8px 16px;border-radius:8px;display:none}}
 </style></head>
-<body><header>{shop_name} › Apps › {title}</header>
+<body><header>{shop_name} / Apps / {title}</header>
 <iframe id="app-iframe" name="app-iframe" src="{src}" title="{title}"></iframe>
 <div id="toast" role="status"></div>
 <script>
@@ -71,25 +79,44 @@ async def app_page(request: Request) -> Response:
     handle = request.path_params["handle"]
     if handle != ds.config.app_toml.handle:
         return HTMLResponse("<h1>App not installed</h1>", status_code=404)
-    shop = await run_in_threadpool(shop_resolve, ds.db, ds.config.default_shop,
-                                   request.headers.get("host"), request.query_params.get("shop"))
+    shop = await run_in_threadpool(
+        shop_resolve,
+        ds.db,
+        ds.config.default_shop,
+        request.headers.get("host"),
+        request.query_params.get("shop"),
+    )
     params = await run_in_threadpool(launch_params, ds, shop)
     path = request.path_params.get("path", "")
     src = f"{ds.config.app_url}/{path}?{urlencode(params)}"
     token_url = f"/admin/apps/{handle}/session-token?{urlencode({'shop': shop['domain']})}"
-    return HTMLResponse(PAGE.format(title=html.escape(ds.config.app_toml.name),
-                                    shop_name=html.escape(shop["name"]), src=html.escape(src),
-                                    token_url=json.dumps(token_url)))
+    return HTMLResponse(
+        PAGE.format(
+            title=html.escape(ds.config.app_toml.name),
+            shop_name=html.escape(shop["name"]),
+            src=html.escape(src),
+            token_url=json.dumps(token_url),
+        )
+    )
 
 
 async def app_session_token(request: Request) -> Response:
     """A fresh id token for the admin user, as App Bridge gets from the admin."""
     ds: Devstore = request.app.state.ds
-    shop = await run_in_threadpool(shop_resolve, ds.db, ds.config.default_shop,
-                                   request.headers.get("host"), request.query_params.get("shop"))
-    token = session_token_issue(shop_domain=shop["domain"], api_key=ds.config.api_key,
-                                api_secret=ds.config.api_secret, user_id=ADMIN_USER_ID,
-                                ttl=ds.settings.session_token_ttl)
+    shop = await run_in_threadpool(
+        shop_resolve,
+        ds.db,
+        ds.config.default_shop,
+        request.headers.get("host"),
+        request.query_params.get("shop"),
+    )
+    token = session_token_issue(
+        shop_domain=shop["domain"],
+        api_key=ds.config.api_key,
+        api_secret=ds.config.api_secret,
+        user_id=ADMIN_USER_ID,
+        ttl=ds.settings.session_token_ttl,
+    )
     return JSONResponse({"session_token": token})
 
 
@@ -102,5 +129,8 @@ async def cdn_file(request: Request) -> Response:
     name = request.path_params["name"]
     if name not in ("app-bridge.js", "polaris.js"):
         return Response("Not found", status_code=404)
-    return Response((CDN_FILES / name).read_text(), media_type="application/javascript",
-                    headers={"Cache-Control": "no-cache"})
+    return Response(
+        (CDN_FILES / name).read_text(),
+        media_type="application/javascript",
+        headers={"Cache-Control": "no-cache"},
+    )

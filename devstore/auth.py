@@ -14,10 +14,10 @@ from devstore.formats import now_iso
 from devstore.runtime import RuntimeSettings
 from devstore.signing import session_token_decode
 
-GRANT_TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
-TOKEN_TYPE_ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token"
-OFFLINE_TOKEN = "urn:shopify:params:oauth:token-type:offline-access-token"
-ONLINE_TOKEN = "urn:shopify:params:oauth:token-type:online-access-token"
+GRANT_TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"  # noqa: S105 - a protocol name, not a secret
+TOKEN_TYPE_ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token"  # noqa: S105 - a protocol name, not a secret
+OFFLINE_TOKEN = "urn:shopify:params:oauth:token-type:offline-access-token"  # noqa: S105 - a protocol name, not a secret
+ONLINE_TOKEN = "urn:shopify:params:oauth:token-type:online-access-token"  # noqa: S105 - a protocol name, not a secret
 CODE_TTL = 600
 
 
@@ -62,25 +62,31 @@ def installation_is_active(db: Database, shop_id: int) -> bool:
 
 
 def installation_install(db: Database, shop_id: int, scopes: str) -> None:
-    db.execute("INSERT INTO installations (shop_id, scopes, installed, installed_at)"
-               " VALUES (?, ?, 1, ?) ON CONFLICT (shop_id) DO UPDATE SET installed = 1,"
-               " scopes = excluded.scopes, installed_at = excluded.installed_at,"
-               " uninstalled_at = NULL", (shop_id, scopes, now_iso()))
+    db.execute(
+        "INSERT INTO installations (shop_id, scopes, installed, installed_at)"
+        " VALUES (?, ?, 1, ?) ON CONFLICT (shop_id) DO UPDATE SET installed = 1,"
+        " scopes = excluded.scopes, installed_at = excluded.installed_at,"
+        " uninstalled_at = NULL",
+        (shop_id, scopes, now_iso()),
+    )
 
 
 def installation_uninstall(db: Database, shop_id: int, scopes: str) -> None:
     """Mark uninstalled and revoke every token the app holds for the shop."""
     with db.transaction() as conn:
-        conn.execute("INSERT INTO installations (shop_id, scopes, installed, installed_at,"
-                     " uninstalled_at) VALUES (?, ?, 0, ?, ?) ON CONFLICT (shop_id) DO UPDATE"
-                     " SET installed = 0, uninstalled_at = excluded.uninstalled_at",
-                     (shop_id, scopes, now_iso(), now_iso()))
+        conn.execute(
+            "INSERT INTO installations (shop_id, scopes, installed, installed_at,"
+            " uninstalled_at) VALUES (?, ?, 0, ?, ?) ON CONFLICT (shop_id) DO UPDATE"
+            " SET installed = 0, uninstalled_at = excluded.uninstalled_at",
+            (shop_id, scopes, now_iso(), now_iso()),
+        )
         conn.execute("UPDATE access_tokens SET revoked = 1 WHERE shop_id = ?", (shop_id,))
         conn.execute("UPDATE refresh_tokens SET revoked = 1 WHERE shop_id = ?", (shop_id,))
 
 
-def tokens_issue(db: Database, settings: RuntimeSettings, shop_id: int, scopes: str, *,
-                 expiring: bool) -> IssuedTokens:
+def tokens_issue(
+    db: Database, settings: RuntimeSettings, shop_id: int, scopes: str, *, expiring: bool
+) -> IssuedTokens:
     """A new offline token; an expiring one comes with a refresh token.
 
     Shopify keeps one expiring offline token per app and shop: issuing one revokes
@@ -90,21 +96,27 @@ def tokens_issue(db: Database, settings: RuntimeSettings, shop_id: int, scopes: 
     access = "shpat_" + secrets.token_hex(16)
     with db.transaction() as conn:
         if expiring:
-            conn.execute("UPDATE access_tokens SET revoked = 1 WHERE shop_id = ?"
-                         " AND expires_at IS NOT NULL", (shop_id,))
+            conn.execute(
+                "UPDATE access_tokens SET revoked = 1 WHERE shop_id = ? AND expires_at IS NOT NULL",
+                (shop_id,),
+            )
             conn.execute("UPDATE refresh_tokens SET revoked = 1 WHERE shop_id = ?", (shop_id,))
         expires_at = now + settings.access_token_ttl if expiring else None
-        conn.execute("INSERT INTO access_tokens (token, shop_id, scopes, expires_at,"
-                     " created_at) VALUES (?, ?, ?, ?, ?)",
-                     (access, shop_id, scopes, expires_at, now))
+        conn.execute(
+            "INSERT INTO access_tokens (token, shop_id, scopes, expires_at,"
+            " created_at) VALUES (?, ?, ?, ?, ?)",
+            (access, shop_id, scopes, expires_at, now),
+        )
         refresh = None
         if expiring:
             refresh = "shprt_" + secrets.token_hex(16)
-            conn.execute("INSERT INTO refresh_tokens (token, shop_id, access_token, expires_at)"
-                         " VALUES (?, ?, ?, ?)",
-                         (refresh, shop_id, access, now + settings.refresh_token_ttl))
+            conn.execute(
+                "INSERT INTO refresh_tokens (token, shop_id, access_token, expires_at) VALUES (?, ?, ?, ?)",
+                (refresh, shop_id, access, now + settings.refresh_token_ttl),
+            )
     return IssuedTokens(
-        access_token=access, scope=scopes,
+        access_token=access,
+        scope=scopes,
         expires_in=settings.access_token_ttl if expiring else None,
         refresh_token=refresh,
         refresh_token_expires_in=settings.refresh_token_ttl if expiring else None,
@@ -130,27 +142,38 @@ def client_check(config_key: str, config_secret: str, params: dict[str, str]) ->
 
 def code_issue(db: Database, shop_id: int, scopes: str) -> str:
     code = secrets.token_hex(16)
-    db.execute("INSERT INTO oauth_codes (code, shop_id, scopes, expires_at) VALUES (?, ?, ?, ?)",
-               (code, shop_id, scopes, time.time() + CODE_TTL))
+    db.execute(
+        "INSERT INTO oauth_codes (code, shop_id, scopes, expires_at) VALUES (?, ?, ?, ?)",
+        (code, shop_id, scopes, time.time() + CODE_TTL),
+    )
     return code
 
 
-def code_redeem(db: Database, settings: RuntimeSettings, shop_id: int, code: str, *,
-                expiring: bool) -> IssuedTokens:
+def code_redeem(
+    db: Database, settings: RuntimeSettings, shop_id: int, code: str, *, expiring: bool
+) -> IssuedTokens:
     """Authorization code grant; a code works once."""
     with db.transaction() as conn:
-        row = conn.execute("SELECT * FROM oauth_codes WHERE code = ? AND shop_id = ?",
-                           (code, shop_id)).fetchone()
+        row = conn.execute(
+            "SELECT * FROM oauth_codes WHERE code = ? AND shop_id = ?", (code, shop_id)
+        ).fetchone()
         if row is None or row["used"] or row["expires_at"] <= time.time():
-            raise OAuthError("invalid_grant",
-                             "The authorization code was not found or was already used")
+            raise OAuthError("invalid_grant", "The authorization code was not found or was already used")
         conn.execute("UPDATE oauth_codes SET used = 1 WHERE code = ?", (code,))
         installation_install(db, shop_id, row["scopes"])
         return tokens_issue(db, settings, shop_id, row["scopes"], expiring=expiring)
 
 
-def token_exchange(db: Database, settings: RuntimeSettings, shop: Row, params: dict[str, str],
-                   *, api_key: str, api_secret: str, scopes: str) -> IssuedTokens:
+def token_exchange(
+    db: Database,
+    settings: RuntimeSettings,
+    shop: Row,
+    params: dict[str, str],
+    *,
+    api_key: str,
+    api_secret: str,
+    scopes: str,
+) -> IssuedTokens:
     """Session token (id token) -> offline (or online) access token."""
     subject = params.get("subject_token")
     if not subject:
@@ -174,14 +197,14 @@ def token_exchange(db: Database, settings: RuntimeSettings, shop: Row, params: d
     return tokens_issue(db, settings, shop["id"], scopes, expiring=expiring)
 
 
-def token_refresh(db: Database, settings: RuntimeSettings, shop_id: int,
-                  refresh_token: str | None) -> IssuedTokens:
+def token_refresh(
+    db: Database, settings: RuntimeSettings, shop_id: int, refresh_token: str | None
+) -> IssuedTokens:
     """Rotate: the refresh token is spent, a new access and refresh token pair is issued."""
     if not refresh_token:
         raise OAuthError("invalid_request", "Missing refresh_token")
     row = db.one("SELECT * FROM refresh_tokens WHERE token = ?", (refresh_token,))
-    if row is None or row["shop_id"] != shop_id or row["revoked"] \
-            or row["expires_at"] <= time.time():
+    if row is None or row["shop_id"] != shop_id or row["revoked"] or row["expires_at"] <= time.time():
         raise OAuthError("invalid_grant", "The refresh token is invalid, expired or revoked")
     token = db.one("SELECT scopes FROM access_tokens WHERE token = ?", (row["access_token"],))
     scopes = token["scopes"] if token else ""

@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m devstore",
-                                     description="devstore: a local stand-in for Shopify")
+    parser = argparse.ArgumentParser(
+        prog="python -m devstore", description="devstore: a local stand-in for Shopify"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the HTTP server")
@@ -24,8 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     seed = commands.add_parser("seed", help="fill the store with history (fires no webhooks)")
     source = seed.add_mutually_exclusive_group(required=True)
     source.add_argument("--generate", action="store_true", help="a generated apparel store")
-    source.add_argument("--online-retail", metavar="PATH",
-                        help="import the UCI Online Retail CSV (.csv or .csv.gz)")
+    source.add_argument(
+        "--online-retail", metavar="PATH", help="import the UCI Online Retail CSV (.csv or .csv.gz)"
+    )
     seed.add_argument("--db", help="SQLite path (default $DEVSTORE_DB)")
     seed.add_argument("--shop", help="shop domain (default $DEVSTORE_SHOP)")
     seed.add_argument("--customers", type=int, default=2000)
@@ -66,15 +68,17 @@ def _seed(args: argparse.Namespace) -> int:
     domain = args.shop or config.default_shop
     started = time.monotonic()
     if args.generate:
-        until = datetime.strptime(args.until, "%Y-%m-%d").replace(tzinfo=UTC) \
-            if args.until else None
+        until = datetime.strptime(args.until, "%Y-%m-%d").replace(tzinfo=UTC) if args.until else None
         shop = shop_ensure(db, domain)
-        counts = store_generate(db, shop["id"], StoreSize(customers=args.customers,
-                                                          orders=args.orders),
-                                seed=args.seed, until=until)
+        counts = store_generate(
+            db,
+            shop["id"],
+            StoreSize(customers=args.customers, orders=args.orders),
+            seed=args.seed,
+            until=until,
+        )
     else:
-        shop = shop_ensure(db, domain, currency="GBP", timezone="Europe/London",
-                           country_code="GB")
+        shop = shop_ensure(db, domain, currency="GBP", timezone="Europe/London", country_code="GB")
         counts = online_retail_import(db, shop["id"], args.online_retail)
     took = time.monotonic() - started
     summary = ", ".join(f"{v} {k}" for k, v in counts.items())

@@ -91,7 +91,7 @@ class DevstoreConfig:
     public_url: str = "http://127.0.0.1:8100"
     app_url: str = "http://127.0.0.1:8000"
     api_key: str = "omakase-dev-key"
-    api_secret: str = "omakase-dev-secret"
+    api_secret: str = "omakase-dev-secret"  # noqa: S105 - a protocol name, not a secret
     api_version: str = "2026-10"
     app_toml: AppToml = field(default_factory=AppToml)
     extensions_dir: str = "extensions"

@@ -23,5 +23,4 @@ class Devstore:
     def open(cls, config: DevstoreConfig) -> Devstore:
         db = Database(config.db_path)
         settings = RuntimeSettings()
-        return cls(config=config, db=db, settings=settings,
-                   webhooks=WebhookQueue(db, config, settings))
+        return cls(config=config, db=db, settings=settings, webhooks=WebhookQueue(db, config, settings))

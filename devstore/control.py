@@ -52,9 +52,9 @@ async def _body(request: Request) -> dict[str, Any]:
     return data
 
 
-def endpoint(work: Callable[[Devstore, Request, dict[str, Any]], Any],
-             status: int = 200) -> Handler:
+def endpoint(work: Callable[[Devstore, Request, dict[str, Any]], Any], status: int = 200) -> Handler:
     """Wrap a synchronous handler: parse JSON, run it off the event loop, map errors."""
+
     async def handle(request: Request) -> Response:
         ds: Devstore = request.app.state.ds
         try:
@@ -69,6 +69,7 @@ def endpoint(work: Callable[[Devstore, Request, dict[str, Any]], Any],
         if isinstance(result, Response):
             return result
         return JSONResponse(result, status_code=status)
+
     return handle
 
 
@@ -84,6 +85,7 @@ def _path_id(request: Request) -> int:
 
 
 # ---------------------------------------------------------------- settings, shops, tokens
+
 
 def settings_get(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
     return ds.settings.as_json()
@@ -101,10 +103,19 @@ def settings_set(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
 
 def reset(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
     from devstore.runtime import RuntimeSettings
+
     ds.db.wipe()
     fresh = RuntimeSettings()
-    for name in ("access_token_ttl", "refresh_token_ttl", "session_token_ttl", "bucket_size",
-                 "restore_rate", "max_query_cost", "failure", "webhooks"):
+    for name in (
+        "access_token_ttl",
+        "refresh_token_ttl",
+        "session_token_ttl",
+        "bucket_size",
+        "restore_rate",
+        "max_query_cost",
+        "failure",
+        "webhooks",
+    ):
         setattr(ds.settings, name, getattr(fresh, name))
     ds.buckets.reset()
     shop_ensure(ds.db, ds.config.default_shop)
@@ -119,19 +130,26 @@ def shops_create(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
     domain = str(body.get("domain") or "")
     if not domain.endswith(".myshopify.com"):
         raise BadRequest("domain must be a *.myshopify.com domain")
-    shop = shop_ensure(ds.db, domain, name=body.get("name"),
-                       currency=body.get("currency", "USD"),
-                       timezone=body.get("timezone", "America/New_York"),
-                       country_code=body.get("country_code", "US"))
+    shop = shop_ensure(
+        ds.db,
+        domain,
+        name=body.get("name"),
+        currency=body.get("currency", "USD"),
+        timezone=body.get("timezone", "America/New_York"),
+        country_code=body.get("country_code", "US"),
+    )
     return {"shop": shop}
 
 
 def session_token(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
     shop = _shop(ds, request, body)
-    token = session_token_issue(shop_domain=shop["domain"], api_key=ds.config.api_key,
-                                api_secret=ds.config.api_secret,
-                                user_id=body.get("user_id", 1),
-                                ttl=int(body.get("ttl", ds.settings.session_token_ttl)))
+    token = session_token_issue(
+        shop_domain=shop["domain"],
+        api_key=ds.config.api_key,
+        api_secret=ds.config.api_secret,
+        user_id=body.get("user_id", 1),
+        ttl=int(body.get("ttl", ds.settings.session_token_ttl)),
+    )
     return {"session_token": token, "shop": shop["domain"]}
 
 
@@ -140,31 +158,41 @@ def access_token(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
     shop = _shop(ds, request, body)
     scopes = ds.config.app_toml.scopes
     auth.installation_install(ds.db, shop["id"], scopes)
-    issued = auth.tokens_issue(ds.db, ds.settings, shop["id"], scopes,
-                               expiring=bool(body.get("expiring", False)))
+    issued = auth.tokens_issue(
+        ds.db, ds.settings, shop["id"], scopes, expiring=bool(body.get("expiring", False))
+    )
     return {**issued.as_json(), "shop": shop["domain"]}
 
 
 # ---------------------------------------------------------------- orders
 
+
 def _lines(body: dict[str, Any]) -> list[OrderLine]:
     raw = body.get("lines")
     if not isinstance(raw, list) or not raw:
         raise BadRequest("lines must be a non-empty list of {variant_id, quantity}")
-    return [OrderLine(variant_id=_int(line.get("variant_id"), "variant_id"),
-                      quantity=int(line.get("quantity", 1))) for line in raw]
+    return [
+        OrderLine(
+            variant_id=_int(line.get("variant_id"), "variant_id"), quantity=int(line.get("quantity", 1))
+        )
+        for line in raw
+    ]
 
 
 def order_place(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
     shop = _shop(ds, request, body)
     customer_id = body.get("customer_id")
     order = actions.order_place(
-        ds, shop, lines=_lines(body),
+        ds,
+        shop,
+        lines=_lines(body),
         customer_id=_int(customer_id, "customer_id") if customer_id is not None else None,
-        email=body.get("email"), discount_code=body.get("discount_code"),
+        email=body.get("email"),
+        discount_code=body.get("discount_code"),
         shipping_address=body.get("shipping_address"),
         financial_status=str(body.get("financial_status", "PAID")).upper(),
-        note=body.get("note", ""))
+        note=body.get("note", ""),
+    )
     return {"order": payloads.order_payload(ds.db, order, shop)}
 
 
@@ -181,6 +209,7 @@ def _order_action(action: Callable[..., Row], **fixed: Any) -> Callable[..., Any
         shop = _shop(ds, request, body)
         order = action(ds, shop, _path_id(request), **fixed)
         return {"order": payloads.order_payload(ds.db, order, shop)}
+
     return work
 
 
@@ -192,9 +221,13 @@ def order_update(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
 
 def order_cancel(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
     shop = _shop(ds, request, body)
-    order = actions.order_cancel(ds, shop, _path_id(request),
-                                 reason=str(body.get("reason", "CUSTOMER")),
-                                 restock=bool(body.get("restock", True)))
+    order = actions.order_cancel(
+        ds,
+        shop,
+        _path_id(request),
+        reason=str(body.get("reason", "CUSTOMER")),
+        restock=bool(body.get("restock", True)),
+    )
     return {"order": payloads.order_payload(ds.db, order, shop)}
 
 
@@ -202,22 +235,34 @@ def order_refund(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
     shop = _shop(ds, request, body)
     lines = None
     if body.get("lines"):
-        lines = [(_int(line["line_item_id"], "line_item_id"), int(line.get("quantity", 1)))
-                 for line in body["lines"]]
+        lines = [
+            (_int(line["line_item_id"], "line_item_id"), int(line.get("quantity", 1)))
+            for line in body["lines"]
+        ]
     order_id = _path_id(request)
-    refund = actions.order_refund(ds, shop, order_id, lines,
-                                  restock=bool(body.get("restock", True)),
-                                  note=body.get("note", ""))
+    refund = actions.order_refund(
+        ds, shop, order_id, lines, restock=bool(body.get("restock", True)), note=body.get("note", "")
+    )
     order = orders.order_get(ds.db, shop["id"], order_id)
     assert order is not None
-    return {"refund": payloads.refund_payload(ds.db, refund, order),
-            "order": payloads.order_payload(ds.db, order, shop)}
+    return {
+        "refund": payloads.refund_payload(ds.db, refund, order),
+        "order": payloads.order_payload(ds.db, order, shop),
+    }
 
 
 # ---------------------------------------------------------------- customers, stock
 
-CUSTOMER_CREATE_FIELDS = ("email", "first_name", "last_name", "phone", "tags", "address",
-                          "marketing_state", "note")
+CUSTOMER_CREATE_FIELDS = (
+    "email",
+    "first_name",
+    "last_name",
+    "phone",
+    "tags",
+    "address",
+    "marketing_state",
+    "note",
+)
 
 
 def customer_create(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
@@ -226,18 +271,27 @@ def customer_create(ds: Devstore, request: Request, body: dict[str, Any]) -> Any
     fields.setdefault("email", None)
     customer = actions.customer_create(ds, shop, **fields)
     for metafield in body.get("metafields", []):
-        customers.metafield_set(ds.db, shop["id"], owner_type="Customer",
-                                owner_id=customer["id"], namespace=metafield["namespace"],
-                                key=metafield["key"], value=str(metafield["value"]),
-                                type_=metafield.get("type", "single_line_text_field"))
+        customers.metafield_set(
+            ds.db,
+            shop["id"],
+            owner_type="Customer",
+            owner_id=customer["id"],
+            namespace=metafield["namespace"],
+            key=metafield["key"],
+            value=str(metafield["value"]),
+            type_=metafield.get("type", "single_line_text_field"),
+        )
     return {"customer": payloads.customer_payload(customer, shop)}
 
 
 def customer_list(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
     shop = _shop(ds, request, body)
     limit = int(request.query_params.get("limit", 50))
-    return {"customers": [payloads.customer_payload(c, shop)
-                          for c in customers.customer_list(ds.db, shop["id"], limit)]}
+    return {
+        "customers": [
+            payloads.customer_payload(c, shop) for c in customers.customer_list(ds.db, shop["id"], limit)
+        ]
+    }
 
 
 def customer_update(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
@@ -256,8 +310,12 @@ def customer_consent(ds: Devstore, request: Request, body: dict[str, Any]) -> An
     shop = _shop(ds, request, body)
     state = str(body.get("state", "")).upper()
     customer = actions.customer_consent_update(
-        ds, shop, _path_id(request), state=state,
-        opt_in_level=str(body.get("opt_in_level", "SINGLE_OPT_IN")).upper())
+        ds,
+        shop,
+        _path_id(request),
+        state=state,
+        opt_in_level=str(body.get("opt_in_level", "SINGLE_OPT_IN")).upper(),
+    )
     return {"customer": payloads.customer_payload(customer, shop)}
 
 
@@ -265,9 +323,13 @@ def inventory_set(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
     shop = _shop(ds, request, body)
     variant_id = _int(body.get("variant_id"), "variant_id")
     available = body.get("available")
-    variant = actions.stock_set(ds, shop, variant_id,
-                                available=int(available) if available is not None else None,
-                                delta=int(body.get("delta", 0)))
+    variant = actions.stock_set(
+        ds,
+        shop,
+        variant_id,
+        available=int(available) if available is not None else None,
+        delta=int(body.get("delta", 0)),
+    )
     return {"inventory_level": payloads.inventory_level_payload(variant)}
 
 
@@ -277,13 +339,26 @@ def product_list(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
     result = []
     for product in catalog.product_list(ds.db, shop["id"], limit):
         variants = catalog.product_variants(ds.db, product["id"])
-        result.append({
-            "id": product["id"], "title": product["title"], "handle": product["handle"],
-            "product_type": product["product_type"], "tags": product["tags"],
-            "variants": [{"id": v["id"], "title": v["title"], "sku": v["sku"],
-                          "price": v["price"], "inventory_quantity": v["inventory_quantity"],
-                          "options": json.loads(v["selected_options"])} for v in variants],
-        })
+        result.append(
+            {
+                "id": product["id"],
+                "title": product["title"],
+                "handle": product["handle"],
+                "product_type": product["product_type"],
+                "tags": product["tags"],
+                "variants": [
+                    {
+                        "id": v["id"],
+                        "title": v["title"],
+                        "sku": v["sku"],
+                        "price": v["price"],
+                        "inventory_quantity": v["inventory_quantity"],
+                        "options": json.loads(v["selected_options"]),
+                    }
+                    for v in variants
+                ],
+            }
+        )
     return {"products": result}
 
 
@@ -297,6 +372,7 @@ def discount_list(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
 
 # ---------------------------------------------------------------- app, privacy, webhooks
 
+
 def uninstall(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
     shop = _shop(ds, request, body)
     actions.app_uninstall(ds, shop)
@@ -307,8 +383,9 @@ def privacy(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
     shop = _shop(ds, request, body)
     topic = str(body.get("topic", ""))
     customer_id = body.get("customer_id")
-    actions.privacy_send(ds, shop, topic,
-                         _int(customer_id, "customer_id") if customer_id is not None else None)
+    actions.privacy_send(
+        ds, shop, topic, _int(customer_id, "customer_id") if customer_id is not None else None
+    )
     return {"sent": topic}
 
 
@@ -317,9 +394,15 @@ def delivery_list(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
     shop_id = None
     if params.get("shop"):
         shop_id = _shop(ds, request, body)["id"]
-    return {"deliveries": webhooks.delivery_list(
-        ds.db, shop_id=shop_id, topic=params.get("topic"), status=params.get("status"),
-        limit=int(params.get("limit", 200)))}
+    return {
+        "deliveries": webhooks.delivery_list(
+            ds.db,
+            shop_id=shop_id,
+            topic=params.get("topic"),
+            status=params.get("status"),
+            limit=int(params.get("limit", 200)),
+        )
+    }
 
 
 def deliveries_wait(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
@@ -329,8 +412,7 @@ def deliveries_wait(ds: Devstore, request: Request, body: dict[str, Any]) -> Any
 
 async def bulk_result(request: Request) -> Response:
     ds: Devstore = request.app.state.ds
-    row = ds.db.one("SELECT result, status FROM bulk_operations WHERE id = ?",
-                    (_path_id(request),))
+    row = ds.db.one("SELECT result, status FROM bulk_operations WHERE id = ?", (_path_id(request),))
     if row is None or row["status"] != "COMPLETED":
         return PlainTextResponse("Not Found", status_code=404)
     return Response(row["result"] or "", media_type="application/jsonl")
@@ -351,11 +433,9 @@ def routes() -> list[Route]:
         Route(f"{p}/orders", endpoint(order_place, 201), methods=["POST"]),
         Route(f"{p}/orders/{{id}}", endpoint(order_show), methods=["GET"]),
         Route(f"{p}/orders/{{id}}/update", endpoint(order_update), methods=["POST"]),
-        Route(f"{p}/orders/{{id}}/pay", endpoint(_order_action(actions.order_mark_paid)),
-              methods=["POST"]),
+        Route(f"{p}/orders/{{id}}/pay", endpoint(_order_action(actions.order_mark_paid)), methods=["POST"]),
         Route(f"{p}/orders/{{id}}/cancel", endpoint(order_cancel), methods=["POST"]),
-        Route(f"{p}/orders/{{id}}/fulfill", endpoint(_order_action(actions.order_fulfill)),
-              methods=["POST"]),
+        Route(f"{p}/orders/{{id}}/fulfill", endpoint(_order_action(actions.order_fulfill)), methods=["POST"]),
         Route(f"{p}/orders/{{id}}/refund", endpoint(order_refund, 201), methods=["POST"]),
         Route(f"{p}/customers", endpoint(customer_list), methods=["GET"]),
         Route(f"{p}/customers", endpoint(customer_create, 201), methods=["POST"]),

@@ -150,7 +150,7 @@ def metafield_set(
     return row
 
 
-def metafield_get(
+def metafield_get(  # noqa: PLR0917
     db: Database, shop_id: int, owner_type: str, owner_id: int, namespace: str, key: str
 ) -> Row | None:
     return db.one(

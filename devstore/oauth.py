@@ -27,15 +27,17 @@ def admin_host_param(shop: dict[str, Any]) -> str:
 async def authorize(request: Request) -> Response:
     ds: Devstore = request.app.state.ds
     params = request.query_params
-    shop = shop_resolve(ds.db, ds.config.default_shop, request.headers.get("host"),
-                        params.get("shop"))
+    shop = shop_resolve(ds.db, ds.config.default_shop, request.headers.get("host"), params.get("shop"))
     if params.get("client_id") != ds.config.api_key:
-        return HTMLResponse("<h1>Oauth error invalid_request: Could not find Shopify API"
-                            " application with api_key</h1>", status_code=400)
+        return HTMLResponse(
+            "<h1>Oauth error invalid_request: Could not find Shopify API application with api_key</h1>",
+            status_code=400,
+        )
     redirect_uri = params.get("redirect_uri")
     if not redirect_uri:
-        return HTMLResponse("<h1>Oauth error invalid_request: The redirect_uri is missing"
-                            "</h1>", status_code=400)
+        return HTMLResponse(
+            "<h1>Oauth error invalid_request: The redirect_uri is missing</h1>", status_code=400
+        )
     scopes = params.get("scope") or ds.config.app_toml.scopes
     if params.get("auto") != "1":
         approve = str(request.url.include_query_params(auto="1"))
@@ -43,10 +45,16 @@ async def authorize(request: Request) -> Response:
             f"<!doctype html><title>Install app</title><h1>Install {html.escape(ds.config.app_toml.name)}"
             f" on {html.escape(shop['name'])}?</h1><p>Requested scopes:"
             f" <code>{html.escape(scopes)}</code></p>"
-            f"<p><a id='install' href='{html.escape(approve)}'>Install app</a></p>")
+            f"<p><a id='install' href='{html.escape(approve)}'>Install app</a></p>"
+        )
     code = auth.code_issue(ds.db, shop["id"], scopes)
-    answer = {"code": code, "host": admin_host_param(shop), "shop": shop["domain"],
-              "state": params.get("state", ""), "timestamp": str(int(time.time()))}
+    answer = {
+        "code": code,
+        "host": admin_host_param(shop),
+        "shop": shop["domain"],
+        "state": params.get("state", ""),
+        "timestamp": str(int(time.time())),
+    }
     answer["hmac"] = query_hmac(ds.config.api_secret, answer)
     separator = "&" if "?" in redirect_uri else "?"
     return RedirectResponse(redirect_uri + separator + urlencode(answer), status_code=302)
@@ -70,24 +78,33 @@ async def access_token(request: Request) -> Response:
     try:
         params = await _params(request)
     except ValueError:
-        return JSONResponse({"error": "invalid_request",
-                             "error_description": "Malformed request body"}, status_code=400)
-    shop = shop_resolve(ds.db, ds.config.default_shop, request.headers.get("host"),
-                        params.get("shop"))
+        return JSONResponse(
+            {"error": "invalid_request", "error_description": "Malformed request body"}, status_code=400
+        )
+    shop = shop_resolve(ds.db, ds.config.default_shop, request.headers.get("host"), params.get("shop"))
     try:
         auth.client_check(ds.config.api_key, ds.config.api_secret, params)
         grant = params.get("grant_type", "")
         if grant == auth.GRANT_TOKEN_EXCHANGE:
-            issued = auth.token_exchange(ds.db, ds.settings, shop, params,
-                                         api_key=ds.config.api_key,
-                                         api_secret=ds.config.api_secret,
-                                         scopes=ds.config.app_toml.scopes)
+            issued = auth.token_exchange(
+                ds.db,
+                ds.settings,
+                shop,
+                params,
+                api_key=ds.config.api_key,
+                api_secret=ds.config.api_secret,
+                scopes=ds.config.app_toml.scopes,
+            )
         elif grant == "refresh_token":
-            issued = auth.token_refresh(ds.db, ds.settings, shop["id"],
-                                        params.get("refresh_token"))
+            issued = auth.token_refresh(ds.db, ds.settings, shop["id"], params.get("refresh_token"))
         elif params.get("code"):
-            issued = auth.code_redeem(ds.db, ds.settings, shop["id"], params["code"],
-                                      expiring=params.get("expiring") in ("1", "true"))
+            issued = auth.code_redeem(
+                ds.db,
+                ds.settings,
+                shop["id"],
+                params["code"],
+                expiring=params.get("expiring") in ("1", "true"),
+            )
         else:
             raise auth.OAuthError("unsupported_grant_type", f"Unsupported grant type: {grant}")
     except auth.OAuthError as exc:

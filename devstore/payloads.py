@@ -22,12 +22,19 @@ def customer_payload(customer: Row, shop: Row) -> dict[str, Any]:
     default_address = None
     if address:
         default_address = {
-            "id": customer["id"], "customer_id": customer["id"],
-            "first_name": customer["first_name"], "last_name": customer["last_name"],
-            "address1": address.get("address1"), "city": address.get("city"),
-            "province": address.get("province"), "province_code": address.get("province_code"),
-            "country": address.get("country"), "country_code": address.get("country_code"),
-            "zip": address.get("zip"), "phone": customer["phone"], "default": True,
+            "id": customer["id"],
+            "customer_id": customer["id"],
+            "first_name": customer["first_name"],
+            "last_name": customer["last_name"],
+            "address1": address.get("address1"),
+            "city": address.get("city"),
+            "province": address.get("province"),
+            "province_code": address.get("province_code"),
+            "country": address.get("country"),
+            "country_code": address.get("country_code"),
+            "zip": address.get("zip"),
+            "phone": customer["phone"],
+            "default": True,
         }
     return {
         "id": customer["id"],
@@ -58,9 +65,13 @@ def customer_payload(customer: Row, shop: Row) -> dict[str, Any]:
 
 def customer_deleted_payload(customer: Row) -> dict[str, Any]:
     return {
-        "id": customer["id"], "phone": customer["phone"], "addresses": [],
-        "tax_exemptions": [], "email_marketing_consent": None,
-        "sms_marketing_consent": None, "admin_graphql_api_id": gid("Customer", customer["id"]),
+        "id": customer["id"],
+        "phone": customer["phone"],
+        "addresses": [],
+        "tax_exemptions": [],
+        "email_marketing_consent": None,
+        "sms_marketing_consent": None,
+        "admin_graphql_api_id": gid("Customer", customer["id"]),
     }
 
 
@@ -84,14 +95,12 @@ def line_item_payload(item: Row, currency: str) -> dict[str, Any]:
         "product_id": item["product_id"],
         "title": item["title"],
         "variant_title": item["variant_title"] or None,
-        "name": f"{item['title']} - {item['variant_title']}" if item["variant_title"]
-        else item["title"],
+        "name": f"{item['title']} - {item['variant_title']}" if item["variant_title"] else item["title"],
         "sku": item["sku"] or None,
         "quantity": item["quantity"],
         "current_quantity": item["quantity"],
         "fulfillable_quantity": item["quantity"] - item["fulfilled_quantity"],
-        "fulfillment_status": "fulfilled" if item["fulfilled_quantity"] >= item["quantity"]
-        else None,
+        "fulfillment_status": "fulfilled" if item["fulfilled_quantity"] >= item["quantity"] else None,
         "price": item["price"],
         "price_set": rest_money_set(item["price"], currency),
         "total_discount": item["total_discount"],
@@ -108,15 +117,19 @@ def refund_payload(db: Database, refund: Row, order: Row) -> dict[str, Any]:
     refund_lines = []
     for row in orders.refund_line_items(db, refund["id"]):
         item = items.get(row["line_item_id"])
-        refund_lines.append({
-            "id": row["id"], "line_item_id": row["line_item_id"], "quantity": row["quantity"],
-            "restock_type": "return" if row["restock"] else "no_restock",
-            "location_id": LOCATION_ID if row["restock"] else None,
-            "subtotal": row["subtotal"],
-            "subtotal_set": rest_money_set(row["subtotal"], order["currency"]),
-            "total_tax": "0.00",
-            "line_item": line_item_payload(item, order["currency"]) if item else None,
-        })
+        refund_lines.append(
+            {
+                "id": row["id"],
+                "line_item_id": row["line_item_id"],
+                "quantity": row["quantity"],
+                "restock_type": "return" if row["restock"] else "no_restock",
+                "location_id": LOCATION_ID if row["restock"] else None,
+                "subtotal": row["subtotal"],
+                "subtotal_set": rest_money_set(row["subtotal"], order["currency"]),
+                "total_tax": "0.00",
+                "line_item": line_item_payload(item, order["currency"]) if item else None,
+            }
+        )
     return {
         "id": refund["id"],
         "admin_graphql_api_id": gid("Refund", refund["id"]),
@@ -126,11 +139,18 @@ def refund_payload(db: Database, refund: Row, order: Row) -> dict[str, Any]:
         "note": refund["note"] or None,
         "restock": any(r["restock_type"] == "return" for r in refund_lines),
         "refund_line_items": refund_lines,
-        "transactions": [{
-            "id": refund["id"], "order_id": order["id"], "kind": "refund",
-            "status": "success", "amount": refund["amount"], "currency": order["currency"],
-            "gateway": "bogus", "created_at": refund["created_at"],
-        }],
+        "transactions": [
+            {
+                "id": refund["id"],
+                "order_id": order["id"],
+                "kind": "refund",
+                "status": "success",
+                "amount": refund["amount"],
+                "currency": order["currency"],
+                "gateway": "bogus",
+                "created_at": refund["created_at"],
+            }
+        ],
         "order_adjustments": [],
     }
 
@@ -138,8 +158,7 @@ def refund_payload(db: Database, refund: Row, order: Row) -> dict[str, Any]:
 def order_payload(db: Database, order: Row, shop: Row) -> dict[str, Any]:
     currency = order["currency"]
     items = orders.order_line_items(db, order["id"])
-    customer = customers.customer_get(db, shop["id"], order["customer_id"]) \
-        if order["customer_id"] else None
+    customer = customers.customer_get(db, shop["id"], order["customer_id"]) if order["customer_id"] else None
     address = json.loads(order["shipping_address"]) if order["shipping_address"] else None
     fulfillment = order["fulfillment_status"]
     refunds = [refund_payload(db, r, order) for r in orders.order_refunds(db, order["id"])]
@@ -173,7 +192,8 @@ def order_payload(db: Database, order: Row, shop: Row) -> dict[str, Any]:
         "total_price_set": rest_money_set(order["total_price"], currency),
         "current_total_price": order["total_price"],
         "financial_status": _lower(order["financial_status"]),
-        "fulfillment_status": "fulfilled" if fulfillment == "FULFILLED"
+        "fulfillment_status": "fulfilled"
+        if fulfillment == "FULFILLED"
         else ("partial" if fulfillment == "PARTIALLY_FULFILLED" else None),
         "discount_codes": json.loads(order["discount_codes"] or "[]"),
         "note": order["note"] or None,
@@ -186,8 +206,7 @@ def order_payload(db: Database, order: Row, shop: Row) -> dict[str, Any]:
         "billing_address": address,
         "line_items": [line_item_payload(i, currency) for i in items],
         "refunds": refunds,
-        "shipping_lines": [{"title": "Standard", "price": order["total_shipping"],
-                            "code": "STANDARD"}],
+        "shipping_lines": [{"title": "Standard", "price": order["total_shipping"], "code": "STANDARD"}],
     }
 
 
@@ -198,38 +217,52 @@ def inventory_level_payload(variant: Row) -> dict[str, Any]:
         "location_id": LOCATION_ID,
         "available": variant["inventory_quantity"],
         "updated_at": variant["updated_at"],
-        "admin_graphql_api_id":
-            f"gid://shopify/InventoryLevel/{LOCATION_ID}?inventory_item_id={variant['id']}",
+        "admin_graphql_api_id": f"gid://shopify/InventoryLevel/{LOCATION_ID}?inventory_item_id={variant['id']}",
     }
 
 
 def shop_payload(shop: Row) -> dict[str, Any]:
     return {
-        "id": shop["id"], "name": shop["name"], "email": shop["email"],
-        "domain": shop["domain"], "myshopify_domain": shop["domain"],
-        "currency": shop["currency"], "iana_timezone": shop["timezone"],
-        "country_code": shop["country_code"], "plan_name": shop["plan"].lower(),
+        "id": shop["id"],
+        "name": shop["name"],
+        "email": shop["email"],
+        "domain": shop["domain"],
+        "myshopify_domain": shop["domain"],
+        "currency": shop["currency"],
+        "iana_timezone": shop["timezone"],
+        "country_code": shop["country_code"],
+        "plan_name": shop["plan"].lower(),
         "created_at": shop["created_at"],
     }
 
 
-def customers_data_request_payload(shop: Row, customer: Row | None, customer_id: int,
-                                   order_ids: list[int], request_id: int) -> dict[str, Any]:
+def customers_data_request_payload(
+    shop: Row, customer: Row | None, customer_id: int, order_ids: list[int], request_id: int
+) -> dict[str, Any]:
     return {
-        "shop_id": shop["id"], "shop_domain": shop["domain"],
+        "shop_id": shop["id"],
+        "shop_domain": shop["domain"],
         "orders_requested": order_ids,
-        "customer": {"id": customer_id, "email": customer["email"] if customer else None,
-                     "phone": customer["phone"] if customer else None},
+        "customer": {
+            "id": customer_id,
+            "email": customer["email"] if customer else None,
+            "phone": customer["phone"] if customer else None,
+        },
         "data_request": {"id": request_id},
     }
 
 
-def customers_redact_payload(shop: Row, customer: Row | None, customer_id: int,
-                             order_ids: list[int]) -> dict[str, Any]:
+def customers_redact_payload(
+    shop: Row, customer: Row | None, customer_id: int, order_ids: list[int]
+) -> dict[str, Any]:
     return {
-        "shop_id": shop["id"], "shop_domain": shop["domain"],
-        "customer": {"id": customer_id, "email": customer["email"] if customer else None,
-                     "phone": customer["phone"] if customer else None},
+        "shop_id": shop["id"],
+        "shop_domain": shop["domain"],
+        "customer": {
+            "id": customer_id,
+            "email": customer["email"] if customer else None,
+            "phone": customer["phone"] if customer else None,
+        },
         "orders_to_redact": order_ids,
     }
 

@@ -20,9 +20,11 @@ class ThrottleStatus:
     restore_rate: float
 
     def as_json(self) -> dict[str, float]:
-        return {"maximumAvailable": self.maximum_available,
-                "currentlyAvailable": self.currently_available,
-                "restoreRate": self.restore_rate}
+        return {
+            "maximumAvailable": self.maximum_available,
+            "currentlyAvailable": self.currently_available,
+            "restoreRate": self.restore_rate,
+        }
 
 
 class CostBuckets:
@@ -40,8 +42,9 @@ class CostBuckets:
         bucket.updated = now
         return bucket
 
-    def take(self, key: tuple[str, str], cost: float, *, size: float,
-             rate: float) -> tuple[bool, ThrottleStatus]:
+    def take(
+        self, key: tuple[str, str], cost: float, *, size: float, rate: float
+    ) -> tuple[bool, ThrottleStatus]:
         """Charge the requested cost up front, or refuse without charging."""
         with self._lock:
             bucket = self._refill(key, size, rate, time.monotonic())
@@ -50,8 +53,7 @@ class CostBuckets:
                 bucket.available -= cost
             return ok, ThrottleStatus(size, float(int(bucket.available)), rate)
 
-    def refund(self, key: tuple[str, str], amount: float, *, size: float,
-               rate: float) -> ThrottleStatus:
+    def refund(self, key: tuple[str, str], amount: float, *, size: float, rate: float) -> ThrottleStatus:
         """Give back requested minus actual cost once the query has run."""
         with self._lock:
             bucket = self._refill(key, size, rate, time.monotonic())

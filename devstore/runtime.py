@@ -33,10 +33,10 @@ class FailureInjection:
 
 @dataclass
 class WebhookBehaviour:
-    duplicate: bool = False          # deliver every webhook twice (same webhook id)
-    out_of_order: int = 0            # hold the next N deliveries and send them newest first
-    delay_seconds: float = 0.0       # deliver late
-    backoff_scale: float = 1.0       # multiply WEBHOOK_BACKOFF (tests use ~0.001)
+    duplicate: bool = False  # deliver every webhook twice (same webhook id)
+    out_of_order: int = 0  # hold the next N deliveries and send them newest first
+    delay_seconds: float = 0.0  # deliver late
+    backoff_scale: float = 1.0  # multiply WEBHOOK_BACKOFF (tests use ~0.001)
     timeout: float = WEBHOOK_TIMEOUT
     max_retries: int = len(WEBHOOK_BACKOFF)
 
@@ -55,8 +55,11 @@ class RuntimeSettings:
 
     def as_json(self) -> dict[str, Any]:
         # asdict() deep-copies every field, and a lock cannot be copied: leave it out first.
-        return {name: (asdict(value) if hasattr(value, "__dataclass_fields__") else value)
-                for name, value in vars(self).items() if name != "lock"}
+        return {
+            name: (asdict(value) if hasattr(value, "__dataclass_fields__") else value)
+            for name, value in vars(self).items()
+            if name != "lock"
+        }
 
     def apply(self, changes: dict[str, Any]) -> None:
         """Merge a (possibly nested) JSON object of changes; unknown keys raise KeyError."""
@@ -66,8 +69,7 @@ class RuntimeSettings:
                     _merge(self.failure, value)
                 elif key == "webhooks":
                     _merge(self.webhooks, value)
-                elif key in ("access_token_ttl", "refresh_token_ttl", "session_token_ttl",
-                             "max_query_cost"):
+                elif key in ("access_token_ttl", "refresh_token_ttl", "session_token_ttl", "max_query_cost"):
                     setattr(self, key, int(value))
                 elif key in ("bucket_size", "restore_rate"):
                     setattr(self, key, float(value))

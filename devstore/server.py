@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.routing import Route
-
-from pathlib import Path
 
 from devstore import admin, control, oauth
 from devstore.admin_api.endpoint import graphql_endpoint
@@ -45,8 +44,9 @@ def create_app(config: DevstoreConfig | None = None, ds: Devstore | None = None)
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.ds = ds
-    app.state.renderer = Renderer(extensions_load(Path(ds.config.extensions_dir)),
-                                  asset_base="/extensions-assets")
+    app.state.renderer = Renderer(
+        extensions_load(Path(ds.config.extensions_dir)), asset_base="/extensions-assets"
+    )
     return app
 
 
@@ -54,8 +54,7 @@ def _admin_routes() -> list[Route]:
     return [
         Route("/admin", admin.admin_home, methods=["GET"]),
         Route("/admin/apps/{handle}", admin.app_page, methods=["GET"]),
-        Route("/admin/apps/{handle}/session-token", admin.app_session_token,
-              methods=["GET", "POST"]),
+        Route("/admin/apps/{handle}/session-token", admin.app_session_token, methods=["GET", "POST"]),
         Route("/admin/apps/{handle}/{path:path}", admin.app_page, methods=["GET"]),
         Route("/cdn/shopifycloud/{name}", admin.cdn_file, methods=["GET"]),
     ]
@@ -78,6 +77,5 @@ def _storefront_routes(ds: Devstore) -> list[Route]:
         Route("/account", pages.account, methods=["GET"]),
         Route("/account/login", pages.login, methods=["GET", "POST"]),
         Route("/account/logout", pages.logout, methods=["GET"]),
-        Route("/extensions-assets/{extension}/assets/{filename}", pages.extension_asset,
-              methods=["GET"]),
+        Route("/extensions-assets/{extension}/assets/{filename}", pages.extension_asset, methods=["GET"]),
     ]

@@ -28,14 +28,18 @@ def _error(message: str, code: str = "INVALID") -> dict[str, Any]:
     return {"field": ["query"], "message": message, "code": code}
 
 
-def bulk_operation_start(ds: Devstore, shop: Row, query: str) -> tuple[Row | None,
-                                                                       list[dict[str, Any]]]:
-    running = ds.db.one("SELECT id FROM bulk_operations WHERE shop_id = ?"
-                        " AND status IN ('CREATED', 'RUNNING')", (shop["id"],))
+def bulk_operation_start(ds: Devstore, shop: Row, query: str) -> tuple[Row | None, list[dict[str, Any]]]:
+    running = ds.db.one(
+        "SELECT id FROM bulk_operations WHERE shop_id = ? AND status IN ('CREATED', 'RUNNING')", (shop["id"],)
+    )
     if running is not None:
-        return None, [_error("A bulk query operation for this app and shop is already in "
-                             f"progress: {gid('BulkOperation', running['id'])}.",
-                             "OPERATION_IN_PROGRESS")]
+        return None, [
+            _error(
+                "A bulk query operation for this app and shop is already in "
+                f"progress: {gid('BulkOperation', running['id'])}.",
+                "OPERATION_IN_PROGRESS",
+            )
+        ]
     try:
         document = parse(query)
     except GraphQLError as exc:
@@ -45,17 +49,22 @@ def bulk_operation_start(ds: Devstore, shop: Row, query: str) -> tuple[Row | Non
     if problems:
         return None, [_error(f"Invalid bulk query: {problems[0].message}")]
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    top = [s for s in operations[0].selection_set.selections if isinstance(s, FieldNode)] \
-        if operations else []
+    top = (
+        [s for s in operations[0].selection_set.selections if isinstance(s, FieldNode)] if operations else []
+    )
     query_type = schema.query_type
     assert query_type is not None
-    if len(top) != 1 or not get_named_type(
-            query_type.fields[top[0].name.value].type).name.endswith("Connection"):
+    if len(top) != 1 or not get_named_type(query_type.fields[top[0].name.value].type).name.endswith(
+        "Connection"
+    ):
         return None, [_error("Bulk queries must contain exactly one top-level connection.")]
-    operation_id = ds.db.insert("bulk_operations", {
-        "shop_id": shop["id"], "query": query, "status": "CREATED", "created_at": now_iso()})
-    thread = threading.Thread(target=_run, args=(ds, shop, operation_id, query),
-                              name=f"devstore-bulk-{operation_id}", daemon=True)
+    operation_id = ds.db.insert(
+        "bulk_operations",
+        {"shop_id": shop["id"], "query": query, "status": "CREATED", "created_at": now_iso()},
+    )
+    thread = threading.Thread(
+        target=_run, args=(ds, shop, operation_id, query), name=f"devstore-bulk-{operation_id}", daemon=True
+    )
     thread.start()
     row = ds.db.one("SELECT * FROM bulk_operations WHERE id = ?", (operation_id,))
     return row, []
@@ -66,43 +75,60 @@ def bulk_operation_cancel(ds: Devstore, shop: Row, operation_gid: str) -> Row | 
         operation_id = gid_parse(operation_gid, "BulkOperation")
     except ValueError:
         return None
-    ds.db.execute("UPDATE bulk_operations SET status = 'CANCELED', completed_at = ?"
-                  " WHERE shop_id = ? AND id = ? AND status IN ('CREATED', 'RUNNING')",
-                  (now_iso(), shop["id"], operation_id))
-    return ds.db.one("SELECT * FROM bulk_operations WHERE shop_id = ? AND id = ?",
-                     (shop["id"], operation_id))
+    ds.db.execute(
+        "UPDATE bulk_operations SET status = 'CANCELED', completed_at = ?"
+        " WHERE shop_id = ? AND id = ? AND status IN ('CREATED', 'RUNNING')",
+        (now_iso(), shop["id"], operation_id),
+    )
+    return ds.db.one("SELECT * FROM bulk_operations WHERE shop_id = ? AND id = ?", (shop["id"], operation_id))
 
 
 def _run(ds: Devstore, shop: Row, operation_id: int, query: str) -> None:
     from devstore.admin_api.queries import query_root
-    ds.db.execute("UPDATE bulk_operations SET status = 'RUNNING' WHERE id = ?"
-                  " AND status = 'CREATED'", (operation_id,))
+
+    ds.db.execute(
+        "UPDATE bulk_operations SET status = 'RUNNING' WHERE id = ? AND status = 'CREATED'", (operation_id,)
+    )
     try:
-        result = execute(admin_schema(), parse(query), root_value=query_root(),
-                         context_value=nodes.RequestContext(ds=ds, shop=shop, bulk=True))
+        result = execute(
+            admin_schema(),
+            parse(query),
+            root_value=query_root(),
+            context_value=nodes.RequestContext(ds=ds, shop=shop, bulk=True),
+        )
         if result.errors:  # type: ignore[union-attr]
             raise RuntimeError(result.errors[0].message)  # type: ignore[union-attr]
         data = result.data or {}  # type: ignore[union-attr]
         lines, roots = jsonl_lines(next(iter(data.values())))
         text = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines)
-        ds.db.execute("UPDATE bulk_operations SET status = 'COMPLETED', object_count = ?,"
-                      " root_object_count = ?, result = ?, completed_at = ? WHERE id = ?"
-                      " AND status = 'RUNNING'",
-                      (len(lines), roots, text, now_iso(), operation_id))
+        ds.db.execute(
+            "UPDATE bulk_operations SET status = 'COMPLETED', object_count = ?,"
+            " root_object_count = ?, result = ?, completed_at = ? WHERE id = ?"
+            " AND status = 'RUNNING'",
+            (len(lines), roots, text, now_iso(), operation_id),
+        )
     except Exception as exc:  # a failed bulk operation is reported, never raised
         log.exception("bulk operation %s failed", operation_id)
-        ds.db.execute("UPDATE bulk_operations SET status = 'FAILED', error_code ="
-                      " 'INTERNAL_SERVER_ERROR', completed_at = ? WHERE id = ?",
-                      (now_iso(), operation_id))
+        ds.db.execute(
+            "UPDATE bulk_operations SET status = 'FAILED', error_code ="
+            " 'INTERNAL_SERVER_ERROR', completed_at = ? WHERE id = ?",
+            (now_iso(), operation_id),
+        )
         del exc
     row = ds.db.one("SELECT * FROM bulk_operations WHERE id = ?", (operation_id,))
     if row is not None and auth.installation_is_active(ds.db, shop["id"]):
-        ds.webhooks.enqueue(shop, "bulk_operations/finish", {
-            "admin_graphql_api_id": gid("BulkOperation", operation_id),
-            "completed_at": row["completed_at"], "created_at": row["created_at"],
-            "error_code": (row["error_code"] or "").lower() or None,
-            "status": row["status"].lower(), "type": "query",
-        })
+        ds.webhooks.enqueue(
+            shop,
+            "bulk_operations/finish",
+            {
+                "admin_graphql_api_id": gid("BulkOperation", operation_id),
+                "completed_at": row["completed_at"],
+                "created_at": row["created_at"],
+                "error_code": (row["error_code"] or "").lower() or None,
+                "status": row["status"].lower(),
+                "type": "query",
+            },
+        )
 
 
 def _connection_nodes(value: Any) -> list[Any] | None:

@@ -57,22 +57,30 @@ def page_size(args: dict[str, Any], *, bulk: bool) -> tuple[int | None, bool]:
 
 
 def empty_connection() -> dict[str, Any]:
-    return {"edges": [], "nodes": [], "pageInfo": {
-        "hasNextPage": False, "hasPreviousPage": False, "startCursor": None, "endCursor": None}}
+    return {
+        "edges": [],
+        "nodes": [],
+        "pageInfo": {"hasNextPage": False, "hasPreviousPage": False, "startCursor": None, "endCursor": None},
+    }
 
 
-def _build(rows: list[Row], sort_field: str, build: NodeBuilder, has_next: bool,
-           has_previous: bool) -> dict[str, Any]:
+def _build(
+    rows: list[Row], sort_field: str, build: NodeBuilder, has_next: bool, has_previous: bool
+) -> dict[str, Any]:
     edges = []
     for row in rows:
-        edges.append({"cursor": cursor_encode([row["_sort"] if sort_field else row["id"],
-                                               row["id"]]),
-                      "node": build(row)})
+        edges.append(
+            {
+                "cursor": cursor_encode([row["_sort"] if sort_field else row["id"], row["id"]]),
+                "node": build(row),
+            }
+        )
     return {
         "edges": edges,
         "nodes": [e["node"] for e in edges],
         "pageInfo": {
-            "hasNextPage": has_next, "hasPreviousPage": has_previous,
+            "hasNextPage": has_next,
+            "hasPreviousPage": has_previous,
             "startCursor": edges[0]["cursor"] if edges else None,
             "endCursor": edges[-1]["cursor"] if edges else None,
         },
@@ -92,8 +100,16 @@ class SqlFilter:
         return " AND ".join(self.clauses) if self.clauses else "1"
 
 
-def sql_connection(db: Database, *, table: str, where: SqlFilter, sort_expr: str,
-                   args: dict[str, Any], build: NodeBuilder, bulk: bool = False) -> dict[str, Any]:
+def sql_connection(
+    db: Database,
+    *,
+    table: str,
+    where: SqlFilter,
+    sort_expr: str,
+    args: dict[str, Any],
+    build: NodeBuilder,
+    bulk: bool = False,
+) -> dict[str, Any]:
     """Keyset-paginate `table` rows matching `where`, ordered by (sort_expr, id)."""
     limit, from_end = page_size(args, bulk=bulk)
     reverse = bool(args.get("reverse"))
@@ -111,8 +127,10 @@ def sql_connection(db: Database, *, table: str, where: SqlFilter, sort_expr: str
     if before:
         base.add(f"{key} {backward_op} (?, ?)", *cursor_decode(before))
     direction = "ASC" if ascending else "DESC"
-    sql = (f"SELECT *, {sort_expr} AS _sort FROM {table} WHERE {base.sql()}"
-           f" ORDER BY {sort_expr} {direction}, id {direction}")
+    sql = (
+        f"SELECT *, {sort_expr} AS _sort FROM {table} WHERE {base.sql()}"  # noqa: S608 - identifiers are code constants; values are bound parameters
+        f" ORDER BY {sort_expr} {direction}, id {direction}"
+    )
     params = list(base.params)
     if limit is not None:
         sql += " LIMIT ?"
@@ -127,22 +145,27 @@ def sql_connection(db: Database, *, table: str, where: SqlFilter, sort_expr: str
         # The other direction: is anything beyond the page edge (within the filter)?
         first_row, last_row = rows[0], rows[-1]
         if not from_end:
-            has_previous = _exists(db, table, where, key, backward_op,
-                                   (first_row["_sort"], first_row["id"]))
+            has_previous = _exists(db, table, where, key, backward_op, (first_row["_sort"], first_row["id"]))
         else:
-            has_next = _exists(db, table, where, key, forward_op,
-                               (last_row["_sort"], last_row["id"]))
+            has_next = _exists(db, table, where, key, forward_op, (last_row["_sort"], last_row["id"]))
     return _build(rows, sort_expr, build, has_next, has_previous)
 
 
-def _exists(db: Database, table: str, where: SqlFilter, key: str, op: str,
-            edge: tuple[Any, int]) -> bool:
-    sql = f"SELECT 1 FROM {table} WHERE {where.sql()} AND {key} {op} (?, ?) LIMIT 1"
+def _exists(  # noqa: PLR0917
+    db: Database,
+    table: str,
+    where: SqlFilter,
+    key: str,
+    op: str,
+    edge: tuple[Any, int],
+) -> bool:
+    sql = f"SELECT 1 FROM {table} WHERE {where.sql()} AND {key} {op} (?, ?) LIMIT 1"  # noqa: S608 - identifiers are code constants; values are bound parameters
     return db.scalar(sql, [*where.params, *edge]) is not None
 
 
-def list_connection(rows: list[Row], args: dict[str, Any], build: NodeBuilder, *,
-                    bulk: bool = False) -> dict[str, Any]:
+def list_connection(
+    rows: list[Row], args: dict[str, Any], build: NodeBuilder, *, bulk: bool = False
+) -> dict[str, Any]:
     """Page an in-memory list (already in reading order) by id cursors."""
     limit, from_end = page_size(args, bulk=bulk) if not bulk else (None, False)
     items = list(reversed(rows)) if args.get("reverse") else list(rows)
@@ -169,8 +192,10 @@ def list_connection(rows: list[Row], args: dict[str, Any], build: NodeBuilder, *
 
 # ------------------------------------------------------------ search syntax
 
-_TERM = re.compile(r"""(?P<neg>-)?(?:(?P<field>[a-z_]+):)?(?P<op>>=|<=|>|<|=)?"""
-                   r"""(?P<value>"[^"]*"|'[^']*'|\S+)""")
+_TERM = re.compile(
+    r"""(?P<neg>-)?(?:(?P<field>[a-z_]+):)?(?P<op>>=|<=|>|<|=)?"""
+    r"""(?P<value>"[^"]*"|'[^']*'|\S+)"""
+)
 
 
 @dataclass(frozen=True)
@@ -181,8 +206,9 @@ class SearchField:
     kind: str = "text"  # text | date | number | tags | enum | id
 
 
-def search_filter(query: str | None, fields: dict[str, SearchField],
-                  default_text: Sequence[str], where: SqlFilter) -> None:
+def search_filter(
+    query: str | None, fields: dict[str, SearchField], default_text: Sequence[str], where: SqlFilter
+) -> None:
     """Apply Shopify search syntax (field:value, comparisons, -negation, quotes)."""
     if not query:
         return
@@ -204,7 +230,7 @@ def search_filter(query: str | None, fields: dict[str, SearchField],
         where.add(f"NOT {clause}" if negate else clause, *params)
 
 
-def _field_clause(spec: SearchField, op: str, value: str) -> tuple[str, list[Any]]:
+def _field_clause(spec: SearchField, op: str, value: str) -> tuple[str, list[Any]]:  # noqa: PLR0911 - one return per case reads plainest
     sql_op = "=" if op == "=" else op
     if spec.kind == "date":
         try:
@@ -216,6 +242,7 @@ def _field_clause(spec: SearchField, op: str, value: str) -> tuple[str, list[Any
         return f"CAST({spec.expr} AS REAL) {sql_op} ?", [float(value)]
     if spec.kind == "id":
         from devstore.formats import gid_parse
+
         return f"{spec.expr} {sql_op} ?", [gid_parse(value)]
     if spec.kind == "tags":
         return f"(', ' || {spec.expr} || ', ') LIKE ?", [f"%, {value}, %"]

@@ -30,15 +30,24 @@ _MISSING = object()
 
 
 class QueryCost:
-    def __init__(self, schema: GraphQLSchema, document: DocumentNode,
-                 variables: dict[str, Any] | None, operation_name: str | None) -> None:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+    ) -> None:
         self.schema = schema
         self.variables = variables or {}
-        self.fragments = {d.name.value: d for d in document.definitions
-                          if isinstance(d, FragmentDefinitionNode)}
+        self.fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
         operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-        chosen = [o for o in operations if operation_name is None
-                  or (o.name is not None and o.name.value == operation_name)]
+        chosen = [
+            o
+            for o in operations
+            if operation_name is None or (o.name is not None and o.name.value == operation_name)
+        ]
         self.operation = chosen[0] if chosen else None
 
     @property
@@ -55,8 +64,11 @@ class QueryCost:
         if self.operation is None:
             return 0
         if self.is_mutation:
-            fields = [s for s in self.operation.selection_set.selections
-                      if isinstance(s, FieldNode) and not s.name.value.startswith("__")]
+            fields = [
+                s
+                for s in self.operation.selection_set.selections
+                if isinstance(s, FieldNode) and not s.name.value.startswith("__")
+            ]
             return MUTATION_COST * len(fields)
         root = self.schema.query_type
         return self._selection(self.operation.selection_set, root, data)
@@ -69,8 +81,11 @@ class QueryCost:
             if isinstance(selection, FieldNode):
                 total += self._field(selection, parent, data)
             elif isinstance(selection, InlineFragmentNode):
-                target = self.schema.get_type(selection.type_condition.name.value) \
-                    if selection.type_condition else parent
+                target = (
+                    self.schema.get_type(selection.type_condition.name.value)
+                    if selection.type_condition
+                    else parent
+                )
                 total += self._selection(selection.selection_set, target, data)
             elif isinstance(selection, FragmentSpreadNode):
                 fragment = self.fragments.get(selection.name.value)
@@ -97,8 +112,7 @@ class QueryCost:
             return self._connection(node, named, value)
         if isinstance(value, list):
             return 1 + sum(self._selection(node.selection_set, named, item) for item in value)
-        return 1 + self._selection(node.selection_set, named,
-                                   None if value is _MISSING else value)
+        return 1 + self._selection(node.selection_set, named, None if value is _MISSING else value)
 
     def _connection(self, node: FieldNode, connection_type: Any, value: Any) -> int:
         node_type = connection_type.fields["nodes"].type
@@ -109,8 +123,7 @@ class QueryCost:
         items = self._actual_nodes(node.selection_set, value)
         return 2 + sum(self._per_node(node.selection_set, node_type, item) for item in items)
 
-    def _per_node(self, selection_set: SelectionSetNode | None, node_type: Any,
-                  item: Any) -> int:
+    def _per_node(self, selection_set: SelectionSetNode | None, node_type: Any, item: Any) -> int:
         """Cost of one node: 1 for the object plus its own selections (edges/node merged)."""
         cost = 0
         for field in self._flatten(selection_set):
@@ -120,8 +133,7 @@ class QueryCost:
             elif name == "edges":
                 for inner in self._flatten(field.selection_set):
                     if inner.name.value == "node":
-                        cost = max(cost, 1 + self._selection(inner.selection_set, node_type,
-                                                             item))
+                        cost = max(cost, 1 + self._selection(inner.selection_set, node_type, item))
         return cost
 
     def _actual_nodes(self, selection_set: SelectionSetNode | None, value: Any) -> list[Any]:

@@ -19,8 +19,7 @@ from devstore.admin_api.schema import admin_schema
 from devstore.context import Devstore
 from devstore.shops import shop_resolve
 
-INVALID_TOKEN = {"errors": "[API] Invalid API key or access token "
-                           "(unrecognized login or wrong password)"}
+INVALID_TOKEN = {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
 MAX_COST_HELP = (
     "\n\nSee https://shopify.dev/concepts/about-apis/rate-limits for more information on how"
     " the\ncost of a query is calculated.\n\nTo query larger amounts of data with fewer"
@@ -36,9 +35,13 @@ def injected_failure(ds: Devstore) -> Response | None:
         return None
     if failure.status == 429:
         return JSONResponse(
-            {"errors": "Exceeded 2 calls per second for api client. Reduce request rates to"
-                       " resume uninterrupted service."},
-            status_code=429, headers={"Retry-After": f"{failure.retry_after:g}"})
+            {
+                "errors": "Exceeded 2 calls per second for api client. Reduce request rates to"
+                " resume uninterrupted service."
+            },
+            status_code=429,
+            headers={"Retry-After": f"{failure.retry_after:g}"},
+        )
     return JSONResponse({"errors": "Internal Server Error"}, status_code=failure.status)
 
 
@@ -47,8 +50,9 @@ async def graphql_endpoint(request: Request) -> Response:
     failed = injected_failure(ds)
     if failed is not None:
         return failed
-    shop = shop_resolve(ds.db, ds.config.default_shop, request.headers.get("host"),
-                        request.query_params.get("shop"))
+    shop = shop_resolve(
+        ds.db, ds.config.default_shop, request.headers.get("host"), request.query_params.get("shop")
+    )
     token = request.headers.get("x-shopify-access-token")
     if auth.access_token_check(ds.db, shop["id"], token) is None:
         return JSONResponse(INVALID_TOKEN, status_code=401)
@@ -62,14 +66,12 @@ async def graphql_endpoint(request: Request) -> Response:
         except ValueError:
             return JSONResponse({"errors": "Invalid JSON in request body"}, status_code=400)
     if not isinstance(payload, dict) or not payload.get("query"):
-        return JSONResponse({"errors": {"query": "Required parameter missing or invalid"}},
-                            status_code=400)
+        return JSONResponse({"errors": {"query": "Required parameter missing or invalid"}}, status_code=400)
     result = await run_in_threadpool(run_query, ds, shop, str(token), payload)
     return JSONResponse(result)
 
 
-def run_query(ds: Devstore, shop: dict[str, Any], token: str,
-              payload: dict[str, Any]) -> dict[str, Any]:
+def run_query(ds: Devstore, shop: dict[str, Any], token: str, payload: dict[str, Any]) -> dict[str, Any]:
     schema = admin_schema()
     try:
         document = parse(payload["query"])
@@ -84,34 +86,61 @@ def run_query(ds: Devstore, shop: dict[str, Any], token: str,
     requested = cost.requested()
     settings = ds.settings
     if requested > settings.max_query_cost:
-        return {"errors": [{
-            "message": f"Query cost is {requested}, which exceeds the single query max cost"
-                       f" limit ({settings.max_query_cost})." + MAX_COST_HELP,
-            "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested,
-                           "maxCost": settings.max_query_cost}}]}
+        return {
+            "errors": [
+                {
+                    "message": f"Query cost is {requested}, which exceeds the single query max cost"
+                    f" limit ({settings.max_query_cost})." + MAX_COST_HELP,
+                    "extensions": {
+                        "code": "MAX_COST_EXCEEDED",
+                        "cost": requested,
+                        "maxCost": settings.max_query_cost,
+                    },
+                }
+            ]
+        }
     key = (ds.config.api_key, shop["domain"])
-    ok, status = ds.buckets.take(key, requested, size=settings.bucket_size,
-                                 rate=settings.restore_rate)
+    ok, status = ds.buckets.take(key, requested, size=settings.bucket_size, rate=settings.restore_rate)
     if not ok:
         return {
-            "errors": [{"message": "Throttled", "extensions": {
-                "code": "THROTTLED",
-                "documentation": "https://shopify.dev/api/usage/rate-limits"}}],
-            "extensions": {"cost": {"requestedQueryCost": requested, "actualQueryCost": None,
-                                    "throttleStatus": status.as_json()}},
+            "errors": [
+                {
+                    "message": "Throttled",
+                    "extensions": {
+                        "code": "THROTTLED",
+                        "documentation": "https://shopify.dev/api/usage/rate-limits",
+                    },
+                }
+            ],
+            "extensions": {
+                "cost": {
+                    "requestedQueryCost": requested,
+                    "actualQueryCost": None,
+                    "throttleStatus": status.as_json(),
+                }
+            },
         }
     root = mutation_root() if cost.is_mutation else query_root()
-    result = execute(schema, document, root_value=root, variable_values=variables,
-                     operation_name=operation_name,
-                     context_value=nodes.RequestContext(ds=ds, shop=shop))
+    result = execute(
+        schema,
+        document,
+        root_value=root,
+        variable_values=variables,
+        operation_name=operation_name,
+        context_value=nodes.RequestContext(ds=ds, shop=shop),
+    )
     data = result.data  # type: ignore[union-attr]
     actual = cost.actual(data) if not cost.is_mutation else requested
-    status = ds.buckets.refund(key, requested - actual, size=settings.bucket_size,
-                               rate=settings.restore_rate)
+    status = ds.buckets.refund(key, requested - actual, size=settings.bucket_size, rate=settings.restore_rate)
     body: dict[str, Any] = {}
     if result.errors:  # type: ignore[union-attr]
         body["errors"] = [e.formatted for e in result.errors]  # type: ignore[union-attr]
     body["data"] = data
-    body["extensions"] = {"cost": {"requestedQueryCost": requested, "actualQueryCost": actual,
-                                   "throttleStatus": status.as_json()}}
+    body["extensions"] = {
+        "cost": {
+            "requestedQueryCost": requested,
+            "actualQueryCost": actual,
+            "throttleStatus": status.as_json(),
+        }
+    }
     return body

@@ -15,13 +15,13 @@ from devstore.admin_api.nodes import ctx
 from devstore.formats import gid_parse, iso, iso_parse
 
 
-def _error(field: list[str] | None, message: str, code: str | None = None,
-           **extra: Any) -> dict[str, Any]:
+def _error(field: list[str] | None, message: str, code: str | None = None, **extra: Any) -> dict[str, Any]:
     return {"field": field, "message": message, "code": code, **extra}
 
 
-def _customer_ids(info: GraphQLResolveInfo, data: dict[str, Any], root: str) -> tuple[
-        list[int], list[dict[str, Any]]]:
+def _customer_ids(
+    info: GraphQLResolveInfo, data: dict[str, Any], root: str
+) -> tuple[list[int], list[dict[str, Any]]]:
     """Customers from `context{customers{add}}` or the older `customerSelection{...}`."""
     ids: list[int] = []
     errors: list[dict[str, Any]] = []
@@ -31,20 +31,21 @@ def _customer_ids(info: GraphQLResolveInfo, data: dict[str, Any], root: str) -> 
             try:
                 customer_id = gid_parse(value, "Customer")
             except ValueError:
-                errors.append(_error([root, key, "customers", "add", str(index)],
-                                     "Customer is invalid", "INVALID"))
+                errors.append(
+                    _error([root, key, "customers", "add", str(index)], "Customer is invalid", "INVALID")
+                )
                 continue
             context = ctx(info)
             if customers.customer_get(context.ds.db, context.shop["id"], customer_id) is None:
-                errors.append(_error([root, key, "customers", "add", str(index)],
-                                     "Customer does not exist", "INVALID"))
+                errors.append(
+                    _error([root, key, "customers", "add", str(index)], "Customer does not exist", "INVALID")
+                )
                 continue
             ids.append(customer_id)
     return list(dict.fromkeys(ids)), errors
 
 
-def _dates(data: dict[str, Any], root: str) -> tuple[str | None, str | None,
-                                                      list[dict[str, Any]]]:
+def _dates(data: dict[str, Any], root: str) -> tuple[str | None, str | None, list[dict[str, Any]]]:
     errors = []
     starts = ends = None
     try:
@@ -53,13 +54,16 @@ def _dates(data: dict[str, Any], root: str) -> tuple[str | None, str | None,
     except ValueError:
         errors.append(_error([root, "startsAt"], "Dates are invalid", "INVALID"))
     if starts and ends and iso_parse(ends) <= iso_parse(starts):
-        errors.append(_error([root, "endsAt"], "Ends at needs to be after starts_at",
-                             "GREATER_THAN"))
+        errors.append(_error([root, "endsAt"], "Ends at needs to be after starts_at", "GREATER_THAN"))
     return starts, ends, errors
 
 
-def _discount_create(info: GraphQLResolveInfo, data: dict[str, Any], root: str,
-                     kind: str) -> dict[str, Any]:
+def _discount_create(  # noqa: PLR0912
+    info: GraphQLResolveInfo,
+    data: dict[str, Any],
+    root: str,
+    kind: str,
+) -> dict[str, Any]:
     context = ctx(info)
     errors: list[dict[str, Any]] = []
     code = (data.get("code") or "").strip()
@@ -77,8 +81,13 @@ def _discount_create(info: GraphQLResolveInfo, data: dict[str, Any], root: str,
         if gets.get("percentage") is not None:
             value = Decimal(str(gets["percentage"]))
             if not Decimal("0") < value <= Decimal("1"):
-                errors.append(_error([root, "customerGets", "value", "percentage"],
-                                     "Value must be between 0.0 and 1.0", "VALUE_OUTSIDE_RANGE"))
+                errors.append(
+                    _error(
+                        [root, "customerGets", "value", "percentage"],
+                        "Value must be between 0.0 and 1.0",
+                        "VALUE_OUTSIDE_RANGE",
+                    )
+                )
         elif gets.get("discountAmount"):
             value_type = "fixed_amount"
             try:
@@ -87,33 +96,48 @@ def _discount_create(info: GraphQLResolveInfo, data: dict[str, Any], root: str,
                 value = Decimal("-1")
             each_item = bool(gets["discountAmount"].get("appliesOnEachItem"))
             if value <= 0:
-                errors.append(_error([root, "customerGets", "value", "discountAmount", "amount"],
-                                     "Value must be greater than 0", "GREATER_THAN"))
+                errors.append(
+                    _error(
+                        [root, "customerGets", "value", "discountAmount", "amount"],
+                        "Value must be greater than 0",
+                        "GREATER_THAN",
+                    )
+                )
         else:
-            errors.append(_error([root, "customerGets"], "Customer gets value can't be blank",
-                                 "BLANK"))
-    minimum = ((data.get("minimumRequirement") or {}).get("subtotal") or {}) \
-        .get("greaterThanOrEqualToSubtotal")
+            errors.append(_error([root, "customerGets"], "Customer gets value can't be blank", "BLANK"))
+    minimum = ((data.get("minimumRequirement") or {}).get("subtotal") or {}).get(
+        "greaterThanOrEqualToSubtotal"
+    )
     if data.get("usageLimit") is not None and int(data["usageLimit"]) < 1:
-        errors.append(_error([root, "usageLimit"], "Usage limit must be greater than 0",
-                             "GREATER_THAN"))
+        errors.append(_error([root, "usageLimit"], "Usage limit must be greater than 0", "GREATER_THAN"))
     if not errors and discounts.discount_get_by_code(context.ds.db, context.shop["id"], code):
-        errors.append(_error([root, "code"], "Code must be unique. Please try a different code.",
-                             "TAKEN"))
+        errors.append(_error([root, "code"], "Code must be unique. Please try a different code.", "TAKEN"))
     if errors:
         return {"codeDiscountNode": None, "userErrors": errors}
     try:
         row = discounts.discount_create(
-            context.ds.db, context.shop["id"], kind=kind, title=data["title"], code=code,
-            value_type=value_type, value=value, customer_ids=customer_ids,
+            context.ds.db,
+            context.shop["id"],
+            kind=kind,
+            title=data["title"],
+            code=code,
+            value_type=value_type,
+            value=value,
+            customer_ids=customer_ids,
             usage_limit=data.get("usageLimit"),
             applies_once_per_customer=bool(data.get("appliesOncePerCustomer")),
-            starts_at=starts, ends_at=ends, applies_on_each_item=each_item,
-            minimum_subtotal=str(minimum) if minimum is not None else None)
+            starts_at=starts,
+            ends_at=ends,
+            applies_on_each_item=each_item,
+            minimum_subtotal=str(minimum) if minimum is not None else None,
+        )
     except sqlite3.IntegrityError:  # lost a race with the same code
-        return {"codeDiscountNode": None, "userErrors": [
-            _error([root, "code"], "Code must be unique. Please try a different code.",
-                   "TAKEN")]}
+        return {
+            "codeDiscountNode": None,
+            "userErrors": [
+                _error([root, "code"], "Code must be unique. Please try a different code.", "TAKEN")
+            ],
+        }
     return {"codeDiscountNode": nodes.discount_node(row), "userErrors": []}
 
 
@@ -124,28 +148,47 @@ def _consent_update(info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str
     except ValueError:
         customer_id = -1
     if customers.customer_get(context.ds.db, context.shop["id"], customer_id) is None:
-        return {"customer": None, "userErrors": [
-            _error(["input", "customerId"], "Customer not found", "INVALID")]}
+        return {
+            "customer": None,
+            "userErrors": [_error(["input", "customerId"], "Customer not found", "INVALID")],
+        }
     consent = input["emailMarketingConsent"]
     consent_at = consent.get("consentUpdatedAt")
     row = actions.customer_consent_update(
-        context.ds, context.shop, customer_id, state=consent["marketingState"],
+        context.ds,
+        context.shop,
+        customer_id,
+        state=consent["marketingState"],
         opt_in_level=consent.get("marketingOptInLevel") or "SINGLE_OPT_IN",
-        consent_updated_at=iso(iso_parse(consent_at)) if consent_at else None)
+        consent_updated_at=iso(iso_parse(consent_at)) if consent_at else None,
+    )
     return {"customer": nodes.customer_node(row), "userErrors": []}
 
 
-OWNER_KINDS = {"Customer": "Customer", "Product": "Product", "Order": "Order",
-               "Shop": "Shop", "ProductVariant": "ProductVariant", "Collection": "Collection"}
+OWNER_KINDS = {
+    "Customer": "Customer",
+    "Product": "Product",
+    "Order": "Order",
+    "Shop": "Shop",
+    "ProductVariant": "ProductVariant",
+    "Collection": "Collection",
+}
 
 
 def _metafields_set(info: GraphQLResolveInfo, metafields: list[dict[str, Any]]) -> dict[str, Any]:
     context = ctx(info)
     errors: list[dict[str, Any]] = []
     if len(metafields) > 25:
-        return {"metafields": None, "userErrors": [
-            _error(["metafields"], "Exceeded the maximum metafields input limit of 25.",
-                   "LESS_THAN_OR_EQUAL_TO")]}
+        return {
+            "metafields": None,
+            "userErrors": [
+                _error(
+                    ["metafields"],
+                    "Exceeded the maximum metafields input limit of 25.",
+                    "LESS_THAN_OR_EQUAL_TO",
+                )
+            ],
+        }
     parsed = []
     for index, item in enumerate(metafields):
         owner = str(item["ownerId"])
@@ -155,34 +198,58 @@ def _metafields_set(info: GraphQLResolveInfo, metafields: list[dict[str, Any]]) 
         except ValueError:
             owner_id = -1
         if kind not in OWNER_KINDS or owner_id < 0:
-            errors.append(_error(["metafields", str(index), "ownerId"], "Owner does not exist.",
-                                 "INVALID", elementIndex=index))
+            errors.append(
+                _error(
+                    ["metafields", str(index), "ownerId"],
+                    "Owner does not exist.",
+                    "INVALID",
+                    elementIndex=index,
+                )
+            )
             continue
         type_ = item.get("type") or "single_line_text_field"
         if type_.startswith("list.") or type_ == "json":
             try:
                 json.loads(item["value"])
             except ValueError:
-                errors.append(_error(["metafields", str(index), "value"],
-                                     "Value is invalid JSON.", "INVALID_VALUE",
-                                     elementIndex=index))
+                errors.append(
+                    _error(
+                        ["metafields", str(index), "value"],
+                        "Value is invalid JSON.",
+                        "INVALID_VALUE",
+                        elementIndex=index,
+                    )
+                )
                 continue
         if type_ == "date":
             try:
                 iso_parse(item["value"])
             except ValueError:
-                errors.append(_error(["metafields", str(index), "value"],
-                                     "Value must be in YYYY-MM-DD format.", "INVALID_VALUE",
-                                     elementIndex=index))
+                errors.append(
+                    _error(
+                        ["metafields", str(index), "value"],
+                        "Value must be in YYYY-MM-DD format.",
+                        "INVALID_VALUE",
+                        elementIndex=index,
+                    )
+                )
                 continue
-        parsed.append((kind, owner_id, item.get("namespace") or "$app", item["key"],
-                       item["value"], type_))
+        parsed.append((kind, owner_id, item.get("namespace") or "$app", item["key"], item["value"], type_))
     if errors:  # metafieldsSet is atomic: one bad input and nothing is written
         return {"metafields": [], "userErrors": errors}
-    rows = [customers.metafield_set(context.ds.db, context.shop["id"], owner_type=kind,
-                                    owner_id=owner_id, namespace=namespace, key=key,
-                                    value=value, type_=type_)
-            for kind, owner_id, namespace, key, value, type_ in parsed]
+    rows = [
+        customers.metafield_set(
+            context.ds.db,
+            context.shop["id"],
+            owner_type=kind,
+            owner_id=owner_id,
+            namespace=namespace,
+            key=key,
+            value=value,
+            type_=type_,
+        )
+        for kind, owner_id, namespace, key, value, type_ in parsed
+    ]
     return {"metafields": [nodes.metafield_node(r) for r in rows], "userErrors": []}
 
 
@@ -194,8 +261,14 @@ def _tags_add(info: GraphQLResolveInfo, id: str, tags: list[str]) -> dict[str, A
     except (IndexError, ValueError):
         return {"node": None, "userErrors": [_error(["id"], "Invalid id")]}
     table = {"Customer": "customers", "Order": "orders", "Product": "products"}.get(kind)
-    row = context.ds.db.one(f"SELECT * FROM {table} WHERE shop_id = ? AND id = ?",
-                            (context.shop["id"], object_id)) if table else None
+    row = (
+        context.ds.db.one(
+            f"SELECT * FROM {table} WHERE shop_id = ? AND id = ?",  # noqa: S608 - identifiers are code constants; values are bound parameters
+            (context.shop["id"], object_id),
+        )
+        if table
+        else None
+    )
     if row is None or table is None:
         return {"node": None, "userErrors": [_error(["id"], "Resource not found")]}
     current = [t.strip() for t in row["tags"].split(",") if t.strip()]
@@ -207,31 +280,48 @@ def _tags_add(info: GraphQLResolveInfo, id: str, tags: list[str]) -> dict[str, A
     else:
         context.ds.db.update(table, object_id, {"tags": ", ".join(merged)})
     from devstore.admin_api.queries import node_by_gid
+
     return {"node": node_by_gid(info, id), "userErrors": []}
 
 
-def _webhook_create(info: GraphQLResolveInfo, topic: str,
-                    webhookSubscription: dict[str, Any]) -> dict[str, Any]:  # noqa: N803
+def _webhook_create(
+    info: GraphQLResolveInfo,
+    topic: str,
+    webhookSubscription: dict[str, Any],  # noqa: N803
+) -> dict[str, Any]:
     context = ctx(info)
     uri = webhookSubscription.get("uri") or webhookSubscription.get("callbackUrl")
     if not uri:
-        return {"webhookSubscription": None, "userErrors": [
-            _error(["webhookSubscription", "callbackUrl"], "Address can't be blank")]}
+        return {
+            "webhookSubscription": None,
+            "userErrors": [_error(["webhookSubscription", "callbackUrl"], "Address can't be blank")],
+        }
     if not uri.startswith(("http://", "https://")):
-        return {"webhookSubscription": None, "userErrors": [
-            _error(["webhookSubscription", "callbackUrl"], "Address is invalid")]}
+        return {
+            "webhookSubscription": None,
+            "userErrors": [_error(["webhookSubscription", "callbackUrl"], "Address is invalid")],
+        }
     topic_name = webhooks.topic_from_enum(topic)
-    existing = context.ds.db.one("SELECT 1 FROM webhook_subscriptions WHERE shop_id = ?"
-                                 " AND topic = ? AND uri = ?",
-                                 (context.shop["id"], topic_name, uri))
+    existing = context.ds.db.one(
+        "SELECT 1 FROM webhook_subscriptions WHERE shop_id = ? AND topic = ? AND uri = ?",
+        (context.shop["id"], topic_name, uri),
+    )
     if existing:
-        return {"webhookSubscription": None, "userErrors": [
-            _error(["webhookSubscription", "callbackUrl"],
-                   "Address for this topic has already been taken")]}
-    row = webhooks.subscription_create(context.ds.db, context.shop["id"], topic_name, uri,
-                                       webhookSubscription.get("format") or "JSON")
-    return {"webhookSubscription": nodes.webhook_subscription_node(
-        row, context.ds.config.api_version), "userErrors": []}
+        return {
+            "webhookSubscription": None,
+            "userErrors": [
+                _error(
+                    ["webhookSubscription", "callbackUrl"], "Address for this topic has already been taken"
+                )
+            ],
+        }
+    row = webhooks.subscription_create(
+        context.ds.db, context.shop["id"], topic_name, uri, webhookSubscription.get("format") or "JSON"
+    )
+    return {
+        "webhookSubscription": nodes.webhook_subscription_node(row, context.ds.config.api_version),
+        "userErrors": [],
+    }
 
 
 def _webhook_delete(info: GraphQLResolveInfo, id: str) -> dict[str, Any]:
@@ -241,20 +331,20 @@ def _webhook_delete(info: GraphQLResolveInfo, id: str) -> dict[str, Any]:
     except ValueError:
         subscription_id = -1
     if not webhooks.subscription_delete(context.ds.db, context.shop["id"], subscription_id):
-        return {"deletedWebhookSubscriptionId": None,
-                "userErrors": [_error(["id"], "Webhook subscription does not exist")]}
+        return {
+            "deletedWebhookSubscriptionId": None,
+            "userErrors": [_error(["id"], "Webhook subscription does not exist")],
+        }
     return {"deletedWebhookSubscriptionId": id, "userErrors": []}
 
 
-def _bulk_run(info: GraphQLResolveInfo, query: str,
-              groupObjects: bool | None = None) -> dict[str, Any]:  # noqa: N803
+def _bulk_run(info: GraphQLResolveInfo, query: str, groupObjects: bool | None = None) -> dict[str, Any]:  # noqa: N803
     context = ctx(info)
     row, errors = bulk.bulk_operation_start(context.ds, context.shop, query)
     if errors:
         return {"bulkOperation": None, "userErrors": errors}
     assert row is not None
-    return {"bulkOperation": nodes.bulk_operation_node(row, context.ds.config.public_url),
-            "userErrors": []}
+    return {"bulkOperation": nodes.bulk_operation_node(row, context.ds.config.public_url), "userErrors": []}
 
 
 def _bulk_cancel(info: GraphQLResolveInfo, id: str) -> dict[str, Any]:
@@ -262,17 +352,17 @@ def _bulk_cancel(info: GraphQLResolveInfo, id: str) -> dict[str, Any]:
     row = bulk.bulk_operation_cancel(context.ds, context.shop, id)
     if row is None:
         return {"bulkOperation": None, "userErrors": [_error(["id"], "Bulk operation not found")]}
-    return {"bulkOperation": nodes.bulk_operation_node(row, context.ds.config.public_url),
-            "userErrors": []}
+    return {"bulkOperation": nodes.bulk_operation_node(row, context.ds.config.public_url), "userErrors": []}
 
 
 def mutation_root() -> dict[str, Any]:
     return {
-        "discountCodeBasicCreate": lambda info, basicCodeDiscount: _discount_create(
-            info, basicCodeDiscount, "basicCodeDiscount", "basic"),
-        "discountCodeFreeShippingCreate": lambda info, freeShippingCodeDiscount:
-            _discount_create(info, freeShippingCodeDiscount, "freeShippingCodeDiscount",
-                             "free_shipping"),
+        "discountCodeBasicCreate": lambda info, basicCodeDiscount: _discount_create(  # noqa: N803 - GraphQL argument names
+            info, basicCodeDiscount, "basicCodeDiscount", "basic"
+        ),
+        "discountCodeFreeShippingCreate": lambda info, freeShippingCodeDiscount: (  # noqa: N803 - GraphQL argument names
+            _discount_create(info, freeShippingCodeDiscount, "freeShippingCodeDiscount", "free_shipping")
+        ),
         "customerEmailMarketingConsentUpdate": _consent_update,
         "metafieldsSet": _metafields_set,
         "tagsAdd": _tags_add,

@@ -47,24 +47,40 @@ def count(value: int) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- shop
 
+
 def shop_node(shop: Row) -> dict[str, Any]:
     return {
-        "__typename": "Shop", "id": gid("Shop", shop["id"]), "name": shop["name"],
-        "email": shop["email"], "contactEmail": shop["email"],
-        "myshopifyDomain": shop["domain"], "url": f"https://{shop['domain']}",
-        "currencyCode": shop["currency"], "ianaTimezone": shop["timezone"],
-        "timezoneAbbreviation": "UTC", "createdAt": shop["created_at"],
-        "primaryDomain": {"id": gid("Domain", shop["id"]), "host": shop["domain"],
-                          "url": f"https://{shop['domain']}", "sslEnabled": True},
-        "plan": {"displayName": shop["plan"], "partnerDevelopment": True,
-                 "shopifyPlus": False},
-        "billingAddress": {"id": gid("ShopAddress", shop["id"]), "city": None,
-                           "country": None, "countryCodeV2": shop["country_code"],
-                           "province": None, "zip": None},
+        "__typename": "Shop",
+        "id": gid("Shop", shop["id"]),
+        "name": shop["name"],
+        "email": shop["email"],
+        "contactEmail": shop["email"],
+        "myshopifyDomain": shop["domain"],
+        "url": f"https://{shop['domain']}",
+        "currencyCode": shop["currency"],
+        "ianaTimezone": shop["timezone"],
+        "timezoneAbbreviation": "UTC",
+        "createdAt": shop["created_at"],
+        "primaryDomain": {
+            "id": gid("Domain", shop["id"]),
+            "host": shop["domain"],
+            "url": f"https://{shop['domain']}",
+            "sslEnabled": True,
+        },
+        "plan": {"displayName": shop["plan"], "partnerDevelopment": True, "shopifyPlus": False},
+        "billingAddress": {
+            "id": gid("ShopAddress", shop["id"]),
+            "city": None,
+            "country": None,
+            "countryCodeV2": shop["country_code"],
+            "province": None,
+            "zip": None,
+        },
     }
 
 
 # ---------------------------------------------------------------- catalog
+
 
 def product_node(row: Row) -> dict[str, Any]:
     product_id = row["id"]
@@ -83,8 +99,10 @@ def product_node(row: Row) -> dict[str, Any]:
     def price_range(info: GraphQLResolveInfo) -> dict[str, Any]:
         prices = [Decimal(v["price"]) for v in variant_rows(info)] or [Decimal("0")]
         currency = ctx(info).shop["currency"]
-        return {"minVariantPrice": money_v2(min(prices), currency),
-                "maxVariantPrice": money_v2(max(prices), currency)}
+        return {
+            "minVariantPrice": money_v2(min(prices), currency),
+            "maxVariantPrice": money_v2(max(prices), currency),
+        }
 
     def options(info: GraphQLResolveInfo) -> list[dict[str, Any]]:
         names: list[str] = json.loads(row["options"])
@@ -94,24 +112,43 @@ def product_node(row: Row) -> dict[str, Any]:
                 bucket = values.setdefault(option["name"], [])
                 if option["value"] not in bucket:
                     bucket.append(option["value"])
-        return [{"id": gid("ProductOption", product_id * 10 + i), "name": name,
-                 "position": i, "values": values.get(name, [])}
-                for i, name in enumerate(names, start=1)]
+        return [
+            {
+                "id": gid("ProductOption", product_id * 10 + i),
+                "name": name,
+                "position": i,
+                "values": values.get(name, []),
+            }
+            for i, name in enumerate(names, start=1)
+        ]
 
     return {
-        "__typename": "Product", "id": gid("Product", product_id), "title": row["title"],
-        "handle": row["handle"], "description": row["description"],
+        "__typename": "Product",
+        "id": gid("Product", product_id),
+        "title": row["title"],
+        "handle": row["handle"],
+        "description": row["description"],
         "descriptionHtml": f"<p>{row['description']}</p>" if row["description"] else "",
-        "productType": row["product_type"], "vendor": row["vendor"],
-        "tags": _tags(row["tags"]), "status": row["status"], "createdAt": row["created_at"],
-        "updatedAt": row["updated_at"], "publishedAt": row["created_at"],
+        "productType": row["product_type"],
+        "vendor": row["vendor"],
+        "tags": _tags(row["tags"]),
+        "status": row["status"],
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
+        "publishedAt": row["created_at"],
         "tracksInventory": True,
-        "totalInventory": lambda info: sum(max(0, v["inventory_quantity"])
-                                           for v in variant_rows(info)),
+        "totalInventory": lambda info: sum(max(0, v["inventory_quantity"]) for v in variant_rows(info)),
         "onlineStoreUrl": None,
-        "featuredImage": {"id": gid("ProductImage", product_id), "url": row["image_url"],
-                          "altText": row["title"]} if row["image_url"] else None,
-        "options": options, "priceRangeV2": price_range, "variants": variants,
+        "featuredImage": {
+            "id": gid("ProductImage", product_id),
+            "url": row["image_url"],
+            "altText": row["title"],
+        }
+        if row["image_url"]
+        else None,
+        "options": options,
+        "priceRangeV2": price_range,
+        "variants": variants,
         "collections": collections,
         "variantsCount": lambda info: count(len(variant_rows(info))),
         "metafield": _metafield_resolver("Product", product_id),
@@ -130,15 +167,26 @@ def variant_node(row: Row) -> dict[str, Any]:
         return title if row["title"] == "Default Title" else f"{title} - {row['title']}"
 
     return {
-        "__typename": "ProductVariant", "id": gid("ProductVariant", row["id"]),
-        "title": row["title"], "displayName": display_name, "sku": row["sku"] or None,
-        "price": row["price"], "compareAtPrice": row["compare_at_price"],
-        "position": row["position"], "availableForSale": row["inventory_quantity"] > 0,
+        "__typename": "ProductVariant",
+        "id": gid("ProductVariant", row["id"]),
+        "title": row["title"],
+        "displayName": display_name,
+        "sku": row["sku"] or None,
+        "price": row["price"],
+        "compareAtPrice": row["compare_at_price"],
+        "position": row["position"],
+        "availableForSale": row["inventory_quantity"] > 0,
         "inventoryQuantity": row["inventory_quantity"],
-        "selectedOptions": json.loads(row["selected_options"]), "product": product,
-        "inventoryItem": {"__typename": "InventoryItem", "id": gid("InventoryItem", row["id"]),
-                          "sku": row["sku"] or None, "tracked": True},
-        "createdAt": row["created_at"], "updatedAt": row["updated_at"],
+        "selectedOptions": json.loads(row["selected_options"]),
+        "product": product,
+        "inventoryItem": {
+            "__typename": "InventoryItem",
+            "id": gid("InventoryItem", row["id"]),
+            "sku": row["sku"] or None,
+            "tracked": True,
+        },
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
     }
 
 
@@ -148,32 +196,53 @@ def collection_node(row: Row) -> dict[str, Any]:
         return list_connection(rows, args, product_node, bulk=ctx(info).bulk)
 
     return {
-        "__typename": "Collection", "id": gid("Collection", row["id"]), "title": row["title"],
-        "handle": row["handle"], "description": row["description"],
-        "updatedAt": row["updated_at"], "products": products,
-        "productsCount": lambda info: count(int(ctx(info).ds.db.scalar(
-            "SELECT COUNT(*) FROM collection_products WHERE collection_id = ?", (row["id"],)))),
+        "__typename": "Collection",
+        "id": gid("Collection", row["id"]),
+        "title": row["title"],
+        "handle": row["handle"],
+        "description": row["description"],
+        "updatedAt": row["updated_at"],
+        "products": products,
+        "productsCount": lambda info: count(
+            int(
+                ctx(info).ds.db.scalar(
+                    "SELECT COUNT(*) FROM collection_products WHERE collection_id = ?", (row["id"],)
+                )
+            )
+        ),
     }
 
 
 # ---------------------------------------------------------------- customers
 
-def address_node(address: dict[str, Any] | None, owner_id: int, kind: str = "MailingAddress",
-                 first_name: str | None = None,
-                 last_name: str | None = None) -> dict[str, Any] | None:
+
+def address_node(
+    address: dict[str, Any] | None,
+    owner_id: int,
+    kind: str = "MailingAddress",
+    first_name: str | None = None,
+    last_name: str | None = None,
+) -> dict[str, Any] | None:
     if not address:
         return None
     first = address.get("first_name", first_name)
     last = address.get("last_name", last_name)
     return {
-        "__typename": "MailingAddress", "id": gid(kind, owner_id),
-        "firstName": first, "lastName": last,
+        "__typename": "MailingAddress",
+        "id": gid(kind, owner_id),
+        "firstName": first,
+        "lastName": last,
         "name": " ".join(p for p in (first, last) if p) or None,
-        "company": address.get("company"), "address1": address.get("address1"),
-        "address2": address.get("address2"), "city": address.get("city"),
-        "province": address.get("province"), "provinceCode": address.get("province_code"),
-        "country": address.get("country"), "countryCodeV2": address.get("country_code"),
-        "zip": address.get("zip"), "phone": address.get("phone"),
+        "company": address.get("company"),
+        "address1": address.get("address1"),
+        "address2": address.get("address2"),
+        "city": address.get("city"),
+        "province": address.get("province"),
+        "provinceCode": address.get("province_code"),
+        "country": address.get("country"),
+        "countryCodeV2": address.get("country_code"),
+        "zip": address.get("zip"),
+        "phone": address.get("phone"),
     }
 
 
@@ -188,33 +257,39 @@ def metafield_node(row: Row) -> dict[str, Any]:
         return row["value"]
 
     return {
-        "__typename": "Metafield", "id": gid("Metafield", row["id"]),
-        "namespace": row["namespace"], "key": row["key"], "value": row["value"],
-        "type": row["type"], "jsonValue": json_value, "ownerType": row["owner_type"].upper(),
-        "createdAt": row["created_at"], "updatedAt": row["updated_at"],
+        "__typename": "Metafield",
+        "id": gid("Metafield", row["id"]),
+        "namespace": row["namespace"],
+        "key": row["key"],
+        "value": row["value"],
+        "type": row["type"],
+        "jsonValue": json_value,
+        "ownerType": row["owner_type"].upper(),
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
     }
 
 
 def _metafield_resolver(owner_type: str, owner_id: int) -> Any:
-    def resolve(info: GraphQLResolveInfo, key: str,
-                namespace: str | None = None) -> dict[str, Any] | None:
+    def resolve(info: GraphQLResolveInfo, key: str, namespace: str | None = None) -> dict[str, Any] | None:
         namespace_, key_ = namespace, key
         if namespace_ is None and "." in key_:
             namespace_, key_ = key_.rsplit(".", 1)
         context = ctx(info)
-        row = customers.metafield_get(context.ds.db, context.shop["id"], owner_type, owner_id,
-                                      namespace_ or "$app", key_)
+        row = customers.metafield_get(
+            context.ds.db, context.shop["id"], owner_type, owner_id, namespace_ or "$app", key_
+        )
         return metafield_node(row) if row else None
+
     return resolve
 
 
 def _metafields_resolver(owner_type: str, owner_id: int) -> Any:
-    def resolve(info: GraphQLResolveInfo, namespace: str | None = None,
-                **args: Any) -> dict[str, Any]:
+    def resolve(info: GraphQLResolveInfo, namespace: str | None = None, **args: Any) -> dict[str, Any]:
         context = ctx(info)
-        rows = customers.metafield_list(context.ds.db, context.shop["id"], owner_type,
-                                        owner_id, namespace)
+        rows = customers.metafield_list(context.ds.db, context.shop["id"], owner_type, owner_id, namespace)
         return list_connection(rows, args, metafield_node, bulk=context.bulk)
+
     return resolve
 
 
@@ -224,23 +299,33 @@ def customer_node(row: Row) -> dict[str, Any]:
 
     def orders_connection(info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
         from devstore.admin_api.queries import orders_connection as connection
+
         return connection(info, extra=("customer_id = ?", customer_id), **args)
 
     def last_order(info: GraphQLResolveInfo) -> dict[str, Any] | None:
-        found = ctx(info).ds.db.one("SELECT * FROM orders WHERE customer_id = ?"
-                                    " ORDER BY id DESC LIMIT 1", (customer_id,))
+        found = ctx(info).ds.db.one(
+            "SELECT * FROM orders WHERE customer_id = ? ORDER BY id DESC LIMIT 1", (customer_id,)
+        )
         return order_node(found) if found else None
 
-    default_address = address_node(address, customer_id, "MailingAddress", row["first_name"],
-                                   row["last_name"])
-    display = " ".join(p for p in (row["first_name"], row["last_name"]) if p) \
-        or row["email"] or ""
+    default_address = address_node(
+        address, customer_id, "MailingAddress", row["first_name"], row["last_name"]
+    )
+    display = " ".join(p for p in (row["first_name"], row["last_name"]) if p) or row["email"] or ""
     return {
-        "__typename": "Customer", "id": gid("Customer", customer_id), "email": row["email"],
-        "firstName": row["first_name"] or None, "lastName": row["last_name"] or None,
-        "displayName": display, "phone": row["phone"], "note": row["note"] or None,
-        "tags": _tags(row["tags"]), "state": row["state"], "verifiedEmail": True,
-        "createdAt": row["created_at"], "updatedAt": row["updated_at"],
+        "__typename": "Customer",
+        "id": gid("Customer", customer_id),
+        "email": row["email"],
+        "firstName": row["first_name"] or None,
+        "lastName": row["last_name"] or None,
+        "displayName": display,
+        "phone": row["phone"],
+        "note": row["note"] or None,
+        "tags": _tags(row["tags"]),
+        "state": row["state"],
+        "verifiedEmail": True,
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
         "numberOfOrders": row["orders_count"],
         "amountSpent": lambda info: money_v2(row["amount_spent"], ctx(info).shop["currency"]),
         "defaultAddress": default_address,
@@ -249,7 +334,9 @@ def customer_node(row: Row) -> dict[str, Any]:
             "marketingState": row["marketing_state"],
             "marketingOptInLevel": row["marketing_opt_in_level"],
             "consentUpdatedAt": row["consent_updated_at"],
-        } if row["email"] else None,
+        }
+        if row["email"]
+        else None,
         "lastOrder": last_order,
         "metafield": _metafield_resolver("Customer", customer_id),
         "metafields": _metafields_resolver("Customer", customer_id),
@@ -259,15 +346,19 @@ def customer_node(row: Row) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- orders
 
+
 def line_item_node(row: Row, currency: str) -> dict[str, Any]:
     unit = Decimal(row["price"])
     discount = Decimal(row["total_discount"])
     quantity = row["quantity"]
 
     def refunded(info: GraphQLResolveInfo) -> int:
-        return int(ctx(info).ds.db.scalar(
-            "SELECT COALESCE(SUM(quantity), 0) FROM refund_line_items WHERE line_item_id = ?",
-            (row["id"],)))
+        return int(
+            ctx(info).ds.db.scalar(
+                "SELECT COALESCE(SUM(quantity), 0) FROM refund_line_items WHERE line_item_id = ?",
+                (row["id"],),
+            )
+        )
 
     def variant(info: GraphQLResolveInfo) -> dict[str, Any] | None:
         if not row["variant_id"]:
@@ -282,20 +373,23 @@ def line_item_node(row: Row, currency: str) -> dict[str, Any]:
         return product_node(found) if found else None
 
     return {
-        "__typename": "LineItem", "id": gid("LineItem", row["id"]), "title": row["title"],
-        "name": f"{row['title']} - {row['variant_title']}" if row["variant_title"]
-        else row["title"],
-        "variantTitle": row["variant_title"] or None, "sku": row["sku"] or None,
-        "vendor": None, "quantity": quantity,
+        "__typename": "LineItem",
+        "id": gid("LineItem", row["id"]),
+        "title": row["title"],
+        "name": f"{row['title']} - {row['variant_title']}" if row["variant_title"] else row["title"],
+        "variantTitle": row["variant_title"] or None,
+        "sku": row["sku"] or None,
+        "vendor": None,
+        "quantity": quantity,
         "currentQuantity": lambda info: quantity - refunded(info),
         "refundableQuantity": lambda info: quantity - refunded(info),
         "unfulfilledQuantity": quantity - row["fulfilled_quantity"],
         "originalUnitPriceSet": money_bag(unit, currency),
-        "discountedUnitPriceSet": money_bag(unit - discount / quantity if quantity else unit,
-                                            currency),
+        "discountedUnitPriceSet": money_bag(unit - discount / quantity if quantity else unit, currency),
         "originalTotalSet": money_bag(unit * quantity, currency),
         "totalDiscountSet": money_bag(discount, currency),
-        "variant": variant, "product": product,
+        "variant": variant,
+        "product": product,
     }
 
 
@@ -308,19 +402,23 @@ def refund_node(row: Row, order_row: Row) -> dict[str, Any]:
 
         def build(line: Row) -> dict[str, Any]:
             return {
-                "__typename": "RefundLineItem", "id": gid("RefundLineItem", line["id"]),
+                "__typename": "RefundLineItem",
+                "id": gid("RefundLineItem", line["id"]),
                 "quantity": line["quantity"],
                 "restockType": "RETURN" if line["restock"] else "NO_RESTOCK",
                 "restocked": bool(line["restock"]),
                 "subtotalSet": money_bag(line["subtotal"], currency),
                 "lineItem": line_item_node(items[line["line_item_id"]], currency),
             }
-        return list_connection(orders.refund_line_items(db, row["id"]), args, build,
-                               bulk=ctx(info).bulk)
+
+        return list_connection(orders.refund_line_items(db, row["id"]), args, build, bulk=ctx(info).bulk)
 
     return {
-        "__typename": "Refund", "id": gid("Refund", row["id"]), "createdAt": row["created_at"],
-        "updatedAt": row["created_at"], "note": row["note"] or None,
+        "__typename": "Refund",
+        "id": gid("Refund", row["id"]),
+        "createdAt": row["created_at"],
+        "updatedAt": row["created_at"],
+        "note": row["note"] or None,
         "order": lambda info: order_node(order_row),
         "totalRefundedSet": money_bag(row["amount"], currency),
         "refundLineItems": refund_lines,
@@ -339,8 +437,7 @@ def order_node(row: Row) -> dict[str, Any]:
 
     def line_items(info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
         rows = orders.order_line_items(ctx(info).ds.db, row["id"])
-        return list_connection(rows, args, lambda r: line_item_node(r, currency),
-                               bulk=ctx(info).bulk)
+        return list_connection(rows, args, lambda r: line_item_node(r, currency), bulk=ctx(info).bulk)
 
     def refund_rows(info: GraphQLResolveInfo) -> list[Row]:
         return orders.order_refunds(ctx(info).ds.db, row["id"])
@@ -358,15 +455,24 @@ def order_node(row: Row) -> dict[str, Any]:
         return money_bag(Decimal(row["total_price"]) - total, currency)
 
     return {
-        "__typename": "Order", "id": gid("Order", row["id"]), "name": row["name"],
-        "email": row["email"], "note": row["note"] or None, "tags": _tags(row["tags"]),
-        "test": False, "closed": row["closed_at"] is not None,
-        "createdAt": row["created_at"], "updatedAt": row["updated_at"],
-        "processedAt": row["processed_at"], "cancelledAt": row["cancelled_at"],
-        "cancelReason": row["cancel_reason"], "closedAt": row["closed_at"],
+        "__typename": "Order",
+        "id": gid("Order", row["id"]),
+        "name": row["name"],
+        "email": row["email"],
+        "note": row["note"] or None,
+        "tags": _tags(row["tags"]),
+        "test": False,
+        "closed": row["closed_at"] is not None,
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
+        "processedAt": row["processed_at"],
+        "cancelledAt": row["cancelled_at"],
+        "cancelReason": row["cancel_reason"],
+        "closedAt": row["closed_at"],
         "displayFinancialStatus": row["financial_status"],
         "displayFulfillmentStatus": row["fulfillment_status"],
-        "currencyCode": currency, "presentmentCurrencyCode": currency,
+        "currencyCode": currency,
+        "presentmentCurrencyCode": currency,
         "totalPriceSet": money_bag(row["total_price"], currency),
         "currentTotalPriceSet": current_total,
         "subtotalPriceSet": money_bag(row["subtotal_price"], currency),
@@ -378,18 +484,19 @@ def order_node(row: Row) -> dict[str, Any]:
         "customer": customer,
         "shippingAddress": address_node(shipping, row["id"]),
         "billingAddress": address_node(shipping, row["id"]),
-        "lineItems": line_items, "refunds": refunds,
+        "lineItems": line_items,
+        "refunds": refunds,
     }
 
 
 # ---------------------------------------------------------------- discounts, webhooks, bulk
 
+
 def discount_node(row: Row) -> dict[str, Any]:
     customer_ids = discounts.discount_customer_ids(row)
 
     def customer_list(info: GraphQLResolveInfo) -> list[dict[str, Any]]:
-        found = [customers.customer_get(ctx(info).ds.db, row["shop_id"], cid)
-                 for cid in customer_ids]
+        found = [customers.customer_get(ctx(info).ds.db, row["shop_id"], cid) for cid in customer_ids]
         return [customer_node(c) for c in found if c]
 
     def selection(info: GraphQLResolveInfo) -> dict[str, Any]:
@@ -404,35 +511,55 @@ def discount_node(row: Row) -> dict[str, Any]:
 
     def codes(info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
         code_row = {"id": row["id"], "code": row["code"], "usage_count": row["usage_count"]}
-        return list_connection([code_row], args, lambda r: {
-            "__typename": "DiscountRedeemCode", "id": gid("DiscountRedeemCode", r["id"]),
-            "code": r["code"], "asyncUsageCount": r["usage_count"]})
+        return list_connection(
+            [code_row],
+            args,
+            lambda r: {
+                "__typename": "DiscountRedeemCode",
+                "id": gid("DiscountRedeemCode", r["id"]),
+                "code": r["code"],
+                "asyncUsageCount": r["usage_count"],
+            },
+        )
 
     def value(info: GraphQLResolveInfo) -> dict[str, Any]:
         if row["value_type"] == "percentage":
             return {"__typename": "DiscountPercentage", "percentage": float(row["value"])}
-        return {"__typename": "DiscountAmount",
-                "amount": money_v2(row["value"], ctx(info).shop["currency"]),
-                "appliesOnEachItem": bool(row["applies_on_each_item"])}
+        return {
+            "__typename": "DiscountAmount",
+            "amount": money_v2(row["value"], ctx(info).shop["currency"]),
+            "appliesOnEachItem": bool(row["applies_on_each_item"]),
+        }
 
     free_shipping = row["kind"] == "free_shipping"
     code_discount: dict[str, Any] = {
         "__typename": "DiscountCodeFreeShipping" if free_shipping else "DiscountCodeBasic",
-        "title": row["title"], "status": discounts.discount_status(row),
+        "title": row["title"],
+        "status": discounts.discount_status(row),
         "summary": "Free shipping" if free_shipping else _summary(row),
-        "startsAt": row["starts_at"], "endsAt": row["ends_at"], "createdAt": row["created_at"],
+        "startsAt": row["starts_at"],
+        "endsAt": row["ends_at"],
+        "createdAt": row["created_at"],
         "usageLimit": row["usage_limit"],
         "appliesOncePerCustomer": bool(row["applies_once_per_customer"]),
-        "asyncUsageCount": row["usage_count"], "codesCount": count(1), "codes": codes,
-        "customerSelection": selection, "context": context_,
+        "asyncUsageCount": row["usage_count"],
+        "codesCount": count(1),
+        "codes": codes,
+        "customerSelection": selection,
+        "context": context_,
     }
     if not free_shipping:
         code_discount["customerGets"] = {
-            "value": value, "items": {"__typename": "AllDiscountItems", "allItems": True},
-            "appliesOnOneTimePurchase": True, "appliesOnSubscription": False,
+            "value": value,
+            "items": {"__typename": "AllDiscountItems", "allItems": True},
+            "appliesOnOneTimePurchase": True,
+            "appliesOnSubscription": False,
         }
-    return {"__typename": "DiscountCodeNode", "id": gid("DiscountCodeNode", row["id"]),
-            "codeDiscount": code_discount}
+    return {
+        "__typename": "DiscountCodeNode",
+        "id": gid("DiscountCodeNode", row["id"]),
+        "codeDiscount": code_discount,
+    }
 
 
 def _summary(row: Row) -> str:
@@ -445,28 +572,38 @@ def _summary(row: Row) -> str:
 
 def webhook_subscription_node(row: Row, api_version: str) -> dict[str, Any]:
     return {
-        "__typename": "WebhookSubscription", "id": subscription_gid(row),
-        "topic": topic_to_enum(row["topic"]), "uri": row["uri"], "callbackUrl": row["uri"],
+        "__typename": "WebhookSubscription",
+        "id": subscription_gid(row),
+        "topic": topic_to_enum(row["topic"]),
+        "uri": row["uri"],
+        "callbackUrl": row["uri"],
         "endpoint": {"__typename": "WebhookHttpEndpoint", "callbackUrl": row["uri"]},
         "format": row["format"],
         "apiVersion": {"handle": api_version, "displayName": api_version, "supported": True},
-        "includeFields": [], "filter": None,
-        "createdAt": row["created_at"], "updatedAt": row["updated_at"],
+        "includeFields": [],
+        "filter": None,
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
     }
 
 
 def bulk_operation_node(row: Row, public_url: str) -> dict[str, Any]:
     done = row["status"] == "COMPLETED"
-    url = f"{public_url}/_devstore/bulk/{row['id']}.jsonl" if done and row["object_count"] \
-        else None
+    url = f"{public_url}/_devstore/bulk/{row['id']}.jsonl" if done and row["object_count"] else None
     return {
-        "__typename": "BulkOperation", "id": gid("BulkOperation", row["id"]),
-        "status": row["status"], "type": "QUERY", "errorCode": row["error_code"],
-        "createdAt": row["created_at"], "completedAt": row["completed_at"],
-        "objectCount": row["object_count"], "rootObjectCount": row["root_object_count"],
-        "fileSize": len((row["result"] or "").encode()) if done and row["object_count"]
-        else None,
-        "url": url, "partialDataUrl": None, "query": row["query"],
+        "__typename": "BulkOperation",
+        "id": gid("BulkOperation", row["id"]),
+        "status": row["status"],
+        "type": "QUERY",
+        "errorCode": row["error_code"],
+        "createdAt": row["created_at"],
+        "completedAt": row["completed_at"],
+        "objectCount": row["object_count"],
+        "rootObjectCount": row["root_object_count"],
+        "fileSize": len((row["result"] or "").encode()) if done and row["object_count"] else None,
+        "url": url,
+        "partialDataUrl": None,
+        "query": row["query"],
     }
 
 

@@ -20,31 +20,46 @@ from devstore.formats import gid_parse
 from devstore.webhooks import subscription_list, topic_from_enum
 
 ORDER_SORT = {
-    "CREATED_AT": "created_at", "UPDATED_AT": "updated_at", "PROCESSED_AT": "processed_at",
-    "ID": "id", "RELEVANCE": "id", "ORDER_NUMBER": "number",
-    "TOTAL_PRICE": "CAST(total_price AS REAL)", "FINANCIAL_STATUS": "financial_status",
-    "FULFILLMENT_STATUS": "fulfillment_status", "CUSTOMER_NAME": "COALESCE(email, '')",
+    "CREATED_AT": "created_at",
+    "UPDATED_AT": "updated_at",
+    "PROCESSED_AT": "processed_at",
+    "ID": "id",
+    "RELEVANCE": "id",
+    "ORDER_NUMBER": "number",
+    "TOTAL_PRICE": "CAST(total_price AS REAL)",
+    "FINANCIAL_STATUS": "financial_status",
+    "FULFILLMENT_STATUS": "fulfillment_status",
+    "CUSTOMER_NAME": "COALESCE(email, '')",
 }
 ORDER_SEARCH = {
     "created_at": SearchField("created_at", "date"),
     "updated_at": SearchField("updated_at", "date"),
     "processed_at": SearchField("processed_at", "date"),
-    "email": SearchField("email"), "name": SearchField("name"),
+    "email": SearchField("email"),
+    "name": SearchField("name"),
     "financial_status": SearchField("financial_status", "enum"),
     "fulfillment_status": SearchField("fulfillment_status", "enum"),
-    "customer_id": SearchField("customer_id", "id"), "id": SearchField("id", "id"),
+    "customer_id": SearchField("customer_id", "id"),
+    "id": SearchField("id", "id"),
     "tag": SearchField("tags", "tags"),
 }
 CUSTOMER_SORT = {
-    "CREATED_AT": "created_at", "UPDATED_AT": "updated_at", "ID": "id", "RELEVANCE": "id",
-    "NAME": "(last_name || ' ' || first_name)", "LOCATION": "json_extract(address, '$.country')",
+    "CREATED_AT": "created_at",
+    "UPDATED_AT": "updated_at",
+    "ID": "id",
+    "RELEVANCE": "id",
+    "NAME": "(last_name || ' ' || first_name)",
+    "LOCATION": "json_extract(address, '$.country')",
 }
 CUSTOMER_SEARCH = {
     "created_at": SearchField("created_at", "date"),
     "updated_at": SearchField("updated_at", "date"),
-    "email": SearchField("email"), "first_name": SearchField("first_name"),
-    "last_name": SearchField("last_name"), "phone": SearchField("phone"),
-    "tag": SearchField("tags", "tags"), "state": SearchField("state", "enum"),
+    "email": SearchField("email"),
+    "first_name": SearchField("first_name"),
+    "last_name": SearchField("last_name"),
+    "phone": SearchField("phone"),
+    "tag": SearchField("tags", "tags"),
+    "state": SearchField("state", "enum"),
     "country": SearchField("json_extract(address, '$.country')"),
     "orders_count": SearchField("orders_count", "number"),
     "total_spent": SearchField("amount_spent", "number"),
@@ -52,27 +67,50 @@ CUSTOMER_SEARCH = {
     "id": SearchField("id", "id"),
 }
 PRODUCT_SORT = {
-    "CREATED_AT": "created_at", "UPDATED_AT": "updated_at", "ID": "id", "RELEVANCE": "id",
-    "TITLE": "title", "PRODUCT_TYPE": "product_type", "VENDOR": "vendor",
+    "CREATED_AT": "created_at",
+    "UPDATED_AT": "updated_at",
+    "ID": "id",
+    "RELEVANCE": "id",
+    "TITLE": "title",
+    "PRODUCT_TYPE": "product_type",
+    "VENDOR": "vendor",
     "PUBLISHED_AT": "created_at",
     "INVENTORY_TOTAL": "(SELECT COALESCE(SUM(inventory_quantity), 0) FROM variants v"
-                       " WHERE v.product_id = products.id)",
+    " WHERE v.product_id = products.id)",
 }
 PRODUCT_SEARCH = {
-    "title": SearchField("title"), "handle": SearchField("handle"),
-    "product_type": SearchField("product_type"), "vendor": SearchField("vendor"),
-    "tag": SearchField("tags", "tags"), "status": SearchField("status", "enum"),
+    "title": SearchField("title"),
+    "handle": SearchField("handle"),
+    "product_type": SearchField("product_type"),
+    "vendor": SearchField("vendor"),
+    "tag": SearchField("tags", "tags"),
+    "status": SearchField("status", "enum"),
     "created_at": SearchField("created_at", "date"),
-    "updated_at": SearchField("updated_at", "date"), "id": SearchField("id", "id"),
+    "updated_at": SearchField("updated_at", "date"),
+    "id": SearchField("id", "id"),
 }
-VARIANT_SORT = {"ID": "id", "RELEVANCE": "id", "POSITION": "position", "SKU": "sku",
-                "TITLE": "title", "NAME": "title", "INVENTORY_QUANTITY": "inventory_quantity"}
-VARIANT_SEARCH = {"sku": SearchField("sku"), "title": SearchField("title"),
-                  "product_id": SearchField("product_id", "id"), "id": SearchField("id", "id"),
-                  "inventory_quantity": SearchField("inventory_quantity", "number")}
+VARIANT_SORT = {
+    "ID": "id",
+    "RELEVANCE": "id",
+    "POSITION": "position",
+    "SKU": "sku",
+    "TITLE": "title",
+    "NAME": "title",
+    "INVENTORY_QUANTITY": "inventory_quantity",
+}
+VARIANT_SEARCH = {
+    "sku": SearchField("sku"),
+    "title": SearchField("title"),
+    "product_id": SearchField("product_id", "id"),
+    "id": SearchField("id", "id"),
+    "inventory_quantity": SearchField("inventory_quantity", "number"),
+}
 COLLECTION_SORT = {"ID": "id", "RELEVANCE": "id", "TITLE": "title", "UPDATED_AT": "updated_at"}
-COLLECTION_SEARCH = {"title": SearchField("title"), "handle": SearchField("handle"),
-                     "updated_at": SearchField("updated_at", "date")}
+COLLECTION_SEARCH = {
+    "title": SearchField("title"),
+    "handle": SearchField("handle"),
+    "updated_at": SearchField("updated_at", "date"),
+}
 
 
 def _id(value: str, kind: str) -> int | None:
@@ -82,37 +120,68 @@ def _id(value: str, kind: str) -> int | None:
         return None
 
 
-def _connection(info: GraphQLResolveInfo, table: str, sort_map: dict[str, str],
-                search: dict[str, SearchField], text: tuple[str, ...], build: Any,
-                args: dict[str, Any], extra: tuple[str, Any] | None = None,
-                sort_default: str = "ID") -> dict[str, Any]:
+def _connection(  # noqa: PLR0917
+    info: GraphQLResolveInfo,
+    table: str,
+    sort_map: dict[str, str],
+    search: dict[str, SearchField],
+    text: tuple[str, ...],
+    build: Any,
+    args: dict[str, Any],
+    extra: tuple[str, Any] | None = None,
+    sort_default: str = "ID",
+) -> dict[str, Any]:
     context = ctx(info)
     where = SqlFilter(["shop_id = ?"], [context.shop["id"]])
     if extra is not None:
         where.add(extra[0], extra[1])
     search_filter(args.get("query"), search, text, where)
     sort_expr = sort_map.get(args.get("sortKey") or sort_default, "id")
-    return sql_connection(context.ds.db, table=table, where=where, sort_expr=sort_expr,
-                          args=args, build=build, bulk=context.bulk)
+    return sql_connection(
+        context.ds.db,
+        table=table,
+        where=where,
+        sort_expr=sort_expr,
+        args=args,
+        build=build,
+        bulk=context.bulk,
+    )
 
 
-def orders_connection(info: GraphQLResolveInfo, extra: tuple[str, Any] | None = None,
-                      **args: Any) -> dict[str, Any]:
-    return _connection(info, "orders", ORDER_SORT, ORDER_SEARCH, ("name", "email"),
-                       nodes.order_node, args, extra, sort_default="PROCESSED_AT")
+def orders_connection(
+    info: GraphQLResolveInfo, extra: tuple[str, Any] | None = None, **args: Any
+) -> dict[str, Any]:
+    return _connection(
+        info,
+        "orders",
+        ORDER_SORT,
+        ORDER_SEARCH,
+        ("name", "email"),
+        nodes.order_node,
+        args,
+        extra,
+        sort_default="PROCESSED_AT",
+    )
 
 
-def _count(info: GraphQLResolveInfo, table: str, search: dict[str, SearchField],
-           text: tuple[str, ...], query: str | None) -> dict[str, Any]:
+def _count(
+    info: GraphQLResolveInfo,
+    table: str,
+    search: dict[str, SearchField],
+    text: tuple[str, ...],
+    query: str | None,
+) -> dict[str, Any]:
     context = ctx(info)
     where = SqlFilter(["shop_id = ?"], [context.shop["id"]])
     search_filter(query, search, text, where)
-    total = context.ds.db.scalar(f"SELECT COUNT(*) FROM {table} WHERE {where.sql()}",
-                                 where.params)
+    total = context.ds.db.scalar(
+        f"SELECT COUNT(*) FROM {table} WHERE {where.sql()}",  # noqa: S608 - identifiers are code constants; values are bound parameters
+        where.params,
+    )
     return nodes.count(int(total or 0))
 
 
-def node_by_gid(info: GraphQLResolveInfo, value: str) -> dict[str, Any] | None:
+def node_by_gid(info: GraphQLResolveInfo, value: str) -> dict[str, Any] | None:  # noqa: PLR0911 - one return per case reads plainest
     """node(id:): dispatch on the gid's type."""
     context = ctx(info)
     shop_id = context.shop["id"]
@@ -142,14 +211,11 @@ def node_by_gid(info: GraphQLResolveInfo, value: str) -> dict[str, Any] | None:
         row = discounts.discount_get(db, shop_id, object_id)
         return nodes.discount_node(row) if row else None
     if kind == "BulkOperation":
-        row = db.one("SELECT * FROM bulk_operations WHERE shop_id = ? AND id = ?",
-                     (shop_id, object_id))
+        row = db.one("SELECT * FROM bulk_operations WHERE shop_id = ? AND id = ?", (shop_id, object_id))
         return nodes.bulk_operation_node(row, context.ds.config.public_url) if row else None
     if kind == "WebhookSubscription":
-        row = db.one("SELECT * FROM webhook_subscriptions WHERE shop_id = ? AND id = ?",
-                     (shop_id, object_id))
-        return nodes.webhook_subscription_node(row, context.ds.config.api_version) \
-            if row else None
+        row = db.one("SELECT * FROM webhook_subscriptions WHERE shop_id = ? AND id = ?", (shop_id, object_id))
+        return nodes.webhook_subscription_node(row, context.ds.config.api_version) if row else None
     if kind == "Shop" and object_id == shop_id:
         return nodes.shop_node(context.shop)
     return None
@@ -163,13 +229,19 @@ def _by_id(kind: str, loader: Any, builder: Any) -> Any:
         context = ctx(info)
         row = loader(context.ds.db, context.shop["id"], object_id)
         return builder(row) if row else None
+
     return resolve
 
 
-def _webhook_subscriptions(info: GraphQLResolveInfo, topics: list[str] | None = None,
-                           callbackUrl: str | None = None, uri: str | None = None,  # noqa: N803
-                           **args: Any) -> dict[str, Any]:
+def _webhook_subscriptions(
+    info: GraphQLResolveInfo,
+    topics: list[str] | None = None,
+    callbackUrl: str | None = None,  # noqa: N803
+    uri: str | None = None,
+    **args: Any,
+) -> dict[str, Any]:
     from devstore.admin_api.connections import list_connection
+
     context = ctx(info)
     rows = subscription_list(context.ds.db, context.shop["id"])
     if topics:
@@ -180,16 +252,18 @@ def _webhook_subscriptions(info: GraphQLResolveInfo, topics: list[str] | None = 
         rows = [r for r in rows if r["uri"] == target]
     version = context.ds.config.api_version
     args.pop("format", None)
-    return list_connection(rows, args, lambda r: nodes.webhook_subscription_node(r, version),
-                           bulk=context.bulk)
+    return list_connection(
+        rows, args, lambda r: nodes.webhook_subscription_node(r, version), bulk=context.bulk
+    )
 
 
 def _current_bulk_operation(info: GraphQLResolveInfo, type: str = "QUERY") -> Any:
     context = ctx(info)
     if type != "QUERY":
         return None
-    row = context.ds.db.one("SELECT * FROM bulk_operations WHERE shop_id = ?"
-                            " ORDER BY id DESC LIMIT 1", (context.shop["id"],))
+    row = context.ds.db.one(
+        "SELECT * FROM bulk_operations WHERE shop_id = ? ORDER BY id DESC LIMIT 1", (context.shop["id"],)
+    )
     return nodes.bulk_operation_node(row, context.ds.config.public_url) if row else None
 
 
@@ -199,46 +273,68 @@ def _discount_by_code(info: GraphQLResolveInfo, code: str) -> dict[str, Any] | N
     return nodes.discount_node(row) if row else None
 
 
+def node_by_gid_resolver(info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:
+    return node_by_gid(info, id)
+
+
+def _product_by_handle(info: GraphQLResolveInfo, handle: str) -> dict[str, Any] | None:
+    row = catalog.product_get_by_handle(ctx(info).ds.db, ctx(info).shop["id"], handle)
+    return nodes.product_node(row) if row else None
+
+
+def _collection_by_handle(info: GraphQLResolveInfo, handle: str) -> dict[str, Any] | None:
+    row = catalog.collection_get_by_handle(ctx(info).ds.db, ctx(info).shop["id"], handle)
+    return nodes.collection_node(row) if row else None
+
+
 def query_root() -> dict[str, Any]:
     return {
         "shop": lambda info: nodes.shop_node(ctx(info).shop),
-        "node": lambda info, id: node_by_gid(info, id),
+        "node": node_by_gid_resolver,
         "nodes": lambda info, ids: [node_by_gid(info, i) for i in ids],
         "product": _by_id("Product", catalog.product_get, nodes.product_node),
-        "productByHandle": lambda info, handle: (
-            lambda row: nodes.product_node(row) if row else None)(
-            catalog.product_get_by_handle(ctx(info).ds.db, ctx(info).shop["id"], handle)),
+        "productByHandle": _product_by_handle,
         "products": lambda info, **args: _connection(
-            info, "products", PRODUCT_SORT, PRODUCT_SEARCH, ("title", "tags", "product_type"),
-            nodes.product_node, args),
-        "productsCount": lambda info, query=None: _count(
-            info, "products", PRODUCT_SEARCH, ("title",), query),
+            info,
+            "products",
+            PRODUCT_SORT,
+            PRODUCT_SEARCH,
+            ("title", "tags", "product_type"),
+            nodes.product_node,
+            args,
+        ),
+        "productsCount": lambda info, query=None: _count(info, "products", PRODUCT_SEARCH, ("title",), query),
         "productVariant": _by_id("ProductVariant", catalog.variant_get, nodes.variant_node),
         "productVariants": lambda info, **args: _connection(
-            info, "variants", VARIANT_SORT, VARIANT_SEARCH, ("title", "sku"),
-            nodes.variant_node, args),
+            info, "variants", VARIANT_SORT, VARIANT_SEARCH, ("title", "sku"), nodes.variant_node, args
+        ),
         "collection": _by_id("Collection", catalog.collection_get, nodes.collection_node),
-        "collectionByHandle": lambda info, handle: (
-            lambda row: nodes.collection_node(row) if row else None)(
-            catalog.collection_get_by_handle(ctx(info).ds.db, ctx(info).shop["id"], handle)),
+        "collectionByHandle": _collection_by_handle,
         "collections": lambda info, **args: _connection(
-            info, "collections", COLLECTION_SORT, COLLECTION_SEARCH, ("title",),
-            nodes.collection_node, args),
+            info, "collections", COLLECTION_SORT, COLLECTION_SEARCH, ("title",), nodes.collection_node, args
+        ),
         "customer": _by_id("Customer", customers.customer_get, nodes.customer_node),
         "customers": lambda info, **args: _connection(
-            info, "customers", CUSTOMER_SORT, CUSTOMER_SEARCH,
-            ("email", "first_name", "last_name"), nodes.customer_node, args),
+            info,
+            "customers",
+            CUSTOMER_SORT,
+            CUSTOMER_SEARCH,
+            ("email", "first_name", "last_name"),
+            nodes.customer_node,
+            args,
+        ),
         "customersCount": lambda info, query=None: _count(
-            info, "customers", CUSTOMER_SEARCH, ("email",), query),
+            info, "customers", CUSTOMER_SEARCH, ("email",), query
+        ),
         "order": _by_id("Order", orders.order_get, nodes.order_node),
-        "orders": lambda info, **args: orders_connection(info, **args),
+        "orders": orders_connection,
         "ordersCount": lambda info, query=None: _count(
-            info, "orders", ORDER_SEARCH, ("name", "email"), query),
-        "codeDiscountNode": _by_id("DiscountCodeNode", discounts.discount_get,
-                                   nodes.discount_node),
+            info, "orders", ORDER_SEARCH, ("name", "email"), query
+        ),
+        "codeDiscountNode": _by_id("DiscountCodeNode", discounts.discount_get, nodes.discount_node),
         "codeDiscountNodeByCode": _discount_by_code,
-        "webhookSubscription": lambda info, id: node_by_gid(info, id),
+        "webhookSubscription": node_by_gid_resolver,
         "webhookSubscriptions": _webhook_subscriptions,
         "currentBulkOperation": _current_bulk_operation,
-        "bulkOperation": lambda info, id: node_by_gid(info, id),
+        "bulkOperation": node_by_gid_resolver,
     }

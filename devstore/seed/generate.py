@@ -19,8 +19,7 @@ from devstore.seed.common import next_id, shop_data_clear
 
 SIZES = ("XS", "S", "M", "L", "XL", "XXL")
 SIZE_WEIGHTS = (5, 18, 30, 25, 15, 7)
-COLOURS = ("Black", "White", "Navy", "Olive", "Sand", "Rust", "Grey", "Sky Blue", "Burgundy",
-           "Cream")
+COLOURS = ("Black", "White", "Navy", "Olive", "Sand", "Rust", "Grey", "Sky Blue", "Burgundy", "Cream")
 
 
 @dataclass(frozen=True)
@@ -66,40 +65,89 @@ APPAREL = (
     ProductSpec("Linen Midi Dress", "Dresses", "summer", "115.00", tags=("linen", "summer")),
     ProductSpec("Wrap Dress", "Dresses", "all", "98.00", tags=("viscose",)),
     ProductSpec("Knit Jumper Dress", "Dresses", "winter", "125.00", tags=("wool", "winter")),
-    ProductSpec("Wool Beanie", "Accessories", "winter", "32.00", sized=False,
-                tags=("wool", "winter")),
-    ProductSpec("Cashmere Scarf", "Accessories", "winter", "95.00", sized=False,
-                tags=("cashmere", "winter")),
-    ProductSpec("Canvas Bucket Hat", "Accessories", "summer", "34.00", sized=False,
-                tags=("summer",)),
+    ProductSpec("Wool Beanie", "Accessories", "winter", "32.00", sized=False, tags=("wool", "winter")),
+    ProductSpec("Cashmere Scarf", "Accessories", "winter", "95.00", sized=False, tags=("cashmere", "winter")),
+    ProductSpec("Canvas Bucket Hat", "Accessories", "summer", "34.00", sized=False, tags=("summer",)),
 )
 
 OTHER = (
-    ProductSpec("Soy Wax Candle", "Home", "all", "29.00", sized=False, tags=("home",),
-                option=("Scent", ("Fig", "Cedar", "Sea Salt"))),
-    ProductSpec("Wool Throw Blanket", "Home", "winter", "145.00", sized=False,
-                tags=("home", "wool", "winter"), option=("Color", ("Oat", "Charcoal"))),
-    ProductSpec("Linen Napkin Set", "Home", "summer", "42.00", sized=False,
-                tags=("home", "linen"), option=("Color", ("Natural", "Sage", "Terracotta"))),
-    ProductSpec("Stoneware Mug", "Home", "all", "22.00", sized=False, tags=("home",),
-                option=("Glaze", ("Speckle", "Moss", "Ink"))),
+    ProductSpec(
+        "Soy Wax Candle",
+        "Home",
+        "all",
+        "29.00",
+        sized=False,
+        tags=("home",),
+        option=("Scent", ("Fig", "Cedar", "Sea Salt")),
+    ),
+    ProductSpec(
+        "Wool Throw Blanket",
+        "Home",
+        "winter",
+        "145.00",
+        sized=False,
+        tags=("home", "wool", "winter"),
+        option=("Color", ("Oat", "Charcoal")),
+    ),
+    ProductSpec(
+        "Linen Napkin Set",
+        "Home",
+        "summer",
+        "42.00",
+        sized=False,
+        tags=("home", "linen"),
+        option=("Color", ("Natural", "Sage", "Terracotta")),
+    ),
+    ProductSpec(
+        "Stoneware Mug",
+        "Home",
+        "all",
+        "22.00",
+        sized=False,
+        tags=("home",),
+        option=("Glaze", ("Speckle", "Moss", "Ink")),
+    ),
     ProductSpec("Ceramic Planter", "Home", "all", "38.00", sized=False, tags=("home",)),
-    ProductSpec("Gold Hoop Earrings", "Jewelry", "all", "65.00", sized=False,
-                tags=("jewelry", "gold")),
-    ProductSpec("Pearl Pendant Necklace", "Jewelry", "all", "89.00", sized=False,
-                tags=("jewelry",)),
-    ProductSpec("Signet Ring", "Jewelry", "all", "75.00", sized=False, tags=("jewelry",),
-                option=("Ring size", ("5", "6", "7", "8", "9"))),
-    ProductSpec("Beaded Bracelet", "Jewelry", "summer", "35.00", sized=False,
-                tags=("jewelry", "summer")),
-    ProductSpec("House Espresso Beans", "Coffee", "all", "18.00", sized=False,
-                tags=("coffee",), option=("Grind", ("Whole bean", "Espresso", "Filter"))),
-    ProductSpec("Ethiopia Yirgacheffe", "Coffee", "all", "21.00", sized=False,
-                tags=("coffee", "single origin"), option=("Grind", ("Whole bean", "Filter"))),
-    ProductSpec("Colombia Decaf", "Coffee", "all", "19.00", sized=False,
-                tags=("coffee", "decaf"), option=("Grind", ("Whole bean", "Filter"))),
-    ProductSpec("Cold Brew Bags", "Coffee", "summer", "16.00", sized=False,
-                tags=("coffee", "summer")),
+    ProductSpec("Gold Hoop Earrings", "Jewelry", "all", "65.00", sized=False, tags=("jewelry", "gold")),
+    ProductSpec("Pearl Pendant Necklace", "Jewelry", "all", "89.00", sized=False, tags=("jewelry",)),
+    ProductSpec(
+        "Signet Ring",
+        "Jewelry",
+        "all",
+        "75.00",
+        sized=False,
+        tags=("jewelry",),
+        option=("Ring size", ("5", "6", "7", "8", "9")),
+    ),
+    ProductSpec("Beaded Bracelet", "Jewelry", "summer", "35.00", sized=False, tags=("jewelry", "summer")),
+    ProductSpec(
+        "House Espresso Beans",
+        "Coffee",
+        "all",
+        "18.00",
+        sized=False,
+        tags=("coffee",),
+        option=("Grind", ("Whole bean", "Espresso", "Filter")),
+    ),
+    ProductSpec(
+        "Ethiopia Yirgacheffe",
+        "Coffee",
+        "all",
+        "21.00",
+        sized=False,
+        tags=("coffee", "single origin"),
+        option=("Grind", ("Whole bean", "Filter")),
+    ),
+    ProductSpec(
+        "Colombia Decaf",
+        "Coffee",
+        "all",
+        "19.00",
+        sized=False,
+        tags=("coffee", "decaf"),
+        option=("Grind", ("Whole bean", "Filter")),
+    ),
+    ProductSpec("Cold Brew Bags", "Coffee", "summer", "16.00", sized=False, tags=("coffee", "summer")),
 )
 
 
@@ -113,39 +161,158 @@ class Place:
 
 
 PLACES = (
-    Place("United States", "US", False, (("New York", "New York", "NY"),
-          ("Los Angeles", "California", "CA"), ("Austin", "Texas", "TX"),
-          ("Seattle", "Washington", "WA"), ("Miami", "Florida", "FL"),
-          ("Chicago", "Illinois", "IL")), 36),
-    Place("Canada", "CA", False, (("Toronto", "Ontario", "ON"),
-          ("Vancouver", "British Columbia", "BC"), ("Montreal", "Quebec", "QC")), 9),
-    Place("United Kingdom", "GB", False, (("London", "England", "ENG"),
-          ("Manchester", "England", "ENG"), ("Edinburgh", "Scotland", "SCT")), 12),
+    Place(
+        "United States",
+        "US",
+        False,
+        (
+            ("New York", "New York", "NY"),
+            ("Los Angeles", "California", "CA"),
+            ("Austin", "Texas", "TX"),
+            ("Seattle", "Washington", "WA"),
+            ("Miami", "Florida", "FL"),
+            ("Chicago", "Illinois", "IL"),
+        ),
+        36,
+    ),
+    Place(
+        "Canada",
+        "CA",
+        False,
+        (("Toronto", "Ontario", "ON"), ("Vancouver", "British Columbia", "BC"), ("Montreal", "Quebec", "QC")),
+        9,
+    ),
+    Place(
+        "United Kingdom",
+        "GB",
+        False,
+        (("London", "England", "ENG"), ("Manchester", "England", "ENG"), ("Edinburgh", "Scotland", "SCT")),
+        12,
+    ),
     Place("Germany", "DE", False, (("Berlin", "Berlin", "BE"), ("Munich", "Bavaria", "BY")), 6),
     Place("France", "FR", False, (("Paris", "Île-de-France", "IDF"), ("Lyon", "Rhône", "ARA")), 5),
     Place("Sweden", "SE", False, (("Stockholm", "Stockholm", "AB"),), 3),
     Place("Japan", "JP", False, (("Tokyo", "Tokyo", "JP-13"), ("Osaka", "Osaka", "JP-27")), 4),
-    Place("Australia", "AU", True, (("Sydney", "New South Wales", "NSW"),
-          ("Melbourne", "Victoria", "VIC"), ("Brisbane", "Queensland", "QLD"),
-          ("Perth", "Western Australia", "WA")), 12),
-    Place("New Zealand", "NZ", True, (("Auckland", "Auckland", "AUK"),
-          ("Wellington", "Wellington", "WGN")), 5),
-    Place("Brazil", "BR", True, (("São Paulo", "São Paulo", "SP"),
-          ("Rio de Janeiro", "Rio de Janeiro", "RJ")), 4),
-    Place("South Africa", "ZA", True, (("Cape Town", "Western Cape", "WC"),
-          ("Johannesburg", "Gauteng", "GP")), 4),
+    Place(
+        "Australia",
+        "AU",
+        True,
+        (
+            ("Sydney", "New South Wales", "NSW"),
+            ("Melbourne", "Victoria", "VIC"),
+            ("Brisbane", "Queensland", "QLD"),
+            ("Perth", "Western Australia", "WA"),
+        ),
+        12,
+    ),
+    Place(
+        "New Zealand", "NZ", True, (("Auckland", "Auckland", "AUK"), ("Wellington", "Wellington", "WGN")), 5
+    ),
+    Place(
+        "Brazil",
+        "BR",
+        True,
+        (("São Paulo", "São Paulo", "SP"), ("Rio de Janeiro", "Rio de Janeiro", "RJ")),
+        4,
+    ),
+    Place(
+        "South Africa",
+        "ZA",
+        True,
+        (("Cape Town", "Western Cape", "WC"), ("Johannesburg", "Gauteng", "GP")),
+        4,
+    ),
 )
 
-FIRST_NAMES = ("Olivia", "Liam", "Emma", "Noah", "Ava", "Oliver", "Sophia", "Elijah", "Mia",
-               "Lucas", "Amelia", "Mateo", "Harper", "Leo", "Isla", "Hugo", "Chloe", "Kai",
-               "Zoe", "Arjun", "Yuki", "Hana", "Lena", "Felix", "Ines", "Thiago", "Ana",
-               "Sipho", "Thandi", "Aroha", "Nikau", "Freya", "Oscar", "Ella", "Jack", "Maya",
-               "Sam", "Priya", "Omar", "Sara", "Camille", "Jonas", "Elin", "Marta", "Diego")
-LAST_NAMES = ("Smith", "Johnson", "Williams", "Brown", "Garcia", "Miller", "Davis", "Martin",
-              "Lee", "Walker", "Hall", "Young", "King", "Wright", "Scott", "Green", "Baker",
-              "Nguyen", "Tanaka", "Sato", "Müller", "Schmidt", "Dubois", "Laurent", "Silva",
-              "Santos", "Dlamini", "Naidoo", "Ngata", "Taylor", "Wilson", "Andersson",
-              "Johansson", "Kowalski", "Rossi", "Patel", "Khan", "Cohen", "Murphy", "Kelly")
+FIRST_NAMES = (
+    "Olivia",
+    "Liam",
+    "Emma",
+    "Noah",
+    "Ava",
+    "Oliver",
+    "Sophia",
+    "Elijah",
+    "Mia",
+    "Lucas",
+    "Amelia",
+    "Mateo",
+    "Harper",
+    "Leo",
+    "Isla",
+    "Hugo",
+    "Chloe",
+    "Kai",
+    "Zoe",
+    "Arjun",
+    "Yuki",
+    "Hana",
+    "Lena",
+    "Felix",
+    "Ines",
+    "Thiago",
+    "Ana",
+    "Sipho",
+    "Thandi",
+    "Aroha",
+    "Nikau",
+    "Freya",
+    "Oscar",
+    "Ella",
+    "Jack",
+    "Maya",
+    "Sam",
+    "Priya",
+    "Omar",
+    "Sara",
+    "Camille",
+    "Jonas",
+    "Elin",
+    "Marta",
+    "Diego",
+)
+LAST_NAMES = (
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Martin",
+    "Lee",
+    "Walker",
+    "Hall",
+    "Young",
+    "King",
+    "Wright",
+    "Scott",
+    "Green",
+    "Baker",
+    "Nguyen",
+    "Tanaka",
+    "Sato",
+    "Müller",
+    "Schmidt",
+    "Dubois",
+    "Laurent",
+    "Silva",
+    "Santos",
+    "Dlamini",
+    "Naidoo",
+    "Ngata",
+    "Taylor",
+    "Wilson",
+    "Andersson",
+    "Johansson",
+    "Kowalski",
+    "Rossi",
+    "Patel",
+    "Khan",
+    "Cohen",
+    "Murphy",
+    "Kelly",
+)
 
 # Orders per calendar month, northern-hemisphere retail shape (Nov/Dec peak, summer bump).
 MONTH_WEIGHTS = (7, 6, 7, 8, 8, 9, 9, 8, 8, 9, 13, 16)
@@ -201,23 +368,26 @@ def _season_of(month: int, south: bool) -> str:
     return "shoulder"
 
 
-def store_generate(db: Database, shop_id: int, size: StoreSize = StoreSize(), *,
-                   seed: int = 1, until: datetime | None = None) -> dict[str, int]:
+def store_generate(
+    db: Database, shop_id: int, size: StoreSize = StoreSize(), *, seed: int = 1, until: datetime | None = None
+) -> dict[str, int]:
     """Replace the shop's data with a generated history; returns row counts."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - seeded, reproducible data, not security
     end = (until or datetime.now(UTC)).replace(hour=0, minute=0, second=0, microsecond=0)
     start = end - timedelta(days=730)
     shop_data_clear(db, shop_id)
     products = _catalog(db, shop_id, rng, start)
     shoppers = _customers(db, shop_id, rng, size.customers, start, end)
     counts = _orders(db, shop_id, rng, products, shoppers, size.orders, start, end)
-    return {"products": len(products),
-            "variants": sum(len(p.variants) for p in products),
-            "customers": sum(1 for s in shoppers if s.id is not None), **counts}
+    return {
+        "products": len(products),
+        "variants": sum(len(p.variants) for p in products),
+        "customers": sum(1 for s in shoppers if s.id is not None),
+        **counts,
+    }
 
 
-def _catalog(db: Database, shop_id: int, rng: random.Random,
-             start: datetime) -> list[_Product]:
+def _catalog(db: Database, shop_id: int, rng: random.Random, start: datetime) -> list[_Product]:
     product_id = next_id(db, "products")
     variant_id = next_id(db, "variants")
     stamp = iso(start - timedelta(days=30))
@@ -237,12 +407,23 @@ def _catalog(db: Database, shop_id: int, rng: random.Random,
             assert spec.option is not None
             options = [spec.option[0]]
             combos = [[(spec.option[0], v)] for v in spec.option[1]]
-        tags = ", ".join((*spec.tags, spec.product_type.lower(),
-                          f"season:{spec.season}"))
-        product_rows.append((product_id, shop_id, spec.title, handleize(spec.title),
-                             f"{spec.title}: a {spec.product_type.lower()} staple.",
-                             spec.product_type, "Omakase Supply", tags, "ACTIVE",
-                             json.dumps(options), stamp, stamp))
+        tags = ", ".join((*spec.tags, spec.product_type.lower(), f"season:{spec.season}"))
+        product_rows.append(
+            (
+                product_id,
+                shop_id,
+                spec.title,
+                handleize(spec.title),
+                f"{spec.title}: a {spec.product_type.lower()} staple.",
+                spec.product_type,
+                "Omakase Supply",
+                tags,
+                "ACTIVE",
+                json.dumps(options),
+                stamp,
+                stamp,
+            )
+        )
         variants = []
         for position, combo in enumerate(combos, start=1):
             values = dict(combo)
@@ -251,33 +432,63 @@ def _catalog(db: Database, shop_id: int, rng: random.Random,
                 stock = 0  # the edge sizes sell out first
             title = " / ".join(v for _, v in combo)
             sku = f"{handleize(spec.title)[:12].upper()}-{position:02d}"
-            variant_rows.append((variant_id, shop_id, product_id, title, sku, spec.price,
-                                 json.dumps([{"name": n, "value": v} for n, v in combo]),
-                                 stock, position, stamp, stamp))
-            variants.append(_Variant(variant_id, product_id, title, sku, Decimal(spec.price),
-                                     values.get("Size"), values.get("Color")))
+            variant_rows.append(
+                (
+                    variant_id,
+                    shop_id,
+                    product_id,
+                    title,
+                    sku,
+                    spec.price,
+                    json.dumps([{"name": n, "value": v} for n, v in combo]),
+                    stock,
+                    position,
+                    stamp,
+                    stamp,
+                )
+            )
+            variants.append(
+                _Variant(
+                    variant_id,
+                    product_id,
+                    title,
+                    sku,
+                    Decimal(spec.price),
+                    values.get("Size"),
+                    values.get("Color"),
+                )
+            )
             variant_id += 1
         products.append(_Product(product_id, spec, variants))
         product_id += 1
     with db.transaction() as conn:
-        conn.executemany("INSERT INTO products (id, shop_id, title, handle, description,"
-                         " product_type, vendor, tags, status, options, created_at, updated_at)"
-                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", product_rows)
-        conn.executemany("INSERT INTO variants (id, shop_id, product_id, title, sku, price,"
-                         " selected_options, inventory_quantity, position, created_at,"
-                         " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", variant_rows)
+        conn.executemany(
+            "INSERT INTO products (id, shop_id, title, handle, description,"
+            " product_type, vendor, tags, status, options, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            product_rows,
+        )
+        conn.executemany(
+            "INSERT INTO variants (id, shop_id, product_id, title, sku, price,"
+            " selected_options, inventory_quantity, position, created_at,"
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            variant_rows,
+        )
         _collections(conn, db, shop_id, products, stamp)
     return products
 
 
-def _collections(conn: object, db: Database, shop_id: int, products: list[_Product],
-                 stamp: str) -> None:
+def _collections(conn: object, db: Database, shop_id: int, products: list[_Product], stamp: str) -> None:
     groups = {
         "Tops": ("T-Shirts", "Shirts", "Knitwear", "Sweatshirts"),
         "Bottoms": ("Jeans", "Trousers", "Shorts"),
-        "Outerwear": ("Coats", "Jackets"), "Swimwear": ("Swimwear",),
-        "Dresses": ("Dresses",), "Accessories": ("Accessories",), "Home": ("Home",),
-        "Jewelry": ("Jewelry",), "Coffee": ("Coffee",),
+        "Outerwear": ("Coats", "Jackets"),
+        "Swimwear": ("Swimwear",),
+        "Dresses": ("Dresses",),
+        "Accessories": ("Accessories",),
+        "Home": ("Home",),
+        "Jewelry": ("Jewelry",),
+        "Coffee": ("Coffee",),
     }
     collection_id = next_id(db, "collections")
     rows, links = [], []
@@ -292,14 +503,18 @@ def _collections(conn: object, db: Database, shop_id: int, products: list[_Produ
         links.extend((collection_id, pid, i) for i, pid in enumerate(members))
         collection_id += 1
     execute = conn.executemany
-    execute("INSERT INTO collections (id, shop_id, title, handle, updated_at)"
-            " VALUES (?, ?, ?, ?, ?)", rows)
-    execute("INSERT INTO collection_products (collection_id, product_id, position)"
-            " VALUES (?, ?, ?)", links)
+    execute("INSERT INTO collections (id, shop_id, title, handle, updated_at) VALUES (?, ?, ?, ?, ?)", rows)
+    execute("INSERT INTO collection_products (collection_id, product_id, position) VALUES (?, ?, ?)", links)
 
 
-def _customers(db: Database, shop_id: int, rng: random.Random, count: int,
-               start: datetime, end: datetime) -> list[_Shopper]:
+def _customers(  # noqa: PLR0917
+    db: Database,
+    shop_id: int,
+    rng: random.Random,
+    count: int,
+    start: datetime,
+    end: datetime,
+) -> list[_Shopper]:
     customer_id = next_id(db, "customers")
     metafield_id = next_id(db, "metafields")
     place_weights = [p.weight for p in PLACES]
@@ -309,38 +524,85 @@ def _customers(db: Database, shop_id: int, rng: random.Random, count: int,
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         place = rng.choices(PLACES, place_weights)[0]
         region = rng.choice(place.regions)
-        since = start - timedelta(days=rng.randint(0, 400)) \
-            + timedelta(seconds=rng.random() * span * 0.85)
+        since = start - timedelta(days=rng.randint(0, 400)) + timedelta(seconds=rng.random() * span * 0.85)
         email = f"{handleize(first)}.{handleize(last)}{n + 1}@example.com"
         state = rng.choices(("SUBSCRIBED", "NOT_SUBSCRIBED", "UNSUBSCRIBED"), (55, 35, 10))[0]
         tags = "vip" if rng.random() < 0.05 else ""
-        address = {"address1": f"{rng.randint(1, 240)} Market Street", "city": region[0],
-                   "province": region[1], "province_code": region[2],
-                   "country": place.country, "country_code": place.country_code,
-                   "zip": f"{rng.randint(1000, 99999)}"}
+        address = {
+            "address1": f"{rng.randint(1, 240)} Market Street",
+            "city": region[0],
+            "province": region[1],
+            "province_code": region[2],
+            "country": place.country,
+            "country_code": place.country_code,
+            "zip": f"{rng.randint(1000, 99999)}",
+        }
         stamp = iso(since)
-        rows.append((customer_id, shop_id, email, first, last, None, tags, json.dumps(address),
-                     state, "SINGLE_OPT_IN", stamp if state != "NOT_SUBSCRIBED" else None,
-                     stamp, stamp))
+        rows.append(
+            (
+                customer_id,
+                shop_id,
+                email,
+                first,
+                last,
+                None,
+                tags,
+                json.dumps(address),
+                state,
+                "SINGLE_OPT_IN",
+                stamp if state != "NOT_SUBSCRIBED" else None,
+                stamp,
+                stamp,
+            )
+        )
         if rng.random() < 0.4:  # shoppers who told us their birthday
             birthday = f"{rng.randint(1955, 2005)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-            metafields.append((metafield_id, shop_id, "Customer", customer_id, "custom",
-                               "birthday", "date", birthday, stamp, stamp))
+            metafields.append(
+                (
+                    metafield_id,
+                    shop_id,
+                    "Customer",
+                    customer_id,
+                    "custom",
+                    "birthday",
+                    "date",
+                    birthday,
+                    stamp,
+                    stamp,
+                )
+            )
             metafield_id += 1
         # Repeat buying is heavy-tailed: a few shoppers place many orders.
         weight = rng.paretovariate(1.3)
-        shoppers.append(_Shopper(customer_id, email, first, last, place, region,
-                                 rng.choices(SIZES, SIZE_WEIGHTS)[0],
-                                 tuple(rng.sample(COLOURS, 3)), weight, since))
+        shoppers.append(
+            _Shopper(
+                customer_id,
+                email,
+                first,
+                last,
+                place,
+                region,
+                rng.choices(SIZES, SIZE_WEIGHTS)[0],
+                tuple(rng.sample(COLOURS, 3)),
+                weight,
+                since,
+            )
+        )
         customer_id += 1
     with db.transaction() as conn:
-        conn.executemany("INSERT INTO customers (id, shop_id, email, first_name, last_name,"
-                         " phone, tags, address, marketing_state, marketing_opt_in_level,"
-                         " consent_updated_at, created_at, updated_at)"
-                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        conn.executemany("INSERT INTO metafields (id, shop_id, owner_type, owner_id, namespace,"
-                         " key, type, value, created_at, updated_at)"
-                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", metafields)
+        conn.executemany(
+            "INSERT INTO customers (id, shop_id, email, first_name, last_name,"
+            " phone, tags, address, marketing_state, marketing_opt_in_level,"
+            " consent_updated_at, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        conn.executemany(
+            "INSERT INTO metafields (id, shop_id, owner_type, owner_id, namespace,"
+            " key, type, value, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            metafields,
+        )
     return shoppers
 
 
@@ -364,13 +626,19 @@ def _pick_variant(rng: random.Random, product: _Product, shopper: _Shopper) -> _
     return rng.choice(liked if liked and rng.random() < 0.7 else fits)
 
 
-def _orders(db: Database, shop_id: int, rng: random.Random, products: list[_Product],
-            shoppers: list[_Shopper], count: int, start: datetime,
-            end: datetime) -> dict[str, int]:
+def _orders(  # noqa: PLR0915, PLR0917
+    db: Database,
+    shop_id: int,
+    rng: random.Random,
+    products: list[_Product],
+    shoppers: list[_Shopper],
+    count: int,
+    start: datetime,
+    end: datetime,
+) -> dict[str, int]:
     # Order dates: pick months by seasonal weight, then a moment within the month.
     days = [(start + timedelta(days=d)) for d in range((end - start).days)]
-    day_weights = [MONTH_WEIGHTS[d.month - 1] * (1.0 + 0.35 * (d - start).days / 730)
-                   for d in days]
+    day_weights = [MONTH_WEIGHTS[d.month - 1] * (1.0 + 0.35 * (d - start).days / 730) for d in days]
     when = sorted(rng.choices(days, day_weights, k=count))
     when = [d + timedelta(seconds=rng.randint(0, 86399)) for d in when]
     buyer_weights = [s.weight for s in shoppers]
@@ -382,9 +650,18 @@ def _orders(db: Database, shop_id: int, rng: random.Random, products: list[_Prod
         if rng.random() < 0.1:
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
             place = rng.choices(PLACES, [p.weight for p in PLACES])[0]
-            shopper = _Shopper(None, f"guest{n + 1}@example.net", first, last, place,
-                               rng.choice(place.regions), rng.choices(SIZES, SIZE_WEIGHTS)[0],
-                               tuple(rng.sample(COLOURS, 3)), 1.0, placed)
+            shopper = _Shopper(
+                None,
+                f"guest{n + 1}@example.net",
+                first,
+                last,
+                place,
+                rng.choice(place.regions),
+                rng.choices(SIZES, SIZE_WEIGHTS)[0],
+                tuple(rng.sample(COLOURS, 3)),
+                1.0,
+                placed,
+            )
             guests += 1
         else:
             shopper = rng.choices(shoppers, buyer_weights)[0]
@@ -413,74 +690,127 @@ def _orders(db: Database, shop_id: int, rng: random.Random, products: list[_Prod
         if rng.random() < 0.01:
             status, cancelled_at, cancel_reason = "REFUNDED", stamp, "CUSTOMER"
             fulfillment = "UNFULFILLED"
-        address = {"first_name": shopper.first, "last_name": shopper.last,
-                   "city": shopper.region[0], "province": shopper.region[1],
-                   "province_code": shopper.region[2], "country": shopper.place.country,
-                   "country_code": shopper.place.country_code}
+        address = {
+            "first_name": shopper.first,
+            "last_name": shopper.last,
+            "city": shopper.region[0],
+            "province": shopper.region[1],
+            "province_code": shopper.region[2],
+            "country": shopper.place.country,
+            "country_code": shopper.place.country_code,
+        }
         first_item = item_id
         for variant, title, quantity in lines.values():
-            share = (discount * variant.price * quantity / items_total).quantize(
-                Decimal("0.01")) if discount else Decimal("0")
-            item_rows.append((item_id, shop_id, order_id, variant.id, variant.product_id, title,
-                              "" if variant.title == "Default Title" else variant.title,
-                              variant.sku, quantity, money_str(variant.price),
-                              money_str(share),
-                              quantity if fulfillment == "FULFILLED" else 0))
+            share = (
+                (discount * variant.price * quantity / items_total).quantize(Decimal("0.01"))
+                if discount
+                else Decimal("0")
+            )
+            item_rows.append(
+                (
+                    item_id,
+                    shop_id,
+                    order_id,
+                    variant.id,
+                    variant.product_id,
+                    title,
+                    "" if variant.title == "Default Title" else variant.title,
+                    variant.sku,
+                    quantity,
+                    money_str(variant.price),
+                    money_str(share),
+                    quantity if fulfillment == "FULFILLED" else 0,
+                )
+            )
             item_id += 1
         refunded = Decimal("0")
         if cancelled_at is None and fulfillment == "FULFILLED" and rng.random() < 0.07:
             # A return: usually one line (often a size that did not fit).
-            picked = rng.sample(range(first_item, item_id), k=1 if rng.random() < 0.8
-                                else item_id - first_item)
+            picked = rng.sample(
+                range(first_item, item_id), k=1 if rng.random() < 0.8 else item_id - first_item
+            )
             refunded_at = iso(placed + timedelta(days=rng.randint(5, 30)))
             amount = Decimal("0")
-            this_order = {r[0]: r for r in item_rows[-(item_id - first_item):]}
+            this_order = {r[0]: r for r in item_rows[-(item_id - first_item) :]}
             for row_index in picked:
                 row = this_order[row_index]
                 line_amount = Decimal(row[9]) * row[8] - Decimal(row[10])
-                refund_item_rows.append((refund_item_id, refund_id, row_index, row[8],
-                                         money_str(line_amount), 1))
+                refund_item_rows.append(
+                    (refund_item_id, refund_id, row_index, row[8], money_str(line_amount), 1)
+                )
                 refund_item_id += 1
                 amount += line_amount
-            refund_rows.append((refund_id, shop_id, order_id, "Return", money_str(amount),
-                                refunded_at))
+            refund_rows.append((refund_id, shop_id, order_id, "Return", money_str(amount), refunded_at))
             refund_id += 1
             refunded = amount
             status = "REFUNDED" if amount >= subtotal else "PARTIALLY_REFUNDED"
         updated = stamp if not refunded else refund_rows[-1][5]
-        order_rows.append((order_id, shop_id, 1001 + n, f"#{1001 + n}", shopper.email,
-                           shopper.id, "USD", money_str(subtotal), money_str(discount),
-                           money_str(shipping), money_str(total), status, fulfillment,
-                           json.dumps(codes), json.dumps(address), cancel_reason, cancelled_at,
-                           cancelled_at, stamp, stamp, updated))
+        order_rows.append(
+            (
+                order_id,
+                shop_id,
+                1001 + n,
+                f"#{1001 + n}",
+                shopper.email,
+                shopper.id,
+                "USD",
+                money_str(subtotal),
+                money_str(discount),
+                money_str(shipping),
+                money_str(total),
+                status,
+                fulfillment,
+                json.dumps(codes),
+                json.dumps(address),
+                cancel_reason,
+                cancelled_at,
+                cancelled_at,
+                stamp,
+                stamp,
+                updated,
+            )
+        )
         order_id += 1
     with db.transaction() as conn:
-        conn.executemany("INSERT INTO orders (id, shop_id, number, name, email, customer_id,"
-                         " currency, subtotal_price, total_discounts, total_shipping,"
-                         " total_price, financial_status, fulfillment_status, discount_codes,"
-                         " shipping_address, cancel_reason, cancelled_at, closed_at,"
-                         " processed_at, created_at, updated_at)"
-                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         order_rows)
-        conn.executemany("INSERT INTO line_items (id, shop_id, order_id, variant_id, product_id,"
-                         " title, variant_title, sku, quantity, price, total_discount,"
-                         " fulfilled_quantity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         item_rows)
-        conn.executemany("INSERT INTO refunds (id, shop_id, order_id, note, amount, created_at)"
-                         " VALUES (?, ?, ?, ?, ?, ?)", refund_rows)
-        conn.executemany("INSERT INTO refund_line_items (id, refund_id, line_item_id, quantity,"
-                         " subtotal, restock) VALUES (?, ?, ?, ?, ?, ?)", refund_item_rows)
-        conn.execute("UPDATE shops SET next_order_number = ? WHERE id = ?",
-                     (1001 + count, shop_id))
+        conn.executemany(
+            "INSERT INTO orders (id, shop_id, number, name, email, customer_id,"
+            " currency, subtotal_price, total_discounts, total_shipping,"
+            " total_price, financial_status, fulfillment_status, discount_codes,"
+            " shipping_address, cancel_reason, cancelled_at, closed_at,"
+            " processed_at, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            order_rows,
+        )
+        conn.executemany(
+            "INSERT INTO line_items (id, shop_id, order_id, variant_id, product_id,"
+            " title, variant_title, sku, quantity, price, total_discount,"
+            " fulfilled_quantity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            item_rows,
+        )
+        conn.executemany(
+            "INSERT INTO refunds (id, shop_id, order_id, note, amount, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            refund_rows,
+        )
+        conn.executemany(
+            "INSERT INTO refund_line_items (id, refund_id, line_item_id, quantity,"
+            " subtotal, restock) VALUES (?, ?, ?, ?, ?, ?)",
+            refund_item_rows,
+        )
+        conn.execute("UPDATE shops SET next_order_number = ? WHERE id = ?", (1001 + count, shop_id))
     customer_stats_refresh_all(db, shop_id)
-    return {"orders": len(order_rows), "line_items": len(item_rows),
-            "refunds": len(refund_rows), "guest_orders": guests}
+    return {
+        "orders": len(order_rows),
+        "line_items": len(item_rows),
+        "refunds": len(refund_rows),
+        "guest_orders": guests,
+    }
 
 
 def customer_stats_refresh_all(db: Database, shop_id: int) -> None:
     """numberOfOrders and amountSpent for every customer of the shop, in two statements."""
     with db.transaction() as conn:
-        conn.execute("""
+        conn.execute(
+            """
             UPDATE customers SET
               orders_count = (SELECT COUNT(*) FROM orders o WHERE o.customer_id = customers.id
                               AND o.cancelled_at IS NULL),
@@ -490,8 +820,13 @@ def customer_stats_refresh_all(db: Database, shop_id: int) -> None:
                 - (SELECT COALESCE(SUM(CAST(r.amount AS REAL)), 0) FROM refunds r
                    JOIN orders o ON o.id = r.order_id
                    WHERE o.customer_id = customers.id AND o.cancelled_at IS NULL))
-            WHERE shop_id = ?""", (shop_id,))
-        conn.execute("""
+            WHERE shop_id = ?""",
+            (shop_id,),
+        )
+        conn.execute(
+            """
             UPDATE customers SET updated_at = MAX(updated_at, COALESCE(
               (SELECT MAX(o.updated_at) FROM orders o WHERE o.customer_id = customers.id),
-              updated_at)) WHERE shop_id = ?""", (shop_id,))
+              updated_at)) WHERE shop_id = ?""",
+            (shop_id,),
+        )

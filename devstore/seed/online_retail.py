@@ -24,14 +24,28 @@ from devstore.seed.common import next_id, shop_data_clear
 from devstore.seed.generate import customer_stats_refresh_all
 
 # StockCodes that are not goods: postage, fees, manual adjustments, samples.
-NON_PRODUCT_CODES = {"POST", "DOT", "M", "BANK CHARGES", "AMAZONFEE", "C2", "CRUK", "D", "S",
-                     "PADS", "B", "ADJUST", "ADJUST2", "TEST001", "TEST002"}
+NON_PRODUCT_CODES = {
+    "POST",
+    "DOT",
+    "M",
+    "BANK CHARGES",
+    "AMAZONFEE",
+    "C2",
+    "CRUK",
+    "D",
+    "S",
+    "PADS",
+    "B",
+    "ADJUST",
+    "ADJUST2",
+    "TEST001",
+    "TEST002",
+}
 
 
 def _open(path: str) -> TextIO:
     if path.endswith(".gz"):
-        return io.TextIOWrapper(gzip.open(path), encoding="utf-8", errors="replace",
-                                newline="")
+        return io.TextIOWrapper(gzip.open(path), encoding="utf-8", errors="replace", newline="")
     return Path(path).open(encoding="utf-8", errors="replace", newline="")
 
 
@@ -77,8 +91,9 @@ def online_retail_import(db: Database, shop_id: int, path: str) -> dict[str, int
     return {"products": len(variants), "customers": len(customers), **counts}
 
 
-def _products(db: Database, shop_id: int, prices: dict[str, Counter[str]],
-              titles: dict[str, str]) -> dict[str, tuple[int, int, str]]:
+def _products(
+    db: Database, shop_id: int, prices: dict[str, Counter[str]], titles: dict[str, str]
+) -> dict[str, tuple[int, int, str]]:
     """One product with one variant per StockCode; returns code -> (product, variant, title)."""
     product_id, variant_id = next_id(db, "products"), next_id(db, "variants")
     stamp = "2010-12-01T00:00:00Z"
@@ -91,26 +106,57 @@ def _products(db: Database, shop_id: int, prices: dict[str, Counter[str]],
             continue
         handles.add(handle)
         price = prices[code].most_common(1)[0][0]
-        products.append((product_id, shop_id, title, handle, title, "Gifts", "Online Retail",
-                         "", "ACTIVE", json.dumps(["Title"]), stamp, stamp))
-        variant_rows.append((variant_id, shop_id, product_id, "Default Title", code, price,
-                             json.dumps([{"name": "Title", "value": "Default Title"}]),
-                             50, 1, stamp, stamp))
+        products.append(
+            (
+                product_id,
+                shop_id,
+                title,
+                handle,
+                title,
+                "Gifts",
+                "Online Retail",
+                "",
+                "ACTIVE",
+                json.dumps(["Title"]),
+                stamp,
+                stamp,
+            )
+        )
+        variant_rows.append(
+            (
+                variant_id,
+                shop_id,
+                product_id,
+                "Default Title",
+                code,
+                price,
+                json.dumps([{"name": "Title", "value": "Default Title"}]),
+                50,
+                1,
+                stamp,
+                stamp,
+            )
+        )
         result[code] = (product_id, variant_id, title)
         product_id += 1
         variant_id += 1
     with db.transaction() as conn:
-        conn.executemany("INSERT INTO products (id, shop_id, title, handle, description,"
-                         " product_type, vendor, tags, status, options, created_at, updated_at)"
-                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", products)
-        conn.executemany("INSERT INTO variants (id, shop_id, product_id, title, sku, price,"
-                         " selected_options, inventory_quantity, position, created_at,"
-                         " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", variant_rows)
+        conn.executemany(
+            "INSERT INTO products (id, shop_id, title, handle, description,"
+            " product_type, vendor, tags, status, options, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            products,
+        )
+        conn.executemany(
+            "INSERT INTO variants (id, shop_id, product_id, title, sku, price,"
+            " selected_options, inventory_quantity, position, created_at,"
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            variant_rows,
+        )
     return result
 
 
-def _customers(db: Database, shop_id: int,
-               invoices: dict[str, list[dict[str, str]]]) -> dict[str, int]:
+def _customers(db: Database, shop_id: int, invoices: dict[str, list[dict[str, str]]]) -> dict[str, int]:
     first_seen: dict[str, tuple[datetime, str]] = {}
     for lines in invoices.values():
         raw = (lines[0].get("CustomerID") or "").strip()
@@ -125,20 +171,36 @@ def _customers(db: Database, shop_id: int,
     for key in sorted(first_seen):
         when, country = first_seen[key]
         address = {"country": country} if country else {}
-        rows.append((customer_id, shop_id, f"customer{key}@example.com", "Customer", key,
-                     json.dumps(address), iso(when), iso(when)))
+        rows.append(
+            (
+                customer_id,
+                shop_id,
+                f"customer{key}@example.com",
+                "Customer",
+                key,
+                json.dumps(address),
+                iso(when),
+                iso(when),
+            )
+        )
         result[key] = customer_id
         customer_id += 1
     with db.transaction() as conn:
-        conn.executemany("INSERT INTO customers (id, shop_id, email, first_name, last_name,"
-                         " address, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                         rows)
+        conn.executemany(
+            "INSERT INTO customers (id, shop_id, email, first_name, last_name,"
+            " address, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
     return result
 
 
-def _orders(db: Database, shop_id: int, invoices: dict[str, list[dict[str, str]]],
-            variants: dict[str, tuple[int, int, str]],
-            customers: dict[str, int]) -> dict[str, int]:
+def _orders(  # noqa: PLR0912, PLR0915
+    db: Database,
+    shop_id: int,
+    invoices: dict[str, list[dict[str, str]]],
+    variants: dict[str, tuple[int, int, str]],
+    customers: dict[str, int],
+) -> dict[str, int]:
     order_id, item_id = next_id(db, "orders"), next_id(db, "line_items")
     refund_id, refund_item_id = next_id(db, "refunds"), next_id(db, "refund_line_items")
     orders, items, refunds, refund_items = [], [], [], []
@@ -156,17 +218,24 @@ def _orders(db: Database, shop_id: int, invoices: dict[str, list[dict[str, str]]
                 code = line["StockCode"].strip()
                 quantity = -int(line["Quantity"])
                 history = bought.get((key, code)) if key else None
-                target = next((h for h in reversed(history or []) if h[0] <= when  # type: ignore[operator]
-                               and h[3] >= quantity > 0), None)  # type: ignore[operator]
+                target = next(
+                    (
+                        h
+                        for h in reversed(history or [])
+                        if h[0] <= when  # type: ignore[operator]
+                        and h[3] >= quantity > 0
+                    ),
+                    None,
+                )  # type: ignore[operator]
                 if target is None:
                     skipped_refunds += 1
                     continue
                 target[3] = int(target[3]) - quantity  # type: ignore[call-overload]
                 amount = Decimal(str(target[4])) * quantity
-                refunds.append((refund_id, shop_id, target[1], f"Credit note {invoice}",
-                                money_str(amount), iso(when)))
-                refund_items.append((refund_item_id, refund_id, target[2], quantity,
-                                     money_str(amount), 1))
+                refunds.append(
+                    (refund_id, shop_id, target[1], f"Credit note {invoice}", money_str(amount), iso(when))
+                )
+                refund_items.append((refund_item_id, refund_id, target[2], quantity, money_str(amount), 1))
                 refund_id += 1
                 refund_item_id += 1
             continue
@@ -186,19 +255,45 @@ def _orders(db: Database, shop_id: int, invoices: dict[str, list[dict[str, str]]
         subtotal = Decimal("0")
         for code, (quantity, unit) in merged.items():
             product_id, variant_id, title = variants[code]
-            items.append((item_id, shop_id, order_id, variant_id, product_id, title, "", code,
-                          quantity, money_str(unit), "0.00", quantity))  # type: ignore[arg-type]
+            items.append(
+                (
+                    item_id,
+                    shop_id,
+                    order_id,
+                    variant_id,
+                    product_id,
+                    title,
+                    "",
+                    code,
+                    quantity,
+                    money_str(unit),
+                    "0.00",
+                    quantity,
+                )
+            )  # type: ignore[arg-type]
             subtotal += unit * quantity  # type: ignore[operator]
             if key:
                 bought[(key, code)].append([when, order_id, item_id, quantity, unit])
             item_id += 1
         stamp = iso(when)
-        orders.append((order_id, shop_id, number, f"#{number}",
-                       f"customer{key}@example.com" if key else None,
-                       customers.get(key) if key else None, "GBP", money_str(subtotal),
-                       money_str(subtotal), "FULFILLED",
-                       json.dumps({"country": country}) if country else None,
-                       stamp, stamp, stamp))
+        orders.append(
+            (
+                order_id,
+                shop_id,
+                number,
+                f"#{number}",
+                f"customer{key}@example.com" if key else None,
+                customers.get(key) if key else None,
+                "GBP",
+                money_str(subtotal),
+                money_str(subtotal),
+                "FULFILLED",
+                json.dumps({"country": country}) if country else None,
+                stamp,
+                stamp,
+                stamp,
+            )
+        )
         order_id += 1
         number += 1
     refunded: dict[object, Decimal] = defaultdict(Decimal)
@@ -211,20 +306,33 @@ def _orders(db: Database, shop_id: int, invoices: dict[str, list[dict[str, str]]
             status = "REFUNDED" if refunded[row[0]] >= Decimal(row[7]) else "PARTIALLY_REFUNDED"
         final.append((*row[:9], status, *row[9:]))
     with db.transaction() as conn:
-        conn.executemany("INSERT INTO orders (id, shop_id, number, name, email, customer_id,"
-                         " currency, subtotal_price, total_price, financial_status,"
-                         " fulfillment_status, shipping_address, processed_at, created_at,"
-                         " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         final)
-        conn.executemany("INSERT INTO line_items (id, shop_id, order_id, variant_id, product_id,"
-                         " title, variant_title, sku, quantity, price, total_discount,"
-                         " fulfilled_quantity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         items)
-        conn.executemany("INSERT INTO refunds (id, shop_id, order_id, note, amount, created_at)"
-                         " VALUES (?, ?, ?, ?, ?, ?)", refunds)
-        conn.executemany("INSERT INTO refund_line_items (id, refund_id, line_item_id, quantity,"
-                         " subtotal, restock) VALUES (?, ?, ?, ?, ?, ?)", refund_items)
+        conn.executemany(
+            "INSERT INTO orders (id, shop_id, number, name, email, customer_id,"
+            " currency, subtotal_price, total_price, financial_status,"
+            " fulfillment_status, shipping_address, processed_at, created_at,"
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            final,
+        )
+        conn.executemany(
+            "INSERT INTO line_items (id, shop_id, order_id, variant_id, product_id,"
+            " title, variant_title, sku, quantity, price, total_discount,"
+            " fulfilled_quantity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            items,
+        )
+        conn.executemany(
+            "INSERT INTO refunds (id, shop_id, order_id, note, amount, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            refunds,
+        )
+        conn.executemany(
+            "INSERT INTO refund_line_items (id, refund_id, line_item_id, quantity,"
+            " subtotal, restock) VALUES (?, ?, ?, ?, ?, ?)",
+            refund_items,
+        )
         conn.execute("UPDATE shops SET next_order_number = ? WHERE id = ?", (number, shop_id))
-    return {"orders": len(orders), "line_items": len(items), "refunds": len(refunds),
-            "unmatched_credit_lines": skipped_refunds,
-            "guest_orders": sum(1 for row in orders if row[5] is None)}
+    return {
+        "orders": len(orders),
+        "line_items": len(items),
+        "refunds": len(refunds),
+        "unmatched_credit_lines": skipped_refunds,
+        "guest_orders": sum(1 for row in orders if row[5] is None),
+    }

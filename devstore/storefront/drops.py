@@ -15,40 +15,65 @@ def cents(amount: str | Decimal) -> int:
 
 
 def shop_drop(shop: Row) -> dict[str, Any]:
-    return {"id": shop["id"], "name": shop["name"], "email": shop["email"],
-            "permanent_domain": shop["domain"], "domain": shop["domain"],
-            "currency": shop["currency"], "url": "", "money_format": "${{amount}}"}
+    return {
+        "id": shop["id"],
+        "name": shop["name"],
+        "email": shop["email"],
+        "permanent_domain": shop["domain"],
+        "domain": shop["domain"],
+        "currency": shop["currency"],
+        "url": "",
+        "money_format": "${{amount}}",
+    }
 
 
 def variant_drop(row: Row) -> dict[str, Any]:
     options = json.loads(row["selected_options"])
-    return {"id": row["id"], "title": row["title"], "sku": row["sku"],
-            "price": cents(row["price"]), "available": row["inventory_quantity"] > 0,
-            "inventory_quantity": row["inventory_quantity"],
-            "options": [o["value"] for o in options],
-            **{f"option{i}": o["value"] for i, o in enumerate(options, start=1)}}
+    return {
+        "id": row["id"],
+        "title": row["title"],
+        "sku": row["sku"],
+        "price": cents(row["price"]),
+        "available": row["inventory_quantity"] > 0,
+        "inventory_quantity": row["inventory_quantity"],
+        "options": [o["value"] for o in options],
+        **{f"option{i}": o["value"] for i, o in enumerate(options, start=1)},
+    }
 
 
 def product_drop(db: Database, row: Row) -> dict[str, Any]:
     variants = [variant_drop(v) for v in catalog.product_variants(db, row["id"])]
     prices = [v["price"] for v in variants] or [0]
     return {
-        "id": row["id"], "title": row["title"], "handle": row["handle"],
-        "description": row["description"], "type": row["product_type"],
-        "vendor": row["vendor"], "tags": [t.strip() for t in row["tags"].split(",") if t.strip()],
-        "url": f"/products/{row['handle']}", "price": min(prices), "price_min": min(prices),
-        "price_max": max(prices), "available": any(v["available"] for v in variants),
-        "variants": variants, "options": json.loads(row["options"]),
-        "selected_or_first_available_variant":
-            next((v for v in variants if v["available"]), variants[0] if variants else None),
+        "id": row["id"],
+        "title": row["title"],
+        "handle": row["handle"],
+        "description": row["description"],
+        "type": row["product_type"],
+        "vendor": row["vendor"],
+        "tags": [t.strip() for t in row["tags"].split(",") if t.strip()],
+        "url": f"/products/{row['handle']}",
+        "price": min(prices),
+        "price_min": min(prices),
+        "price_max": max(prices),
+        "available": any(v["available"] for v in variants),
+        "variants": variants,
+        "options": json.loads(row["options"]),
+        "selected_or_first_available_variant": next(
+            (v for v in variants if v["available"]), variants[0] if variants else None
+        ),
         "featured_image": row["image_url"] or None,
     }
 
 
 def collection_drop(db: Database, row: Row) -> dict[str, Any]:
-    return {"id": row["id"], "title": row["title"], "handle": row["handle"],
-            "url": f"/collections/{row['handle']}",
-            "products": [product_drop(db, p) for p in catalog.collection_products(db, row["id"])]}
+    return {
+        "id": row["id"],
+        "title": row["title"],
+        "handle": row["handle"],
+        "url": f"/collections/{row['handle']}",
+        "products": [product_drop(db, p) for p in catalog.collection_products(db, row["id"])],
+    }
 
 
 def customer_drop(db: Database, row: Row | None) -> dict[str, Any] | None:
@@ -56,13 +81,18 @@ def customer_drop(db: Database, row: Row | None) -> dict[str, Any] | None:
     if row is None:
         return None
     address = customers.customer_address(row)
-    return {"id": row["id"], "email": row["email"], "first_name": row["first_name"],
-            "last_name": row["last_name"],
-            "name": f"{row['first_name']} {row['last_name']}".strip(),
-            "tags": [t.strip() for t in row["tags"].split(",") if t.strip()],
-            "orders_count": row["orders_count"], "total_spent": cents(row["amount_spent"]),
-            "accepts_marketing": row["marketing_state"] == "SUBSCRIBED",
-            "default_address": address or None}
+    return {
+        "id": row["id"],
+        "email": row["email"],
+        "first_name": row["first_name"],
+        "last_name": row["last_name"],
+        "name": f"{row['first_name']} {row['last_name']}".strip(),
+        "tags": [t.strip() for t in row["tags"].split(",") if t.strip()],
+        "orders_count": row["orders_count"],
+        "total_spent": cents(row["amount_spent"]),
+        "accepts_marketing": row["marketing_state"] == "SUBSCRIBED",
+        "default_address": address or None,
+    }
 
 
 def cart_drop(db: Database, shop_id: int, lines: list[dict[str, int]]) -> dict[str, Any]:
@@ -73,10 +103,20 @@ def cart_drop(db: Database, shop_id: int, lines: list[dict[str, int]]) -> dict[s
             continue
         product = catalog.product_get(db, shop_id, variant["product_id"])
         price = cents(variant["price"])
-        items.append({"variant_id": variant["id"], "product_id": variant["product_id"],
-                      "title": product["title"] if product else "", "quantity": line["quantity"],
-                      "variant_title": variant["title"], "price": price,
-                      "line_price": price * line["quantity"],
-                      "url": f"/products/{product['handle']}" if product else "#"})
-    return {"items": items, "item_count": sum(i["quantity"] for i in items),
-            "total_price": sum(i["line_price"] for i in items)}
+        items.append(
+            {
+                "variant_id": variant["id"],
+                "product_id": variant["product_id"],
+                "title": product["title"] if product else "",
+                "quantity": line["quantity"],
+                "variant_title": variant["title"],
+                "price": price,
+                "line_price": price * line["quantity"],
+                "url": f"/products/{product['handle']}" if product else "#",
+            }
+        )
+    return {
+        "items": items,
+        "item_count": sum(i["quantity"] for i in items),
+        "total_price": sum(i["line_price"] for i in items),
+    }

@@ -37,8 +37,7 @@ class AppBlock:
         return self.target in ("head", "body", "compliance_head")
 
     def defaults(self) -> dict[str, Any]:
-        return {s["id"]: s.get("default") for s in self.schema.get("settings", [])
-                if "id" in s}
+        return {s["id"]: s.get("default") for s in self.schema.get("settings", []) if "id" in s}
 
     def shown_on(self, template: str) -> bool:
         enabled = self.schema.get("enabled_on", {}).get("templates")

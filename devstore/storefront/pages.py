@@ -19,15 +19,18 @@ from devstore.storefront.rendering import Renderer
 
 def storefront_context(ds: Devstore, request: Request) -> tuple[Row, dict[str, Any]]:
     """The shop and the objects every template sees."""
-    shop = shop_resolve(ds.db, ds.config.default_shop, request.headers.get("host"),
-                        request.query_params.get("shop"))
+    shop = shop_resolve(
+        ds.db, ds.config.default_shop, request.headers.get("host"), request.query_params.get("shop")
+    )
     customer = session.signed_in_customer(ds.db, shop, request)
     context: dict[str, Any] = {
         "shop": drops.shop_drop(shop),
         "customer": drops.customer_drop(ds.db, customer),
         "cart": drops.cart_drop(ds.db, shop["id"], session.cart_lines(request)),
-        "collections": [{"title": c["title"], "url": f"/collections/{c['handle']}"}
-                        for c in catalog.collection_list(ds.db, shop["id"])],
+        "collections": [
+            {"title": c["title"], "url": f"/collections/{c['handle']}"}
+            for c in catalog.collection_list(ds.db, shop["id"])
+        ],
         "request": {"path": request.url.path, "host": request.headers.get("host", "")},
     }
     return shop, context
@@ -38,8 +41,9 @@ def _renderer(request: Request) -> Renderer:
     return renderer
 
 
-def _page(request: Request, template: str, extra: dict[str, Any] | None = None,
-          status: int = 200) -> Response:
+def _page(
+    request: Request, template: str, extra: dict[str, Any] | None = None, status: int = 200
+) -> Response:
     ds: Devstore = request.app.state.ds
     _, context = storefront_context(ds, request)
     html = _renderer(request).page(template, {**context, **(extra or {})})
@@ -50,10 +54,12 @@ async def home(request: Request) -> Response:
     ds: Devstore = request.app.state.ds
 
     def work() -> Response:
-        shop = shop_resolve(ds.db, ds.config.default_shop, request.headers.get("host"),
-                            request.query_params.get("shop"))
+        shop = shop_resolve(
+            ds.db, ds.config.default_shop, request.headers.get("host"), request.query_params.get("shop")
+        )
         featured = [drops.product_drop(ds.db, p) for p in catalog.product_list(ds.db, shop["id"], 8)]
         return _page(request, "index", {"featured_products": featured})
+
     return await run_in_threadpool(work)
 
 
@@ -66,6 +72,7 @@ async def collection(request: Request) -> Response:
         if row is None:
             return HTMLResponse("Not found", status_code=404)
         return _page(request, "collection", {"collection": drops.collection_drop(ds.db, row)})
+
     return await run_in_threadpool(work)
 
 
@@ -78,12 +85,12 @@ async def product(request: Request) -> Response:
         if row is None:
             return HTMLResponse("Not found", status_code=404)
         return _page(request, "product", {"product": drops.product_drop(ds.db, row)})
+
     return await run_in_threadpool(work)
 
 
 async def cart(request: Request) -> Response:
-    return await run_in_threadpool(_page, request, "cart",
-                                   {"error": request.query_params.get("error")})
+    return await run_in_threadpool(_page, request, "cart", {"error": request.query_params.get("error")})
 
 
 async def cart_add(request: Request) -> Response:
@@ -105,20 +112,25 @@ async def checkout(request: Request) -> Response:
     """One click: the cart becomes a paid order, with every webhook Shopify would send."""
     ds: Devstore = request.app.state.ds
     form = await session.form_data(request)
-    lines = [OrderLine(line["variant_id"], line["quantity"])
-             for line in session.cart_lines(request)]
+    lines = [OrderLine(line["variant_id"], line["quantity"]) for line in session.cart_lines(request)]
 
     def work() -> Row:
         shop, _ = storefront_context(ds, request)
         customer = session.signed_in_customer(ds.db, shop, request)
-        return actions.order_place(ds, shop, lines=lines,
-                                   customer_id=customer["id"] if customer else None,
-                                   email=None if customer else form.get("email") or None,
-                                   discount_code=form.get("discount") or None)
+        return actions.order_place(
+            ds,
+            shop,
+            lines=lines,
+            customer_id=customer["id"] if customer else None,
+            email=None if customer else form.get("email") or None,
+            discount_code=form.get("discount") or None,
+        )
+
     try:
         order = await run_in_threadpool(work)
     except (OrderRejected, LookupError) as exc:
         from urllib.parse import quote
+
         return RedirectResponse(f"/cart?error={quote(str(exc))}", status_code=303)
     response = RedirectResponse(f"/orders/{order['id']}/thank-you", status_code=303)
     session.cart_save(response, [])
@@ -130,12 +142,17 @@ async def thank_you(request: Request) -> Response:
 
     def work() -> Response:
         shop, _ = storefront_context(ds, request)
-        row = ds.db.one("SELECT * FROM orders WHERE shop_id = ? AND id = ?",
-                        (shop["id"], int(request.path_params["id"])))
+        row = ds.db.one(
+            "SELECT * FROM orders WHERE shop_id = ? AND id = ?", (shop["id"], int(request.path_params["id"]))
+        )
         if row is None:
             return HTMLResponse("Not found", status_code=404)
-        return _page(request, "thank_you", {"order": {
-            "id": row["id"], "name": row["name"], "total": drops.cents(row["total_price"])}})
+        return _page(
+            request,
+            "thank_you",
+            {"order": {"id": row["id"], "name": row["name"], "total": drops.cents(row["total_price"])}},
+        )
+
     return await run_in_threadpool(work)
 
 
@@ -151,15 +168,27 @@ async def login(request: Request) -> Response:
         if email:
             found = customers.customer_get_by_email(ds.db, shop["id"], email)
             if found is not None:
-                response = RedirectResponse(request.query_params.get("return_to", "/account"),
-                                            status_code=303)
+                response = RedirectResponse(
+                    request.query_params.get("return_to", "/account"), status_code=303
+                )
                 session.sign_in(response, shop, found)
                 return response
-        sample = [{"email": c["email"], "name": f"{c['first_name']} {c['last_name']}".strip()}
-                  for c in customers.customer_list(ds.db, shop["id"], 12) if c["email"]]
-        return _page(request, "login", {"sample_customers": sample, "suggested_email": email or "",
-                                        "error": "No customer with that email" if email else None},
-                     status=200)
+        sample = [
+            {"email": c["email"], "name": f"{c['first_name']} {c['last_name']}".strip()}
+            for c in customers.customer_list(ds.db, shop["id"], 12)
+            if c["email"]
+        ]
+        return _page(
+            request,
+            "login",
+            {
+                "sample_customers": sample,
+                "suggested_email": email or "",
+                "error": "No customer with that email" if email else None,
+            },
+            status=200,
+        )
+
     return await run_in_threadpool(work)
 
 
@@ -171,7 +200,7 @@ async def logout(request: Request) -> Response:
 
 async def account(request: Request) -> Response:
     ds: Devstore = request.app.state.ds
-    shop, context = await run_in_threadpool(storefront_context, ds, request)
+    _, context = await run_in_threadpool(storefront_context, ds, request)
     if context["customer"] is None:
         return RedirectResponse("/account/login", status_code=303)
     return await run_in_threadpool(_page, request, "account")

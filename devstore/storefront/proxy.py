@@ -22,18 +22,33 @@ from devstore.storefront.rendering import Renderer
 ADDED = ("shop", "logged_in_customer_id", "path_prefix", "timestamp", "signature")
 PROXY_TIMEOUT = 10.0
 # Hop-by-hop and cookie headers never cross the proxy.
-DROPPED_RESPONSE_HEADERS = {"set-cookie", "content-length", "transfer-encoding", "connection",
-                            "content-encoding", "keep-alive"}
+DROPPED_RESPONSE_HEADERS = {
+    "set-cookie",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "content-encoding",
+    "keep-alive",
+}
 
 
-def signed_query(secret: str, shopper_query: list[tuple[str, str]], *, shop_domain: str,
-                 customer_id: int | None, path_prefix: str,
-                 now: int | None = None) -> list[tuple[str, str]]:
+def signed_query(
+    secret: str,
+    shopper_query: list[tuple[str, str]],
+    *,
+    shop_domain: str,
+    customer_id: int | None,
+    path_prefix: str,
+    now: int | None = None,
+) -> list[tuple[str, str]]:
     """The forwarded query: the shopper's own pairs plus Shopify's, and the signature."""
     pairs = [(k, v) for k, v in shopper_query if k not in ADDED]
-    pairs += [("shop", shop_domain),
-              ("logged_in_customer_id", str(customer_id) if customer_id else ""),
-              ("path_prefix", path_prefix), ("timestamp", str(now or int(time.time())))]
+    pairs += [
+        ("shop", shop_domain),
+        ("logged_in_customer_id", str(customer_id) if customer_id else ""),
+        ("path_prefix", path_prefix),
+        ("timestamp", str(now or int(time.time()))),
+    ]
     grouped: dict[str, list[str]] = {}
     for key, value in pairs:
         grouped.setdefault(key, []).append(value)
@@ -45,30 +60,35 @@ async def app_proxy(request: Request) -> Response:
     toml = ds.config.app_toml
     shop, context = await run_in_threadpool(storefront_context, ds, request)
     customer = context["customer"]
-    query = signed_query(ds.config.api_secret, list(request.query_params.multi_items()),
-                         shop_domain=shop["domain"],
-                         customer_id=customer["id"] if customer else None,
-                         path_prefix=f"/{toml.proxy_prefix}/{toml.proxy_subpath}")
+    query = signed_query(
+        ds.config.api_secret,
+        list(request.query_params.multi_items()),
+        shop_domain=shop["domain"],
+        customer_id=customer["id"] if customer else None,
+        path_prefix=f"/{toml.proxy_prefix}/{toml.proxy_subpath}",
+    )
     rest = request.path_params.get("path", "")
     target = f"{ds.config.proxy_target()}/{rest}"
-    headers = {k: v for k, v in request.headers.items()
-               if k.lower() in ("accept", "content-type", "user-agent", "accept-language")}
+    headers = {
+        k: v
+        for k, v in request.headers.items()
+        if k.lower() in ("accept", "content-type", "user-agent", "accept-language")
+    }
     headers["X-Forwarded-For"] = request.client.host if request.client else "127.0.0.1"
     headers["X-Forwarded-Host"] = request.headers.get("host", "")
     try:
         async with httpx.AsyncClient(timeout=PROXY_TIMEOUT) as client:
-            answer = await client.request(request.method, target, params=query,
-                                          content=await request.body(), headers=headers)
+            answer = await client.request(
+                request.method, target, params=query, content=await request.body(), headers=headers
+            )
     except httpx.HTTPError:
-        return HTMLResponse("<h1>Proxy error</h1><p>The app did not answer.</p>",
-                            status_code=502)
+        return HTMLResponse("<h1>Proxy error</h1><p>The app did not answer.</p>", status_code=502)
     content_type = answer.headers.get("content-type", "")
     if content_type.startswith("application/liquid"):
         renderer: Renderer = request.app.state.renderer
         page = await run_in_threadpool(
-            lambda: renderer.page("page", context,
-                                  content=renderer.string(answer.text, context)))
+            lambda: renderer.page("page", context, content=renderer.string(answer.text, context))
+        )
         return HTMLResponse(page, status_code=answer.status_code)
-    passed = {k: v for k, v in answer.headers.items()
-              if k.lower() not in DROPPED_RESPONSE_HEADERS}
+    passed = {k: v for k, v in answer.headers.items() if k.lower() not in DROPPED_RESPONSE_HEADERS}
     return Response(answer.content, status_code=answer.status_code, headers=passed)

@@ -60,15 +60,24 @@ class Renderer:
     def _block(self, block: AppBlock, context: dict[str, Any], index: int) -> str:
         block_id = f"{block.extension}-{block.handle}-{index}"
         env = self._block_envs[block.extension]
-        body = env.from_string(block.source).render(**context, block={
-            "id": block_id, "type": f"shopify://apps/{block.extension}/blocks/{block.handle}",
-            "settings": block.defaults(), "shopify_attributes": f'data-block-id="{block_id}"'})
+        body = env.from_string(block.source).render(
+            **context,
+            block={
+                "id": block_id,
+                "type": f"shopify://apps/{block.extension}/blocks/{block.handle}",
+                "settings": block.defaults(),
+                "shopify_attributes": f'data-block-id="{block_id}"',
+            },
+        )
         kind = "app-embed" if block.is_embed else "app-block"
-        return (f'<div class="shopify-block shopify-{kind}" id="shopify-block-{block_id}"'
-                f' data-block-handle="{html.escape(block.handle)}">{body}</div>')
+        return (
+            f'<div class="shopify-block shopify-{kind}" id="shopify-block-{block_id}"'
+            f' data-block-handle="{html.escape(block.handle)}">{body}</div>'
+        )
 
-    def app_blocks(self, template: str, context: dict[str, Any], *, embeds: bool,
-                   target: str = "body") -> str:
+    def app_blocks(
+        self, template: str, context: dict[str, Any], *, embeds: bool, target: str = "body"
+    ) -> str:
         parts = []
         for extension in self.extensions:
             for index, block in enumerate(extension.blocks):
@@ -79,19 +88,21 @@ class Renderer:
                 parts.append(self._block(block, context, index))
         return "\n".join(parts)
 
-    def page(self, template: str, context: dict[str, Any],
-             content: str | None = None) -> str:
+    def page(self, template: str, context: dict[str, Any], content: str | None = None) -> str:
         """A full page: `templates/{template}.liquid` (or given content) inside the layout."""
-        context = {**context, "template": template,
-                   "request": {**context.get("request", {}), "page_type": template}}
+        context = {
+            **context,
+            "template": template,
+            "request": {**context.get("request", {}), "page_type": template},
+        }
         context["content_for_app_blocks"] = self.app_blocks(template, context, embeds=False)
         if content is None:
             content = self.theme.get_template(f"templates/{template}.liquid").render(**context)
         head = self.app_blocks(template, context, embeds=True, target="head")
         body_embeds = self.app_blocks(template, context, embeds=True, target="body")
         return self.theme.get_template("layout/theme.liquid").render(
-            **context, content_for_layout=content, content_for_header=head,
-            content_for_app_embeds=body_embeds)
+            **context, content_for_layout=content, content_for_header=head, content_for_app_embeds=body_embeds
+        )
 
     def string(self, source: str, context: dict[str, Any]) -> str:
         """Liquid from elsewhere (an app proxy answer), rendered with the storefront's objects."""

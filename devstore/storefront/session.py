@@ -25,8 +25,7 @@ def signed_in_customer(db: Database, shop: Row, request: Request) -> Row | None:
 
 
 def sign_in(response: Response, shop: Row, customer: Row) -> None:
-    response.set_cookie(CUSTOMER_COOKIE, f"{shop['id']}:{customer['id']}", httponly=True,
-                        samesite="lax")
+    response.set_cookie(CUSTOMER_COOKIE, f"{shop['id']}:{customer['id']}", httponly=True, samesite="lax")
 
 
 def sign_out(response: Response) -> None:
@@ -37,8 +36,7 @@ def cart_lines(request: Request) -> list[dict[str, int]]:
     raw = request.cookies.get(CART_COOKIE, "")
     try:
         data = json.loads(base64.urlsafe_b64decode(raw.encode() + b"==")) if raw else []
-        return [{"variant_id": int(x["variant_id"]), "quantity": int(x["quantity"])}
-                for x in data]
+        return [{"variant_id": int(x["variant_id"]), "quantity": int(x["quantity"])} for x in data]
     except (ValueError, KeyError, TypeError):
         return []
 

@@ -70,7 +70,7 @@ def receiver() -> Iterator[Receiver]:
     state: dict[str, Receiver] = {}
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's spelling
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", 0))
             body = self.rfile.read(length)
             target = state["receiver"]
@@ -96,8 +96,7 @@ def receiver() -> Iterator[Receiver]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     state["receiver"] = Receiver(url=f"http://127.0.0.1:{server.server_address[1]}")
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield state["receiver"]
     server.shutdown()
@@ -112,11 +111,17 @@ def app_toml() -> AppToml:
 
 @pytest.fixture
 def config(tmp_path: Path, receiver: Receiver, app_toml: AppToml) -> DevstoreConfig:
-    return DevstoreConfig(db_path=str(tmp_path / "devstore.sqlite3"), default_shop=SHOP,
-                          public_url="http://testserver", app_url=receiver.url,
-                          api_key=API_KEY, api_secret=API_SECRET, api_version=VERSION,
-                          app_toml=app_toml, extensions_dir=str(Path(__file__).parent /
-                                                                "fixtures" / "extensions"))
+    return DevstoreConfig(
+        db_path=str(tmp_path / "devstore.sqlite3"),
+        default_shop=SHOP,
+        public_url="http://testserver",
+        app_url=receiver.url,
+        api_key=API_KEY,
+        api_secret=API_SECRET,
+        api_version=VERSION,
+        app_toml=app_toml,
+        extensions_dir=str(Path(__file__).parent / "fixtures" / "extensions"),
+    )
 
 
 @pytest.fixture
@@ -158,26 +163,44 @@ GraphQL = Callable[..., dict[str, Any]]
 
 @pytest.fixture
 def gql(client: TestClient, token: str) -> GraphQL:
-    def run(query: str, variables: dict[str, Any] | None = None, *, host: str = SHOP,
-            access_token: str | None = None) -> dict[str, Any]:
-        response = client.post(f"/admin/api/{VERSION}/graphql.json",
-                               json={"query": query, "variables": variables or {}},
-                               headers={"Host": host,
-                                        "X-Shopify-Access-Token": access_token or token})
+    def run(
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        host: str = SHOP,
+        access_token: str | None = None,
+    ) -> dict[str, Any]:
+        response = client.post(
+            f"/admin/api/{VERSION}/graphql.json",
+            json={"query": query, "variables": variables or {}},
+            headers={"Host": host, "X-Shopify-Access-Token": access_token or token},
+        )
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
+
     return run
 
 
 @pytest.fixture
 def product(ds: Devstore, shop: Row) -> Row:
     return catalog.product_create(
-        ds.db, shop["id"], title="Linen Camp Shirt", product_type="Shirts", tags=["linen"],
+        ds.db,
+        shop["id"],
+        title="Linen Camp Shirt",
+        product_type="Shirts",
+        tags=["linen"],
         options=["Size", "Color"],
-        variants=[{"price": "60.00", "sku": f"LCS-{size}", "inventory_quantity": stock,
-                   "options": [{"name": "Size", "value": size}, {"name": "Color", "value": "Sand"}]}
-                  for size, stock in (("S", 5), ("M", 0), ("L", 3))])
+        variants=[
+            {
+                "price": "60.00",
+                "sku": f"LCS-{size}",
+                "inventory_quantity": stock,
+                "options": [{"name": "Size", "value": size}, {"name": "Color", "value": "Sand"}],
+            }
+            for size, stock in (("S", 5), ("M", 0), ("L", 3))
+        ],
+    )
 
 
 @pytest.fixture
@@ -187,8 +210,18 @@ def variant_ids(ds: Devstore, product: Row) -> list[int]:
 
 @pytest.fixture
 def customer(ds: Devstore, shop: Row) -> Row:
-    return customers.customer_create(ds.db, shop["id"], email="ana@example.com",
-                                     first_name="Ana", last_name="Silva",
-                                     address={"city": "Perth", "province": "Western Australia",
-                                              "province_code": "WA", "country": "Australia",
-                                              "country_code": "AU", "zip": "6000"})
+    return customers.customer_create(
+        ds.db,
+        shop["id"],
+        email="ana@example.com",
+        first_name="Ana",
+        last_name="Silva",
+        address={
+            "city": "Perth",
+            "province": "Western Australia",
+            "province_code": "WA",
+            "country": "Australia",
+            "country_code": "AU",
+            "zip": "6000",
+        },
+    )

@@ -15,8 +15,11 @@ INVALID = {"errors": "[API] Invalid API key or access token (unrecognized login 
 
 
 def _post(client: TestClient, query: str, token: str, host: str = SHOP) -> tuple[int, dict]:
-    response = client.post(f"/admin/api/{VERSION}/graphql.json", json={"query": query},
-                           headers={"Host": host, "X-Shopify-Access-Token": token})
+    response = client.post(
+        f"/admin/api/{VERSION}/graphql.json",
+        json={"query": query},
+        headers={"Host": host, "X-Shopify-Access-Token": token},
+    )
     return response.status_code, response.json()
 
 
@@ -24,8 +27,7 @@ def test_a_wrong_token_gets_401_with_shopifys_body(client: TestClient, shop: Row
     assert _post(client, "{ shop { id } }", "shpat_wrong") == (401, INVALID)
 
 
-def test_a_token_is_only_good_for_its_own_shop(client: TestClient, token: str,
-                                               other_shop: Row) -> None:
+def test_a_token_is_only_good_for_its_own_shop(client: TestClient, token: str, other_shop: Row) -> None:
     assert _post(client, "{ shop { id } }", token, host=OTHER_SHOP) == (401, INVALID)
 
 
@@ -40,8 +42,10 @@ def test_an_expired_token_gets_401(client: TestClient, ds: Devstore, shop: Row) 
 
 
 def test_shop_answers_with_shopifys_fields(gql: GraphQL, shop: Row) -> None:
-    body = gql("{ shop { id name email myshopifyDomain currencyCode ianaTimezone"
-               " primaryDomain { host } plan { displayName } billingAddress { countryCodeV2 } } }")
+    body = gql(
+        "{ shop { id name email myshopifyDomain currencyCode ianaTimezone"
+        " primaryDomain { host } plan { displayName } billingAddress { countryCodeV2 } } }"
+    )
 
     data = body["data"]["shop"]
     assert data["id"] == f"gid://shopify/Shop/{shop['id']}"
@@ -62,24 +66,27 @@ def test_products_with_variants_options_and_stock(gql: GraphQL, product: Row) ->
     assert node["tags"] == ["linen"]
     variants = node["variants"]["nodes"]
     assert [v["sku"] for v in variants] == ["LCS-S", "LCS-M", "LCS-L"]
-    assert variants[1] == {**variants[1], "inventoryQuantity": 0, "availableForSale": False,
-                           "price": "60.00"}
-    assert variants[0]["selectedOptions"] == [{"name": "Size", "value": "S"},
-                                              {"name": "Color", "value": "Sand"}]
+    assert variants[1] == {**variants[1], "inventoryQuantity": 0, "availableForSale": False, "price": "60.00"}
+    assert variants[0]["selectedOptions"] == [
+        {"name": "Size", "value": "S"},
+        {"name": "Color", "value": "Sand"},
+    ]
 
 
 def _make_customers(ds: Devstore, shop: Row, count: int) -> list[int]:
-    return [customers.customer_create(ds.db, shop["id"], email=f"c{n}@example.com",
-                                      created_at=f"2024-01-{n + 1:02d}T00:00:00Z")["id"]
-            for n in range(count)]
+    return [
+        customers.customer_create(
+            ds.db, shop["id"], email=f"c{n}@example.com", created_at=f"2024-01-{n + 1:02d}T00:00:00Z"
+        )["id"]
+        for n in range(count)
+    ]
 
 
 WALK = """query($after: String) { customers(first: 3, after: $after) {
     edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage endCursor } } }"""
 
 
-def test_walking_every_page_sees_every_customer_once(gql: GraphQL, ds: Devstore,
-                                                     shop: Row) -> None:
+def test_walking_every_page_sees_every_customer_once(gql: GraphQL, ds: Devstore, shop: Row) -> None:
     ids = _make_customers(ds, shop, 8)
     seen, after, pages = [], None, 0
     while True:
@@ -95,8 +102,7 @@ def test_walking_every_page_sees_every_customer_once(gql: GraphQL, ds: Devstore,
     assert pages == 3
 
 
-def test_a_cursor_stays_valid_while_rows_are_added(gql: GraphQL, ds: Devstore,
-                                                   shop: Row) -> None:
+def test_a_cursor_stays_valid_while_rows_are_added(gql: GraphQL, ds: Devstore, shop: Row) -> None:
     _make_customers(ds, shop, 4)
     first = gql(WALK)["data"]["customers"]
     cursor = first["pageInfo"]["endCursor"]
@@ -104,8 +110,7 @@ def test_a_cursor_stays_valid_while_rows_are_added(gql: GraphQL, ds: Devstore,
     _make_customers(ds, shop, 2)
     again = gql(WALK, {"after": cursor})["data"]["customers"]
 
-    assert [e["node"]["id"] for e in again["edges"]] == [
-        f"gid://shopify/Customer/{n}" for n in (4, 5, 6)]
+    assert [e["node"]["id"] for e in again["edges"]] == [f"gid://shopify/Customer/{n}" for n in (4, 5, 6)]
 
 
 def test_last_and_before_page_backwards(gql: GraphQL, ds: Devstore, shop: Row) -> None:
@@ -115,11 +120,14 @@ def test_last_and_before_page_backwards(gql: GraphQL, ds: Devstore, shop: Row) -
     assert [n["id"] for n in page["nodes"]] == [f"gid://shopify/Customer/{i}" for i in ids[3:]]
     assert page["pageInfo"]["hasPreviousPage"] is True
 
-    before = gql("query($c: String) { customers(last: 2, before: $c) { nodes { id } } }",
-                 {"c": page["pageInfo"]["startCursor"]})
+    before = gql(
+        "query($c: String) { customers(last: 2, before: $c) { nodes { id } } }",
+        {"c": page["pageInfo"]["startCursor"]},
+    )
 
     assert [n["id"] for n in before["data"]["customers"]["nodes"]] == [
-        f"gid://shopify/Customer/{i}" for i in ids[1:3]]
+        f"gid://shopify/Customer/{i}" for i in ids[1:3]
+    ]
 
 
 def test_updated_at_filter_and_sort_key(gql: GraphQL, ds: Devstore, shop: Row) -> None:
@@ -131,14 +139,17 @@ def test_updated_at_filter_and_sort_key(gql: GraphQL, ds: Devstore, shop: Row) -
                               sortKey: UPDATED_AT, reverse: true) { nodes { id updatedAt } } }""")
 
     assert [n["id"] for n in body["data"]["customers"]["nodes"]] == [
-        f"gid://shopify/Customer/{i}" for i in reversed(ids[2:])]
+        f"gid://shopify/Customer/{i}" for i in reversed(ids[2:])
+    ]
 
 
-def test_orders_carry_money_bags_customer_and_line_items(client: TestClient, gql: GraphQL,
-                                                         customer: Row,
-                                                         variant_ids: list[int]) -> None:
-    client.post("/_devstore/orders", json={"customer_id": customer["id"],
-                                           "lines": [{"variant_id": variant_ids[0], "quantity": 2}]})
+def test_orders_carry_money_bags_customer_and_line_items(
+    client: TestClient, gql: GraphQL, customer: Row, variant_ids: list[int]
+) -> None:
+    client.post(
+        "/_devstore/orders",
+        json={"customer_id": customer["id"], "lines": [{"variant_id": variant_ids[0], "quantity": 2}]},
+    )
 
     body = gql("""{ orders(first: 5, query: "updated_at:>'2020-01-01'") { nodes {
         name displayFinancialStatus displayFulfillmentStatus currencyCode
@@ -156,41 +167,53 @@ def test_orders_carry_money_bags_customer_and_line_items(client: TestClient, gql
     assert order["customer"]["numberOfOrders"] == "1"
     assert order["customer"]["amountSpent"]["amount"] == "120.00"
     assert order["shippingAddress"] == {"city": "Perth", "countryCodeV2": "AU"}
-    assert order["lineItems"]["nodes"][0]["variant"]["id"] == \
-        f"gid://shopify/ProductVariant/{variant_ids[0]}"
+    assert order["lineItems"]["nodes"][0]["variant"]["id"] == f"gid://shopify/ProductVariant/{variant_ids[0]}"
 
 
-def test_refunds_show_on_the_order(client: TestClient, gql: GraphQL, customer: Row,
-                                   variant_ids: list[int]) -> None:
-    order = client.post("/_devstore/orders", json={
-        "customer_id": customer["id"],
-        "lines": [{"variant_id": variant_ids[0], "quantity": 1},
-                  {"variant_id": variant_ids[2], "quantity": 1}]}).json()["order"]
+def test_refunds_show_on_the_order(
+    client: TestClient, gql: GraphQL, customer: Row, variant_ids: list[int]
+) -> None:
+    order = client.post(
+        "/_devstore/orders",
+        json={
+            "customer_id": customer["id"],
+            "lines": [
+                {"variant_id": variant_ids[0], "quantity": 1},
+                {"variant_id": variant_ids[2], "quantity": 1},
+            ],
+        },
+    ).json()["order"]
     item = order["line_items"][1]
-    client.post(f"/_devstore/orders/{order['id']}/refund",
-                json={"lines": [{"line_item_id": item["id"], "quantity": 1}]})
+    client.post(
+        f"/_devstore/orders/{order['id']}/refund",
+        json={"lines": [{"line_item_id": item["id"], "quantity": 1}]},
+    )
 
-    body = gql("""query($id: ID!) { order(id: $id) { displayFinancialStatus
+    body = gql(
+        """query($id: ID!) { order(id: $id) { displayFinancialStatus
         refunds { totalRefundedSet { shopMoney { amount } }
                   refundLineItems(first: 5) { nodes { quantity lineItem { id } } } } } }""",
-               {"id": order["admin_graphql_api_id"]})
+        {"id": order["admin_graphql_api_id"]},
+    )
 
     data = body["data"]["order"]
     assert data["displayFinancialStatus"] == "PARTIALLY_REFUNDED"
     refund = data["refunds"][0]
     assert refund["totalRefundedSet"]["shopMoney"]["amount"] == "60.00"
-    assert refund["refundLineItems"]["nodes"][0]["lineItem"]["id"] == \
-        f"gid://shopify/LineItem/{item['id']}"
+    assert refund["refundLineItems"]["nodes"][0]["lineItem"]["id"] == f"gid://shopify/LineItem/{item['id']}"
 
 
-def test_a_second_shop_sees_nothing_of_the_first(client: TestClient, gql: GraphQL,
-                                                 customer: Row, product: Row,
-                                                 other_shop: Row) -> None:
-    other_token = client.post("/_devstore/access-token",
-                              json={"shop": OTHER_SHOP}).json()["access_token"]
+def test_a_second_shop_sees_nothing_of_the_first(
+    client: TestClient, gql: GraphQL, customer: Row, product: Row, other_shop: Row
+) -> None:
+    other_token = client.post("/_devstore/access-token", json={"shop": OTHER_SHOP}).json()["access_token"]
 
-    body = gql("{ customers(first: 5) { nodes { id } } products(first: 5) { nodes { id } }"
-               " shop { myshopifyDomain } }", host=OTHER_SHOP, access_token=other_token)
+    body = gql(
+        "{ customers(first: 5) { nodes { id } } products(first: 5) { nodes { id } }"
+        " shop { myshopifyDomain } }",
+        host=OTHER_SHOP,
+        access_token=other_token,
+    )
 
     assert body["data"]["customers"]["nodes"] == []
     assert body["data"]["products"]["nodes"] == []
@@ -223,21 +246,27 @@ def test_the_bucket_throttles_then_recovers(gql: GraphQL, ds: Devstore, shop: Ro
 
     answers = [gql(query) for _ in range(3)]
 
-    assert "errors" not in answers[0] and "errors" not in answers[1]
+    assert "errors" not in answers[0]
+    assert "errors" not in answers[1]
     throttled = answers[2]
-    assert throttled["errors"] == [{"message": "Throttled", "extensions": {
-        "code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"}}]
+    assert throttled["errors"] == [
+        {
+            "message": "Throttled",
+            "extensions": {"code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"},
+        }
+    ]
     assert throttled["extensions"]["cost"]["throttleStatus"]["maximumAvailable"] == 30
     time.sleep(0.5)
     assert "errors" not in gql(query)
 
 
-def test_injected_429_and_503_then_normal_service(client: TestClient, token: str,
-                                                  ds: Devstore) -> None:
-    client.post("/_devstore/settings", json={"failure": {"remaining": 1, "status": 429,
-                                                         "retry_after": 2}})
-    response = client.post(f"/admin/api/{VERSION}/graphql.json", json={"query": "{shop{id}}"},
-                           headers={"X-Shopify-Access-Token": token})
+def test_injected_429_and_503_then_normal_service(client: TestClient, token: str, ds: Devstore) -> None:
+    client.post("/_devstore/settings", json={"failure": {"remaining": 1, "status": 429, "retry_after": 2}})
+    response = client.post(
+        f"/admin/api/{VERSION}/graphql.json",
+        json={"query": "{shop{id}}"},
+        headers={"X-Shopify-Access-Token": token},
+    )
     assert response.status_code == 429
     assert response.headers["Retry-After"] == "2"
 
@@ -256,13 +285,20 @@ DISCOUNT = """mutation($input: DiscountCodeBasicInput!) {
 
 
 def test_a_customer_specific_code_is_stored_and_a_duplicate_refused(
-        gql: GraphQL, ds: Devstore, shop: Row, customer: Row) -> None:
-    data = {"title": "Loyalty reward", "code": "OMK-REWARD-1", "usageLimit": 1,
-            "appliesOncePerCustomer": True, "startsAt": "2025-01-01T00:00:00Z",
-            "context": {"customers": {"add": [f"gid://shopify/Customer/{customer['id']}"]}},
-            "customerGets": {"value": {"discountAmount": {"amount": "10.00",
-                                                          "appliesOnEachItem": False}},
-                             "items": {"all": True}}}
+    gql: GraphQL, ds: Devstore, shop: Row, customer: Row
+) -> None:
+    data = {
+        "title": "Loyalty reward",
+        "code": "OMK-REWARD-1",
+        "usageLimit": 1,
+        "appliesOncePerCustomer": True,
+        "startsAt": "2025-01-01T00:00:00Z",
+        "context": {"customers": {"add": [f"gid://shopify/Customer/{customer['id']}"]}},
+        "customerGets": {
+            "value": {"discountAmount": {"amount": "10.00", "appliesOnEachItem": False}},
+            "items": {"all": True},
+        },
+    }
 
     created = gql(DISCOUNT, {"input": data})["data"]["discountCodeBasicCreate"]
     again = gql(DISCOUNT, {"input": data})["data"]["discountCodeBasicCreate"]
@@ -273,39 +309,60 @@ def test_a_customer_specific_code_is_stored_and_a_duplicate_refused(
     assert code["context"]["customers"] == [{"id": f"gid://shopify/Customer/{customer['id']}"}]
     assert code["customerGets"]["value"]["amount"]["amount"] == "10.00"
     assert again["codeDiscountNode"] is None
-    assert again["userErrors"] == [{"field": ["basicCodeDiscount", "code"],
-                                    "message": "Code must be unique. Please try a different code.",
-                                    "code": "TAKEN"}]
+    assert again["userErrors"] == [
+        {
+            "field": ["basicCodeDiscount", "code"],
+            "message": "Code must be unique. Please try a different code.",
+            "code": "TAKEN",
+        }
+    ]
 
 
-def test_the_older_customer_selection_and_free_shipping_codes(gql: GraphQL, ds: Devstore,
-                                                              shop: Row, customer: Row) -> None:
-    body = gql("""mutation { discountCodeFreeShippingCreate(freeShippingCodeDiscount: {
+def test_the_older_customer_selection_and_free_shipping_codes(
+    gql: GraphQL, ds: Devstore, shop: Row, customer: Row
+) -> None:
+    body = gql(
+        """mutation { discountCodeFreeShippingCreate(freeShippingCodeDiscount: {
         title: "Free shipping", code: "SHIPFREE", appliesOncePerCustomer: true,
         customerSelection: { customers: { add: ["gid://shopify/Customer/%d"] } },
         destination: { all: true } }) {
-        codeDiscountNode { codeDiscount { __typename } } userErrors { message } } }"""
-               % customer["id"])
+        codeDiscountNode { codeDiscount { __typename } } userErrors { message } } }""".replace(
+            "%d", str(customer["id"])
+        )
+    )
 
     assert body["data"]["discountCodeFreeShippingCreate"]["userErrors"] == []
     stored = ds.db.one("SELECT * FROM discounts WHERE code = 'SHIPFREE'")
-    assert stored is not None and stored["customer_ids"] == f"[{customer['id']}]"
+    assert stored is not None
+    assert stored["customer_ids"] == f"[{customer['id']}]"
 
 
 def test_a_code_is_redeemable_once_by_its_customer_only(
-        client: TestClient, gql: GraphQL, customer: Row, variant_ids: list[int]) -> None:
-    gql(DISCOUNT, {"input": {
-        "title": "Reward", "code": "ONCE10", "usageLimit": 1,
-        "customerSelection": {"customers": {"add": [f"gid://shopify/Customer/{customer['id']}"]}},
-        "customerGets": {"value": {"percentage": 0.1}, "items": {"all": True}}}})
+    client: TestClient, gql: GraphQL, customer: Row, variant_ids: list[int]
+) -> None:
+    gql(
+        DISCOUNT,
+        {
+            "input": {
+                "title": "Reward",
+                "code": "ONCE10",
+                "usageLimit": 1,
+                "customerSelection": {"customers": {"add": [f"gid://shopify/Customer/{customer['id']}"]}},
+                "customerGets": {"value": {"percentage": 0.1}, "items": {"all": True}},
+            }
+        },
+    )
     line = [{"variant_id": variant_ids[0], "quantity": 1}]
 
-    stranger = client.post("/_devstore/orders", json={"email": "x@example.com", "lines": line,
-                                                      "discount_code": "ONCE10"})
-    used = client.post("/_devstore/orders", json={"customer_id": customer["id"], "lines": line,
-                                                  "discount_code": "ONCE10"})
-    again = client.post("/_devstore/orders", json={"customer_id": customer["id"], "lines": line,
-                                                   "discount_code": "ONCE10"})
+    stranger = client.post(
+        "/_devstore/orders", json={"email": "x@example.com", "lines": line, "discount_code": "ONCE10"}
+    )
+    used = client.post(
+        "/_devstore/orders", json={"customer_id": customer["id"], "lines": line, "discount_code": "ONCE10"}
+    )
+    again = client.post(
+        "/_devstore/orders", json={"customer_id": customer["id"], "lines": line, "discount_code": "ONCE10"}
+    )
 
     assert stranger.status_code == 422
     assert used.status_code == 201
@@ -316,33 +373,57 @@ def test_a_code_is_redeemable_once_by_its_customer_only(
 
 def test_metafields_set_and_read_back(gql: GraphQL, customer: Row) -> None:
     owner = f"gid://shopify/Customer/{customer['id']}"
-    body = gql("""mutation($m: [MetafieldsSetInput!]!) { metafieldsSet(metafields: $m) {
+    body = gql(
+        """mutation($m: [MetafieldsSetInput!]!) { metafieldsSet(metafields: $m) {
         metafields { namespace key value type } userErrors { field message } } }""",
-               {"m": [{"ownerId": owner, "namespace": "custom", "key": "birthday",
-                       "type": "date", "value": "1990-05-17"}]})
+        {
+            "m": [
+                {
+                    "ownerId": owner,
+                    "namespace": "custom",
+                    "key": "birthday",
+                    "type": "date",
+                    "value": "1990-05-17",
+                }
+            ]
+        },
+    )
     assert body["data"]["metafieldsSet"]["userErrors"] == []
 
-    read = gql("""query($id: ID!) { customer(id: $id) {
+    read = gql(
+        """query($id: ID!) { customer(id: $id) {
         metafield(namespace: "custom", key: "birthday") { value type }
-        metafields(first: 5) { nodes { key } } } }""", {"id": owner})
+        metafields(first: 5) { nodes { key } } } }""",
+        {"id": owner},
+    )
 
     assert read["data"]["customer"]["metafield"] == {"value": "1990-05-17", "type": "date"}
     assert read["data"]["customer"]["metafields"]["nodes"] == [{"key": "birthday"}]
 
 
 def test_consent_update_changes_the_customer(gql: GraphQL, ds: Devstore, customer: Row) -> None:
-    body = gql("""mutation($input: CustomerEmailMarketingConsentUpdateInput!) {
+    body = gql(
+        """mutation($input: CustomerEmailMarketingConsentUpdateInput!) {
         customerEmailMarketingConsentUpdate(input: $input) {
           customer { emailMarketingConsent { marketingState marketingOptInLevel } }
           userErrors { field message } } }""",
-               {"input": {"customerId": f"gid://shopify/Customer/{customer['id']}",
-                          "emailMarketingConsent": {"marketingState": "SUBSCRIBED",
-                                                    "marketingOptInLevel": "CONFIRMED_OPT_IN"}}})
+        {
+            "input": {
+                "customerId": f"gid://shopify/Customer/{customer['id']}",
+                "emailMarketingConsent": {
+                    "marketingState": "SUBSCRIBED",
+                    "marketingOptInLevel": "CONFIRMED_OPT_IN",
+                },
+            }
+        },
+    )
 
     result = body["data"]["customerEmailMarketingConsentUpdate"]
     assert result["userErrors"] == []
     assert result["customer"]["emailMarketingConsent"] == {
-        "marketingState": "SUBSCRIBED", "marketingOptInLevel": "CONFIRMED_OPT_IN"}
+        "marketingState": "SUBSCRIBED",
+        "marketingOptInLevel": "CONFIRMED_OPT_IN",
+    }
     topics = [r["topic"] for r in ds.db.all("SELECT topic FROM webhook_deliveries")]
     assert "customers_email_marketing_consent/update" in topics
 
@@ -352,11 +433,13 @@ def test_webhook_subscriptions_created_and_listed(gql: GraphQL) -> None:
         webhookSubscription: { callbackUrl: "https://example.com/hooks" }) {
         webhookSubscription { id topic uri endpoint { ... on WebhookHttpEndpoint { callbackUrl } } }
         userErrors { message } } }""")
-    listed = gql("{ webhookSubscriptions(first: 10, topics: [ORDERS_CREATE]) {"
-                 " nodes { topic callbackUrl } } }")
+    listed = gql(
+        "{ webhookSubscriptions(first: 10, topics: [ORDERS_CREATE]) { nodes { topic callbackUrl } } }"
+    )
 
     subscription = created["data"]["webhookSubscriptionCreate"]["webhookSubscription"]
     assert subscription["topic"] == "ORDERS_CREATE"
     assert subscription["endpoint"]["callbackUrl"] == "https://example.com/hooks"
     assert listed["data"]["webhookSubscriptions"]["nodes"] == [
-        {"topic": "ORDERS_CREATE", "callbackUrl": "https://example.com/hooks"}]
+        {"topic": "ORDERS_CREATE", "callbackUrl": "https://example.com/hooks"}
+    ]

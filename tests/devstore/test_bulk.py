@@ -25,12 +25,14 @@ def _finish(gql: GraphQL) -> dict:
 
 
 def test_a_bulk_export_writes_one_line_per_node_and_children_after_parents(
-        client: TestClient, gql: GraphQL, customer: dict, variant_ids: list[int]) -> None:
+    client: TestClient, gql: GraphQL, customer: dict, variant_ids: list[int]
+) -> None:
     # Given two orders, one with two lines
     for lines in ([variant_ids[0], variant_ids[2]], [variant_ids[0]]):
-        client.post("/_devstore/orders", json={
-            "customer_id": customer["id"],
-            "lines": [{"variant_id": v, "quantity": 1} for v in lines]})
+        client.post(
+            "/_devstore/orders",
+            json={"customer_id": customer["id"], "lines": [{"variant_id": v, "quantity": 1} for v in lines]},
+        )
     query = """{ orders { edges { node { id name customer { id }
         totalPriceSet { shopMoney { amount } }
         lineItems { edges { node { id quantity variant { id } } } } } } } }"""
@@ -43,7 +45,8 @@ def test_a_bulk_export_writes_one_line_per_node_and_children_after_parents(
     assert started["userErrors"] == []
     assert started["bulkOperation"]["status"] == "CREATED"
     assert done["status"] == "COMPLETED"
-    assert done["objectCount"] == "5" and done["rootObjectCount"] == "2"
+    assert done["objectCount"] == "5"
+    assert done["rootObjectCount"] == "2"
     body = client.get(done["url"].replace("http://testserver", "")).text
     lines = [json.loads(line) for line in body.splitlines()]
     orders = [line for line in lines if "__parentId" not in line]
@@ -59,7 +62,8 @@ def test_a_bulk_export_writes_one_line_per_node_and_children_after_parents(
 def test_a_second_bulk_query_while_one_runs_is_refused(gql: GraphQL, client: TestClient) -> None:
     client.app.state.ds.db.execute(  # type: ignore[attr-defined]
         "INSERT INTO bulk_operations (shop_id, query, status, created_at)"
-        " VALUES (1, '{}', 'RUNNING', '2025-01-01T00:00:00Z')")
+        " VALUES (1, '{}', 'RUNNING', '2025-01-01T00:00:00Z')"
+    )
 
     result = gql(RUN, {"q": "{ customers { edges { node { id } } } }"})
 
@@ -71,4 +75,5 @@ def test_a_bulk_query_without_a_connection_is_refused(gql: GraphQL) -> None:
     result = gql(RUN, {"q": "{ shop { id } }"})
 
     errors = result["data"]["bulkOperationRunQuery"]["userErrors"]
-    assert errors and errors[0]["field"] == ["query"]
+    assert errors
+    assert errors[0]["field"] == ["query"]

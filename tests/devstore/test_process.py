@@ -26,14 +26,27 @@ def _free_port() -> int:
 def server(tmp_path: Path) -> Iterator[str]:
     port = _free_port()
     db = tmp_path / "devstore.sqlite3"
-    env = {**os.environ, "DEVSTORE_DB": str(db), "DEVSTORE_URL": f"http://127.0.0.1:{port}",
-           "DEVSTORE_APP_TOML": str(tmp_path / "missing.toml")}
-    seeded = subprocess.run([sys.executable, "-m", "devstore", "seed", "--generate", "--customers",
-                             "30", "--orders", "120"], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=60)
+    env = {
+        **os.environ,
+        "DEVSTORE_DB": str(db),
+        "DEVSTORE_URL": f"http://127.0.0.1:{port}",
+        "DEVSTORE_APP_TOML": str(tmp_path / "missing.toml"),
+    }
+    seeded = subprocess.run(
+        [sys.executable, "-m", "devstore", "seed", "--generate", "--customers", "30", "--orders", "120"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert seeded.returncode == 0, seeded.stderr
-    process = subprocess.Popen([sys.executable, "-m", "devstore", "serve", "--port", str(port),
-                                "--log-level", "warning"], cwd=ROOT, env=env)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devstore", "serve", "--port", str(port), "--log-level", "warning"],
+        cwd=ROOT,
+        env=env,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -50,11 +63,11 @@ def server(tmp_path: Path) -> Iterator[str]:
 def test_the_app_reaches_the_seeded_store_as_it_would_reach_shopify(server: str) -> None:
     token = httpx.post(f"{server}/_devstore/access-token", json={}).json()["access_token"]
 
-    response = httpx.post(f"{server}/admin/api/2026-10/graphql.json",
-                          json={"query": "{ shop { myshopifyDomain } customersCount { count }"
-                                         " ordersCount { count } }"},
-                          headers={"Host": "omakase-demo.myshopify.com",
-                                   "X-Shopify-Access-Token": token})
+    response = httpx.post(
+        f"{server}/admin/api/2026-10/graphql.json",
+        json={"query": "{ shop { myshopifyDomain } customersCount { count } ordersCount { count } }"},
+        headers={"Host": "omakase-demo.myshopify.com", "X-Shopify-Access-Token": token},
+    )
 
     data = response.json()["data"]
     assert data["shop"]["myshopifyDomain"] == "omakase-demo.myshopify.com"

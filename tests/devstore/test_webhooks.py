@@ -18,25 +18,31 @@ from tests.devstore.conftest import API_SECRET, SHOP, VERSION, Receiver
 
 
 def _place(client: TestClient, customer: Row, variant_id: int) -> dict:
-    response = client.post("/_devstore/orders", json={
-        "customer_id": customer["id"], "lines": [{"variant_id": variant_id, "quantity": 1}]})
+    response = client.post(
+        "/_devstore/orders",
+        json={"customer_id": customer["id"], "lines": [{"variant_id": variant_id, "quantity": 1}]},
+    )
     assert response.status_code == 201, response.text
     return response.json()["order"]
 
 
 def test_an_order_is_announced_signed_with_shopifys_headers(
-        client: TestClient, receiver: Receiver, customer: Row, variant_ids: list[int]) -> None:
+    client: TestClient, receiver: Receiver, customer: Row, variant_ids: list[int]
+) -> None:
     # When a shopper checks out
     order = _place(client, customer, variant_ids[0])
 
     # Then the app hears customers/update, orders/create, orders/paid, inventory_levels/update
     requests = receiver.wait_for(4)
-    assert sorted(receiver.topics()) == ["customers/update", "inventory_levels/update",
-                                         "orders/create", "orders/paid"]
+    assert sorted(receiver.topics()) == [
+        "customers/update",
+        "inventory_levels/update",
+        "orders/create",
+        "orders/paid",
+    ]
     created = next(r for r in requests if r.headers["X-Shopify-Topic"] == "orders/create")
     assert created.path == "/webhooks/"
-    expected = base64.b64encode(hmac.new(API_SECRET.encode(), created.body,
-                                         hashlib.sha256).digest()).decode()
+    expected = base64.b64encode(hmac.new(API_SECRET.encode(), created.body, hashlib.sha256).digest()).decode()
     assert created.headers["X-Shopify-Hmac-Sha256"] == expected
     assert created.headers["X-Shopify-Shop-Domain"] == SHOP
     assert created.headers["X-Shopify-API-Version"] == VERSION
@@ -46,40 +52,52 @@ def test_an_order_is_announced_signed_with_shopifys_headers(
     payload = created.json()
     assert payload["id"] == order["id"]
     assert payload["admin_graphql_api_id"] == f"gid://shopify/Order/{order['id']}"
-    assert payload["financial_status"] == "paid" and payload["fulfillment_status"] is None
+    assert payload["financial_status"] == "paid"
+    assert payload["fulfillment_status"] is None
     assert payload["total_price_set"]["shop_money"] == {"amount": "65.00", "currency_code": "USD"}
     assert payload["customer"]["id"] == customer["id"]
     line = payload["line_items"][0]
     assert {k: line[k] for k in ("variant_id", "quantity", "price", "sku", "variant_title")} == {
-        "variant_id": variant_ids[0], "quantity": 1, "price": "60.00", "sku": "LCS-S",
-        "variant_title": "S / Sand"}
+        "variant_id": variant_ids[0],
+        "quantity": 1,
+        "price": "60.00",
+        "sku": "LCS-S",
+        "variant_title": "S / Sand",
+    }
 
 
-def test_each_change_fires_its_topic(client: TestClient, receiver: Receiver, ds: Devstore,
-                                     customer: Row, variant_ids: list[int]) -> None:
+def test_each_change_fires_its_topic(
+    client: TestClient, receiver: Receiver, ds: Devstore, customer: Row, variant_ids: list[int]
+) -> None:
     order = _place(client, customer, variant_ids[0])
     receiver.wait_for(4)
     client.post(f"/_devstore/orders/{order['id']}/fulfill")
     client.post(f"/_devstore/orders/{order['id']}/refund", json={})
     client.post(f"/_devstore/customers/{customer['id']}/consent", json={"state": "subscribed"})
     client.post("/_devstore/inventory", json={"variant_id": variant_ids[1], "available": 9})
-    client.post("/_devstore/privacy", json={"topic": "customers/redact",
-                                            "customer_id": customer["id"]})
+    client.post("/_devstore/privacy", json={"topic": "customers/redact", "customer_id": customer["id"]})
     client.delete(f"/_devstore/customers/{customer['id']}")
 
     client.post("/_devstore/webhooks/wait", json={"timeout": 5})
 
     topics = receiver.topics()[4:]
-    for topic in ("orders/fulfilled", "orders/updated", "refunds/create",
-                  "customers_email_marketing_consent/update", "inventory_levels/update",
-                  "customers/redact", "customers/delete"):
+    for topic in (
+        "orders/fulfilled",
+        "orders/updated",
+        "refunds/create",
+        "customers_email_marketing_consent/update",
+        "inventory_levels/update",
+        "customers/redact",
+        "customers/delete",
+    ):
         assert topic in topics
     refund = next(r for r in receiver.requests if r.headers["X-Shopify-Topic"] == "refunds/create")
     assert refund.json()["refund_line_items"][0]["quantity"] == 1
 
 
 def test_a_failing_endpoint_is_retried_with_backoff_until_it_answers(
-        client: TestClient, receiver: Receiver, ds: Devstore) -> None:
+    client: TestClient, receiver: Receiver, ds: Devstore
+) -> None:
     receiver.statuses = [500, 502]  # then 200
     client.post("/_devstore/customers", json={"email": "new@example.com"})
 
@@ -93,22 +111,25 @@ def test_a_failing_endpoint_is_retried_with_backoff_until_it_answers(
     assert [a["status_code"] for a in delivery["attempt_log"]] == [500, 502, 200]
 
 
-def test_a_delivery_gives_up_after_the_last_retry(client: TestClient, receiver: Receiver,
-                                                  ds: Devstore) -> None:
+def test_a_delivery_gives_up_after_the_last_retry(
+    client: TestClient, receiver: Receiver, ds: Devstore
+) -> None:
     client.post("/_devstore/settings", json={"webhooks": {"max_retries": 2}})
     receiver.statuses = [500] * 10
     client.post("/_devstore/customers", json={"email": "new@example.com"})
 
     client.post("/_devstore/webhooks/wait", json={"timeout": 5})
 
-    delivery = client.get("/_devstore/webhooks/deliveries",
-                          params={"status": "failed"}).json()["deliveries"][0]
+    delivery = client.get("/_devstore/webhooks/deliveries", params={"status": "failed"}).json()["deliveries"][
+        0
+    ]
     assert delivery["attempts"] == 3
     assert delivery["last_error"] == "HTTP 500"
 
 
-def test_duplicate_mode_sends_the_same_event_twice(client: TestClient, receiver: Receiver,
-                                                   ds: Devstore) -> None:
+def test_duplicate_mode_sends_the_same_event_twice(
+    client: TestClient, receiver: Receiver, ds: Devstore
+) -> None:
     client.post("/_devstore/settings", json={"webhooks": {"duplicate": True}})
     client.post("/_devstore/customers", json={"email": "new@example.com"})
 
@@ -118,8 +139,9 @@ def test_duplicate_mode_sends_the_same_event_twice(client: TestClient, receiver:
     assert first.headers["X-Shopify-Event-Id"] == second.headers["X-Shopify-Event-Id"]
 
 
-def test_out_of_order_mode_sends_the_newest_first(client: TestClient, receiver: Receiver,
-                                                  ds: Devstore, customer: Row) -> None:
+def test_out_of_order_mode_sends_the_newest_first(
+    client: TestClient, receiver: Receiver, ds: Devstore, customer: Row
+) -> None:
     client.post("/_devstore/settings", json={"webhooks": {"out_of_order": 3}})
     for name in ("One", "Two", "Three"):
         client.post(f"/_devstore/customers/{customer['id']}", json={"first_name": name})
@@ -138,8 +160,7 @@ def test_late_mode_delays_delivery(client: TestClient, receiver: Receiver, ds: D
     assert receiver.wait_for(1, timeout=3)
 
 
-def test_an_uninstalled_app_hears_nothing_more(client: TestClient, receiver: Receiver,
-                                               ds: Devstore) -> None:
+def test_an_uninstalled_app_hears_nothing_more(client: TestClient, receiver: Receiver, ds: Devstore) -> None:
     client.post("/_devstore/uninstall", json={})
     client.post("/_devstore/customers", json={"email": "after@example.com"})
 
@@ -150,7 +171,7 @@ def test_an_uninstalled_app_hears_nothing_more(client: TestClient, receiver: Rec
 
 def test_toml_subscriptions_and_compliance_uri_decide_the_destination(tmp_path: Path) -> None:
     toml = tmp_path / "shopify.app.toml"
-    toml.write_text('''
+    toml.write_text("""
 application_url = "https://omakase.example.com/"
 [webhooks]
 api_version = "2026-10"
@@ -164,15 +185,15 @@ api_version = "2026-10"
 url = "https://omakase.example.com/proxy"
 subpath = "omakase"
 prefix = "apps"
-''')
+""")
     parsed = app_toml_load(toml)
-    config = DevstoreConfig(db_path=str(tmp_path / "d.sqlite3"), app_url="http://127.0.0.1:9",
-                            app_toml=parsed)
+    config = DevstoreConfig(
+        db_path=str(tmp_path / "d.sqlite3"), app_url="http://127.0.0.1:9", app_toml=parsed
+    )
     store = Devstore.open(config)
 
     assert destinations(store.db, config, 1, "orders/create") == ["http://127.0.0.1:9/webhooks/"]
     assert destinations(store.db, config, 1, "customers/create") == []
-    assert destinations(store.db, config, 1, "shop/redact") == [
-        "http://127.0.0.1:9/webhooks/compliance"]
+    assert destinations(store.db, config, 1, "shop/redact") == ["http://127.0.0.1:9/webhooks/compliance"]
     assert config.proxy_target() == "http://127.0.0.1:9/proxy"
     assert AppToml().present is False
