@@ -2,7 +2,7 @@
 unless a test asks for the real broker and worker (tests/integration)."""
 
 from config.settings.base import *
-from config.settings.base import CELERY_BROKER_URL, DATABASES, VAR_DIR
+from config.settings.base import CELERY_BROKER_URL, DATABASES, LOGGING, VAR_DIR
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so that a worker process started by an integration test sees the
@@ -12,6 +12,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 LOG_LEVEL = "WARNING"
+LOGGING["root"]["level"] = LOG_LEVEL  # type: ignore[index]
 
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # A queue of its own, so that a demo running beside the tests never takes their messages.
