@@ -23,7 +23,7 @@ def admin_schema() -> GraphQLSchema:
     schema = build_schema((Path(__file__).parent / "schema.graphql").read_text())
     for named in schema.type_map.values():
         if is_abstract_type(named):
-            named.resolve_type = _resolve_type  # type: ignore[attr-defined]
+            named.resolve_type = _resolve_type
     # Shopify serializes UnsignedInt64 as a string ("42"); Decimal and Money likewise.
     for name in ("UnsignedInt64", "Decimal", "Money"):
         scalar = schema.type_map[name]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -478,7 +479,9 @@ def _catalog(db: Database, shop_id: int, rng: random.Random, start: datetime) ->
     return products
 
 
-def _collections(conn: object, db: Database, shop_id: int, products: list[_Product], stamp: str) -> None:
+def _collections(
+    conn: sqlite3.Connection, db: Database, shop_id: int, products: list[_Product], stamp: str
+) -> None:
     groups = {
         "Tops": ("T-Shirts", "Shirts", "Knitwear", "Sweatshirts"),
         "Bottoms": ("Jeans", "Trousers", "Shorts"),
@@ -491,7 +494,8 @@ def _collections(conn: object, db: Database, shop_id: int, products: list[_Produ
         "Coffee": ("Coffee",),
     }
     collection_id = next_id(db, "collections")
-    rows, links = [], []
+    rows: list[tuple[int, int, str, str, str]] = []
+    links: list[tuple[int, int, int]] = []
     for title, types in groups.items():
         members = [p.id for p in products if p.spec.product_type in types]
         rows.append((collection_id, shop_id, title, handleize(title), stamp))

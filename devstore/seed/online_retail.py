@@ -12,6 +12,7 @@ import gzip
 import io
 import json
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -61,6 +62,17 @@ def _when(text: str) -> datetime:
         except ValueError:
             continue
     raise ValueError(f"unreadable InvoiceDate {text!r}")
+
+
+@dataclass
+class _Bought:
+    """A line a known customer bought, still refundable by a later credit note."""
+
+    when: datetime
+    order_id: int
+    line_item_id: int
+    left: int
+    unit: Decimal
 
 
 def online_retail_import(db: Database, shop_id: int, path: str) -> dict[str, int]:
@@ -194,7 +206,7 @@ def _customers(db: Database, shop_id: int, invoices: dict[str, list[dict[str, st
     return result
 
 
-def _orders(  # noqa: PLR0912, PLR0915
+def _orders(  # noqa: PLR0915
     db: Database,
     shop_id: int,
     invoices: dict[str, list[dict[str, str]]],
@@ -205,7 +217,7 @@ def _orders(  # noqa: PLR0912, PLR0915
     refund_id, refund_item_id = next_id(db, "refunds"), next_id(db, "refund_line_items")
     orders, items, refunds, refund_items = [], [], [], []
     # (customer key, stock code) -> [(when, order id, line item id, quantity left, unit)]
-    bought: dict[tuple[str, str], list[list[object]]] = defaultdict(list)
+    bought: dict[tuple[str, str], list[_Bought]] = defaultdict(list)
     ordered = sorted(invoices.items(), key=lambda kv: (_when(kv[1][0]["InvoiceDate"]), kv[0]))
     number = 1001
     skipped_refunds = 0
@@ -219,37 +231,39 @@ def _orders(  # noqa: PLR0912, PLR0915
                 quantity = -int(line["Quantity"])
                 history = bought.get((key, code)) if key else None
                 target = next(
-                    (
-                        h
-                        for h in reversed(history or [])
-                        if h[0] <= when  # type: ignore[operator]
-                        and h[3] >= quantity > 0
-                    ),
+                    (h for h in reversed(history or []) if h.when <= when and h.left >= quantity > 0),
                     None,
-                )  # type: ignore[operator]
+                )
                 if target is None:
                     skipped_refunds += 1
                     continue
-                target[3] = int(target[3]) - quantity  # type: ignore[call-overload]
-                amount = Decimal(str(target[4])) * quantity
+                target.left -= quantity
+                amount = target.unit * quantity
                 refunds.append(
-                    (refund_id, shop_id, target[1], f"Credit note {invoice}", money_str(amount), iso(when))
+                    (
+                        refund_id,
+                        shop_id,
+                        target.order_id,
+                        f"Credit note {invoice}",
+                        money_str(amount),
+                        iso(when),
+                    )
                 )
-                refund_items.append((refund_item_id, refund_id, target[2], quantity, money_str(amount), 1))
+                refund_items.append(
+                    (refund_item_id, refund_id, target.line_item_id, quantity, money_str(amount), 1)
+                )
                 refund_id += 1
                 refund_item_id += 1
             continue
-        merged: dict[str, list[object]] = {}
+        merged: dict[str, tuple[int, Decimal]] = {}
         for line in lines:
             code = line["StockCode"].strip()
             quantity = int(line["Quantity"])
             if quantity <= 0 or code not in variants:
                 continue
             unit = Decimal(line["UnitPrice"])
-            if code in merged:
-                merged[code][0] = int(merged[code][0]) + quantity  # type: ignore[call-overload]
-            else:
-                merged[code] = [quantity, unit]
+            before = merged.get(code, (0, unit))[0]
+            merged[code] = (before + quantity, unit)
         if not merged:
             continue
         subtotal = Decimal("0")
@@ -270,10 +284,10 @@ def _orders(  # noqa: PLR0912, PLR0915
                     "0.00",
                     quantity,
                 )
-            )  # type: ignore[arg-type]
-            subtotal += unit * quantity  # type: ignore[operator]
+            )
+            subtotal += unit * quantity
             if key:
-                bought[(key, code)].append([when, order_id, item_id, quantity, unit])
+                bought[(key, code)].append(_Bought(when, order_id, item_id, quantity, unit))
             item_id += 1
         stamp = iso(when)
         orders.append(

@@ -8,6 +8,7 @@ As Shopify does it: the shopper's query is kept, `shop`, `logged_in_customer_id`
 from __future__ import annotations
 
 import time
+from urllib.parse import urlencode
 
 import httpx
 from starlette.concurrency import run_in_threadpool
@@ -79,7 +80,7 @@ async def app_proxy(request: Request) -> Response:
     try:
         async with httpx.AsyncClient(timeout=PROXY_TIMEOUT) as client:
             answer = await client.request(
-                request.method, target, params=query, content=await request.body(), headers=headers
+                request.method, target, params=urlencode(query), content=await request.body(), headers=headers
             )
     except httpx.HTTPError:
         return HTMLResponse("<h1>Proxy error</h1><p>The app did not answer.</p>", status_code=502)
