@@ -20,6 +20,7 @@ def reconcile_all_shops() -> None:
 @shared_task(name="personalize.tasks.reconcile_shop")
 def reconcile_shop_task(shop_pk: int) -> None:
     from shop_app.admin_api import AdminApiError, admin_client_for_shop
+    from shop_app.tokens import ShopNotAuthorized
 
     shop = Shop.objects.filter(pk=shop_pk).first()
     if shop is None or not shop.is_installed:
@@ -29,3 +30,6 @@ def reconcile_shop_task(shop_pk: int) -> None:
     except AdminApiError:
         # The next scheduled pass starts again from the same cursor: nothing is skipped.
         logger.warning("reconcile %s: Admin API failed; the next pass retries", shop.domain, exc_info=True)
+    except ShopNotAuthorized:
+        # The merchant must open the app again; the cursor waits for them.
+        logger.info("reconcile %s: skipped, the shop needs reauthorization", shop.domain)
