@@ -6,6 +6,8 @@ for that change. Seeding writes history directly and fires nothing.
 
 from __future__ import annotations
 
+import itertools
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -124,8 +126,6 @@ def order_update(ds: Devstore, shop: Row, order_id: int, changes: dict[str, Any]
     _order_or_raise(ds, shop, order_id)
     allowed = {k: v for k, v in changes.items() if k in ("note", "tags", "email")}
     if "shipping_address" in changes:
-        import json
-
         allowed["shipping_address"] = json.dumps(changes["shipping_address"])
     orders.order_touch(ds.db, order_id, allowed)
     return _fire_order(ds, shop, order_id, "orders/updated")
@@ -264,7 +264,8 @@ def app_uninstall(ds: Devstore, shop: Row) -> None:
     ds.webhooks.enqueue(shop, "app/uninstalled", payloads.shop_payload(shop))
 
 
-_request_counter = [0]
+# Shopify numbers data requests; a process-wide counter is enough here.
+_data_request_ids = itertools.count(1)
 
 
 def privacy_send(ds: Devstore, shop: Row, topic: str, customer_id: int | None = None) -> None:
@@ -283,9 +284,8 @@ def privacy_send(ds: Devstore, shop: Row, topic: str, customer_id: int | None = 
         )
     ]
     if topic == "customers/data_request":
-        _request_counter[0] += 1
         body = payloads.customers_data_request_payload(
-            shop, customer, customer_id, order_ids, _request_counter[0]
+            shop, customer, customer_id, order_ids, next(_data_request_ids)
         )
     elif topic == "customers/redact":
         body = payloads.customers_redact_payload(shop, customer, customer_id, order_ids)
