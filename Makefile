@@ -18,6 +18,7 @@ demo: $(INSTALLED)
 	$(BIN)/python scripts/demo.py
 
 test: $(INSTALLED)
+	scripts/ensure-chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(INSTALLED)

@@ -13,6 +13,8 @@ from django.test import Client
 from shop_app.models import Shop
 from tests.factories import ShopFactory
 
+pytest_plugins = ["tests.live"]
+
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """In CI the tests run against the machine's real PostgreSQL and Redis. If CI forgot to point

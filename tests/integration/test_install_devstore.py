@@ -15,7 +15,7 @@ from shop_app.admin_api import AdminApiError, AdminClient
 from shop_app.install import shop_uninstall
 from shop_app.models import Shop
 from shop_app.tokens import ShopNotAuthorized, shop_access_token
-from tests.integration.conftest import Devstore
+from tests.live import Devstore
 
 pytestmark = pytest.mark.integration
 

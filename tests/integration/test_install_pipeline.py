@@ -12,7 +12,7 @@ from shop_app.admin_api import AdminClient
 from shop_app.app_config import app_toml
 from shop_app.models import Backfill, Shop
 from shop_app.webhook_subscriptions import SUBSCRIPTIONS_QUERY, topic_enum
-from tests.integration.conftest import Devstore, wait_for
+from tests.live import Devstore, wait_for
 
 pytestmark = pytest.mark.integration
 

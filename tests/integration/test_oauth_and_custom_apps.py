@@ -11,7 +11,7 @@ from shop_app.admin_api import AdminClient
 from shop_app.models import Shop
 from shop_app.tasks import shop_after_install
 from shop_app.tokens import shop_access_token
-from tests.integration.conftest import Devstore
+from tests.live import Devstore
 
 pytestmark = pytest.mark.integration
 

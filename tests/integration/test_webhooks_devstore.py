@@ -11,7 +11,7 @@ from django.test import Client
 
 from personalize.models import Customer, Order, OrderLine, Refund
 from shop_app.models import Shop
-from tests.integration.conftest import Devstore, wait_for
+from tests.live import Devstore, wait_for
 from webhooks.models import EventStatus, PrivacyKind, PrivacyRequest, WebhookEvent
 
 pytestmark = pytest.mark.integration

@@ -4,7 +4,7 @@ import pytest
 
 from shop_app.heartbeats import heartbeat_last_seen
 from shop_app.tasks import heartbeat
-from tests.integration.conftest import wait_for
+from tests.live import wait_for
 
 pytestmark = pytest.mark.integration
 

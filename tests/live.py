@@ -1,5 +1,6 @@
-"""Real services for integration tests: a Celery worker process on the real broker, reading and
-writing the same test database as the test. Nothing here skips: a missing service fails."""
+"""Real services for integration and end-to-end tests (a pytest plugin, see tests/conftest.py):
+a Celery worker process on the real broker reading and writing the test database, a devstore
+process, and the app's live server. Nothing here skips: a missing service fails."""
 
 import os
 import socket
@@ -18,10 +19,10 @@ from django.db import connection
 
 from config.celery import app as celery_app
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_database_url() -> str:
+def database_url_of_this_test() -> str:
     """The URL of the database this test process uses, for a child process to open."""
     settings = connection.settings_dict
     if settings["ENGINE"] == "django.db.backends.sqlite3":
@@ -67,7 +68,7 @@ def celery_worker_process(
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": test_database_url(),
+        "DATABASE_URL": database_url_of_this_test(),
         # The worker runs what it receives; the eager switch only concerns the sending side.
         "PYTHONUNBUFFERED": "1",
         **worker_environment,
@@ -220,10 +221,15 @@ def devstore(devstore_server: Devstore, settings: Any, live_server: Any, real_br
     (With the live server, tests are transactional: after-commit tasks go to the broker.)"""
     devstore_server.control("POST", "/reset")
     settings.SHOPIFY_BASE_URL_OVERRIDE = devstore_server.url
+    settings.SHOPIFY_CDN_BASE = f"{devstore_server.url}/cdn"
     settings.APP_URL = live_server.url
     return devstore_server
 
 
 @pytest.fixture
 def devstore_worker_environment(devstore: Devstore, live_server: Any) -> dict[str, str]:
-    return {"SHOPIFY_BASE_URL_OVERRIDE": devstore.url, "APP_URL": live_server.url}
+    return {
+        "SHOPIFY_BASE_URL_OVERRIDE": devstore.url,
+        "SHOPIFY_CDN_BASE": f"{devstore.url}/cdn",
+        "APP_URL": live_server.url,
+    }
