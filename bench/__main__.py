@@ -45,17 +45,12 @@ def configure(workdir: Path) -> None:
     from django.core.management import call_command
 
     from config.celery import app as celery_app
+    from config.settings.base import filesystem_broker_options
 
     # The web process only enqueues; a worker would process later.
     celery_app.conf.task_always_eager = False
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
-        queue = workdir / "broker"
-        queue.mkdir()
-        celery_app.conf.broker_transport_options = {
-            "data_folder_in": str(queue),
-            "data_folder_out": str(queue),
-            "control_folder": str(workdir / "control"),
-        }
+        celery_app.conf.broker_transport_options = filesystem_broker_options(workdir / "broker")
     call_command("migrate", verbosity=0)
 
 

@@ -109,14 +109,17 @@ REDIS_URL = env("REDIS_URL", default="")
 # By default a broker that needs no server: kombu's filesystem transport keeps each message as a
 # file under var/broker, which web, worker and beat processes on one machine all share.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
-BROKER_DIR = VAR_DIR / "broker"
+
+
+def filesystem_broker_options(folder: Path) -> dict[str, str]:
+    """kombu's filesystem transport: one folder of message files that every process shares."""
+    (folder / "queue").mkdir(parents=True, exist_ok=True)
+    queue = str(folder / "queue")
+    return {"data_folder_in": queue, "data_folder_out": queue, "control_folder": str(folder / "control")}
+
+
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    (BROKER_DIR / "queue").mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(BROKER_DIR / "queue"),
-        "data_folder_out": str(BROKER_DIR / "queue"),
-        "control_folder": str(BROKER_DIR / "control"),
-    }
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(VAR_DIR / "broker")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

@@ -2,7 +2,7 @@
 unless a test asks for the real broker and worker (tests/integration)."""
 
 from config.settings.base import *
-from config.settings.base import CELERY_BROKER_URL, DATABASES, LOGGING, VAR_DIR
+from config.settings.base import CELERY_BROKER_URL, DATABASES, LOGGING, VAR_DIR, filesystem_broker_options
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so that a worker process started by an integration test sees the
@@ -16,13 +16,7 @@ LOGGING["root"]["level"] = LOG_LEVEL  # type: ignore[index]
 
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # A queue of its own, so that a demo running beside the tests never takes their messages.
-    _TEST_BROKER_DIR = VAR_DIR / "test-broker"
-    (_TEST_BROKER_DIR / "queue").mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_TEST_BROKER_DIR / "queue"),
-        "data_folder_out": str(_TEST_BROKER_DIR / "queue"),
-        "control_folder": str(_TEST_BROKER_DIR / "control"),
-    }
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(VAR_DIR / "test-broker")
 
 # Serve static files from the apps directly; collectstatic is for production.
 WHITENOISE_USE_FINDERS = True
