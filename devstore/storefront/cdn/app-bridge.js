@@ -1,10 +1,15 @@
 /* devstore's stand-in for Shopify App Bridge (cdn.shopify.com/shopifycloud/app-bridge.js).
- * Reads <meta name="shopify-api-key">, gives window.shopify.idToken() (a fresh session token
- * from the admin page around the iframe, by postMessage), shopify.toast.show(), and makes
- * same-origin fetch() send "Authorization: Bearer <session token>" as App Bridge does. */
+ * Reads <meta name="shopify-api-key"> (or the script's data-api-key), gives
+ * window.shopify.idToken() (a fresh session token from the admin page around the iframe, by
+ * postMessage), shopify.toast.show(), and makes same-origin fetch() send
+ * "Authorization: Bearer <session token>" as App Bridge does, retrying once with a fresh token
+ * when the app answers 401 with X-Shopify-Retry-Invalid-Session-Request. On the app's "patch ID
+ * token" page (a `shopify-reload` parameter) it reloads that path with a fresh `id_token`. */
 (function () {
   "use strict";
-  var meta = document.querySelector('meta[name="shopify-api-key"]');
+  var script = document.currentScript;
+  var meta = document.querySelector('meta[name="shopify-api-key"]') ||
+    (script && script.dataset.apiKey ? { content: script.dataset.apiKey } : null);
   var params = new URLSearchParams(window.location.search);
   var pending = {};
   var sequence = 0;
@@ -40,17 +45,36 @@
   }
 
   var originalFetch = window.fetch.bind(window);
+  function fetchWithToken(input, init) {
+    return idToken().then(function (token) {
+      var options = Object.assign({}, init || {});
+      var headers = new Headers(options.headers || (input instanceof Request ? input.headers : undefined));
+      if (!headers.has("Authorization")) { headers.set("Authorization", "Bearer " + token); }
+      options.headers = headers;
+      return originalFetch(input, options);
+    });
+  }
   window.fetch = function (input, init) {
     var url = new URL(typeof input === "string" ? input : input.url, window.location.href);
     if (url.origin !== window.location.origin) { return originalFetch(input, init); }
-    return idToken().then(function (token) {
-      init = Object.assign({}, init || {});
-      var headers = new Headers(init.headers || (input instanceof Request ? input.headers : undefined));
-      if (!headers.has("Authorization")) { headers.set("Authorization", "Bearer " + token); }
-      init.headers = headers;
-      return originalFetch(input, init);
+    return fetchWithToken(input, init).then(function (response) {
+      if (response.status === 401 && response.headers.get("X-Shopify-Retry-Invalid-Session-Request") === "1") {
+        return fetchWithToken(input, init);
+      }
+      return response;
     });
   };
+
+  var reload = params.get("shopify-reload");
+  if (reload) {
+    var target = new URL(reload, window.location.href);
+    if (target.origin === window.location.origin) {
+      idToken().then(function (token) {
+        target.searchParams.set("id_token", token);
+        window.location.replace(target.toString());
+      });
+    }
+  }
 
   window.shopify = {
     config: { apiKey: meta ? meta.content : null, shop: params.get("shop"), host: params.get("host") },
