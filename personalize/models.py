@@ -82,7 +82,11 @@ class Order(ShopOwned):
         constraints = [
             models.UniqueConstraint(fields=["shop", "shopify_id"], name="order_unique_per_shop"),
         ]
-        indexes = [models.Index(fields=["shop", "customer_shopify_id"], name="order_by_customer")]
+        indexes = [
+            models.Index(fields=["shop", "customer_shopify_id"], name="order_by_customer"),
+            # The admin's list of recent orders.
+            models.Index(fields=["shop", "-shopify_created_at"], name="order_newest_first"),
+        ]
 
     def __str__(self) -> str:
         return f"order {self.name or self.shopify_id}"

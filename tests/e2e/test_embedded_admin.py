@@ -1,13 +1,15 @@
 """The merchant opens Omakase inside the Shopify admin (devstore's), in a real browser."""
 
+import json
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from shop_app.models import Shop
-from tests.live import Devstore
+from tests.live import Devstore, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -49,3 +51,81 @@ def test_a_page_opened_without_a_session_token_gets_one_from_app_bridge_and_relo
     expect(app.locator("s-page")).to_be_attached(timeout=30_000)
     assert "id_token=" in frame.url
     assert "patch-id-token" not in frame.url
+
+
+def test_an_order_placed_on_the_storefront_shows_in_the_merchants_admin(
+    devstore: Devstore,
+    celery_worker_process: subprocess.Popen[str],
+    browser: Browser,
+    page: Page,
+    screenshot: None,
+) -> None:
+    # Given a store that has installed Omakase and finished importing its history
+    devstore.seed(customers=10, orders=5)
+    page.goto(f"{devstore.url}/admin/apps/omakase?shop={devstore.shop}")
+    admin = page.frame_locator("#app-iframe")
+    expect(admin.locator("#backfill-status")).to_contain_text("Import: done", timeout=90_000)
+    shopper_email = devstore.control("GET", "/customers", limit="1")["customers"][0]["email"]
+    product = next(
+        product
+        for product in devstore.control("GET", "/products")["products"]
+        if any(variant["inventory_quantity"] > 0 for variant in product["variants"])
+    )
+    variant = next(variant for variant in product["variants"] if variant["inventory_quantity"] > 0)
+
+    # When a shopper signs in on the storefront and buys
+    shopper = browser.new_context().new_page()
+    shopper.goto(f"{devstore.url}/account/login")
+    shopper.fill("input[name=email]", shopper_email)
+    shopper.click("button[type=submit]")
+    shopper.goto(f"{devstore.url}/products/{product['handle']}")
+    shopper.select_option("select[name=id]", str(variant["id"]))
+    shopper.click("button[name=add]")
+    shopper.goto(f"{devstore.url}/cart")
+    shopper.click("button[name=checkout]")
+    order_name = shopper.locator(".order-name").inner_text()
+    assert order_name.startswith("#")
+
+    # Then the order reaches Omakase by webhook, a worker processes it, and the merchant sees it
+    def order_listed() -> bool:
+        """the order appears in the admin's recent orders"""
+        page.reload()
+        try:
+            expect(admin.locator("#recent-orders")).to_contain_text(order_name, timeout=3_000)
+        except AssertionError:
+            return False
+        return True
+
+    wait_for(order_listed, timeout=60, interval=0.5)
+    expect(admin.locator("#recent-orders")).to_contain_text(shopper_email)
+    expect(admin.locator("#failed-events")).to_contain_text("Every webhook was processed.")
+
+
+def test_the_merchant_downloads_a_shoppers_data_request_from_the_admin(
+    devstore: Devstore, celery_worker_process: subprocess.Popen[str], page: Page, screenshot: None
+) -> None:
+    # Given an installed store whose shopper asked the merchant for their data
+    devstore.seed(customers=5, orders=10)
+    page.goto(f"{devstore.url}/admin/apps/omakase?shop={devstore.shop}")
+    admin = page.frame_locator("#app-iframe")
+    expect(admin.locator("#backfill-status")).to_contain_text("Import: done", timeout=90_000)
+    shopper = devstore.control("GET", "/customers", limit="1")["customers"][0]
+    devstore.control("POST", "/privacy", {"topic": "customers/data_request", "customer_id": shopper["id"]})
+
+    # When the request has been processed and the merchant opens the app
+    def request_listed() -> bool:
+        """the data request is listed with its export"""
+        page.reload()
+        try:
+            expect(admin.locator("#privacy-requests s-button")).to_have_text("Download", timeout=3_000)
+        except AssertionError:
+            return False
+        return True
+
+    wait_for(request_listed, timeout=60, interval=0.5)
+    with page.expect_download() as download:
+        admin.locator("#privacy-requests s-button").click()
+
+    # Then the file holds what we keep on that shopper
+    exported = json.loads(Path(download.value.path()).read_text())
+    assert shopper["email"] in json.dumps(exported)
