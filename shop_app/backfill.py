@@ -78,6 +78,10 @@ class BackfillFailed(Exception):
     pass
 
 
+class BackfillCancelled(Exception):
+    """The backfill was cancelled (the shop uninstalled) while a step was running."""
+
+
 def backfill_start(shop: Shop) -> Backfill:
     """Start a backfill unless one is already running for the shop."""
     from shop_app.tasks import backfill_step
@@ -89,6 +93,14 @@ def backfill_start(shop: Shop) -> Backfill:
         backfill = Backfill.objects.create(shop=shop)
         transaction.on_commit(lambda: backfill_step.delay(backfill.pk))
     return backfill
+
+
+def backfill_start_for_installation(shop: Shop) -> Backfill | None:
+    """Start the backfill of this installation, unless one was already started since the shop
+    (re)installed: the after-install task may run more than once."""
+    if Backfill.objects.for_shop(shop).filter(started_at__gte=shop.installed_at).exists():
+        return None
+    return backfill_start(shop)
 
 
 def backfills_cancel_for_shop(shop: Shop) -> int:
@@ -148,6 +160,15 @@ def backfill_import_lines(backfill: Backfill, lines: Iterable[str], limit: int =
         if not chunk:
             return
         with transaction.atomic():
+            # Checked under a lock with each chunk: an uninstall cancels the backfill, and the
+            # step running at that moment stops at its next chunk instead of importing on.
+            still_running = (
+                Backfill.objects.select_for_update()
+                .filter(pk=backfill.pk, status=Backfill.Status.RUNNING)
+                .exists()
+            )
+            if not still_running:
+                raise BackfillCancelled(f"backfill {backfill.pk} is no longer running")
             for _, node in chunk:
                 _import_object(backfill.shop, backfill.phase, node)
             backfill.lines_processed = chunk[-1][0]
@@ -177,10 +198,13 @@ def _stream_lines(url: str) -> Iterator[str]:
 
 
 def _finish(backfill: Backfill, status: str, error: str = "") -> None:
-    backfill.status = status
-    backfill.error = error
-    backfill.finished_at = timezone.now()
-    backfill.save(update_fields=["status", "error", "finished_at", "updated_at"])
+    """Finish an active backfill; one that was cancelled meanwhile stays cancelled."""
+    now = timezone.now()
+    finished = Backfill.objects.filter(pk=backfill.pk, status__in=["pending", "running"]).update(
+        status=status, error=error, finished_at=now, updated_at=now
+    )
+    if finished:
+        backfill.status, backfill.error, backfill.finished_at = status, error, now
 
 
 def backfill_advance(backfill: Backfill, client: AdminClient) -> int | None:

@@ -41,3 +41,24 @@ def token_decrypt(ciphertext: str) -> str:
 def token_reencrypt(ciphertext: str) -> str:
     """The same token under the newest key (for a rotation job)."""
     return _current().rotate(ciphertext.encode()).decode()
+
+
+def tokens_reencrypt_all() -> int:
+    """Re-encrypt every shop's tokens under the newest key, one row at a time under its lock (a
+    refresh may be writing the same row). Returns how many shops had tokens."""
+    from django.db import transaction
+
+    from shop_app.models import Shop
+
+    count = 0
+    for pk in Shop.objects.exclude(access_token_encrypted="").values_list("pk", flat=True):
+        with transaction.atomic():
+            shop = Shop.objects.select_for_update().get(pk=pk)
+            if not shop.access_token_encrypted:
+                continue
+            shop.access_token_encrypted = token_reencrypt(shop.access_token_encrypted)
+            if shop.refresh_token_encrypted:
+                shop.refresh_token_encrypted = token_reencrypt(shop.refresh_token_encrypted)
+            shop.save(update_fields=["access_token_encrypted", "refresh_token_encrypted", "updated_at"])
+            count += 1
+    return count

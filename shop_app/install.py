@@ -101,10 +101,16 @@ def shop_install_from_session(verification: SessionVerification) -> InstallOutco
     return InstallOutcome(shop, newly_installed)
 
 
-def shop_install_from_code_grant(shop_domain: str, token: IssuedToken) -> InstallOutcome:
-    """The legacy OAuth code grant finished: record the shop and its token."""
+def shop_install_from_code_grant(
+    shop_domain: str, token: IssuedToken, *, custom_app: bool = False
+) -> InstallOutcome:
+    """The legacy OAuth code grant finished (or a custom app was connected): record the shop and
+    its token."""
     with transaction.atomic():
         shop, _ = Shop.objects.select_for_update().get_or_create(domain=shop_domain)
+        if shop.is_custom_app != custom_app:
+            shop.is_custom_app = custom_app
+            shop.save(update_fields=["is_custom_app", "updated_at"])
         newly_installed = _shop_record_install(shop, token)
         _after_install(shop)
     return InstallOutcome(shop, newly_installed)
@@ -112,7 +118,9 @@ def shop_install_from_code_grant(shop_domain: str, token: IssuedToken) -> Instal
 
 def shop_connect_custom_app(shop_domain: str, access_token: str, scopes: str = "") -> InstallOutcome:
     """A merchant's custom app: a static Admin API token, no expiry, no refresh token."""
-    return shop_install_from_code_grant(shop_domain, IssuedToken(access_token=access_token, scopes=scopes))
+    return shop_install_from_code_grant(
+        shop_domain, IssuedToken(access_token=access_token, scopes=scopes), custom_app=True
+    )
 
 
 SHOP_DETAILS_QUERY = """
@@ -137,7 +145,11 @@ def shop_details_sync(shop: Shop, client: AdminClient) -> Shop:
     shop.plan = (details.get("plan") or {}).get("displayName") or shop.plan
     shop.country = (details.get("billingAddress") or {}).get("countryCodeV2") or shop.country
     shop.full_clean(validate_unique=False, validate_constraints=False)
-    shop.save()
+    # Only these columns: an uninstall or a token refresh may have happened during the API call,
+    # and saving the whole row would put back what this instance held before it.
+    shop.save(
+        update_fields=["shopify_id", "name", "email", "currency", "timezone", "plan", "country", "updated_at"]
+    )
     return shop
 
 

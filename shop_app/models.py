@@ -31,6 +31,9 @@ class Shop(models.Model):
     country = models.CharField(max_length=2, blank=True)
     plan = models.CharField(max_length=64, blank=True)
     scopes = models.TextField(blank=True, help_text="The access scopes Shopify granted, comma-separated.")
+    # A custom app made in the merchant's own admin (static token, no shopify.app.toml): its webhook
+    # subscriptions are ours to create through the API.
+    is_custom_app = models.BooleanField(default=False)
     installed_at = models.DateTimeField(null=True, blank=True)
     # The offline token and its refresh token, encrypted (shop_app.crypto); read them through
     # shop_app.tokens, never directly. A static custom-app token has no expiry and no refresh token.

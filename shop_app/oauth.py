@@ -9,9 +9,12 @@ import hmac
 import secrets
 import time
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 
+import httpx
 from django.conf import settings
 from django.core.cache import cache
+from django.utils import timezone
 
 from shop_app.app_config import app_toml
 from shop_app.shopify_http import shopify_admin_url, shopify_http_client
@@ -88,16 +91,35 @@ def oauth_callback_verify(
 
 
 def oauth_code_exchange(shop_domain: str, code: str) -> IssuedToken:
-    with shopify_http_client() as http:
-        response = http.post(
-            f"https://{shop_domain}/admin/oauth/access_token",
-            json={
-                "client_id": settings.SHOPIFY_API_KEY,
-                "client_secret": settings.SHOPIFY_API_SECRET,
-                "code": code,
-            },
-        )
+    """Redeem the callback's code for an expiring offline token and its refresh token (public
+    apps may not hold non-expiring offline tokens)."""
+    try:
+        with shopify_http_client() as http:
+            response = http.post(
+                f"https://{shop_domain}/admin/oauth/access_token",
+                json={
+                    "client_id": settings.SHOPIFY_API_KEY,
+                    "client_secret": settings.SHOPIFY_API_SECRET,
+                    "code": code,
+                    "expiring": "1",
+                },
+            )
+        body = response.json() if response.status_code == 200 else {}
+    except (httpx.HTTPError, ValueError) as error:
+        raise CallbackRefused(f"Shopify could not be reached or answered badly: {error}") from error
     if response.status_code != 200:
         raise CallbackRefused(f"Shopify refused the code ({response.status_code})")
-    body = response.json()
-    return IssuedToken(access_token=body["access_token"], scopes=body.get("scope", ""))
+    if not isinstance(body, dict) or not body.get("access_token"):
+        raise CallbackRefused("Shopify's answer has no access token")
+    now = timezone.now()
+
+    def after(seconds: object) -> datetime | None:
+        return now + timedelta(seconds=int(str(seconds))) if seconds else None
+
+    return IssuedToken(
+        access_token=str(body["access_token"]),
+        scopes=str(body.get("scope", "")),
+        expires_at=after(body.get("expires_in")),
+        refresh_token=str(body.get("refresh_token", "")),
+        refresh_token_expires_at=after(body.get("refresh_token_expires_in")),
+    )

@@ -6,7 +6,13 @@ import logging
 from celery import shared_task
 
 from shop_app.admin_api import AdminApiError, admin_client_for_shop
-from shop_app.backfill import BackfillFailed, backfill_advance, backfill_fail, backfill_start
+from shop_app.backfill import (
+    BackfillCancelled,
+    BackfillFailed,
+    backfill_advance,
+    backfill_fail,
+    backfill_start_for_installation,
+)
 from shop_app.heartbeats import heartbeat_record
 from shop_app.install import shop_details_sync
 from shop_app.models import Backfill, Shop
@@ -42,14 +48,16 @@ def shop_after_install(shop_id: int) -> None:
     shop = _installed_shop(shop_id)
     if shop is None:
         return
+    # First, so that nothing below can keep the store's history from being imported; once per
+    # installation, so that a redelivered task does not import twice.
+    backfill_start_for_installation(shop)
     try:
         client = admin_client_for_shop(shop)
         shop_details_sync(shop, client)
-        shop_webhook_subscriptions_ensure(client)
+        if shop.is_custom_app:
+            shop_webhook_subscriptions_ensure(client)
     except ShopNotAuthorized:
         logger.warning("after-install of %s stopped: the shop's token is gone", shop.domain)
-        return
-    backfill_start(shop)
 
 
 @shared_task(
@@ -64,6 +72,8 @@ def backfill_step(self, backfill_id: int) -> None:
         return
     try:
         delay = backfill_advance(backfill, admin_client_for_shop(backfill.shop))
+    except BackfillCancelled:
+        return
     except (BackfillFailed, ShopNotAuthorized) as error:
         backfill_fail(backfill, error)
         return

@@ -1,5 +1,8 @@
-"""Webhook subscriptions: shopify.app.toml declares them for every install of a public app; a
-custom app (or a shop installed before a topic was added) gets the missing ones through the API."""
+"""Webhook subscriptions. shopify.app.toml declares them for every installation of the public app:
+those are app-scoped, Shopify keeps them, and the `webhookSubscriptions` query does not even list
+them. A custom app made in a merchant's admin has no toml, so for it we create the missing
+shop-scoped subscriptions through the API (creating them for a public install would make Shopify
+deliver every event twice, once per subscription)."""
 
 import logging
 

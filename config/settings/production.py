@@ -14,6 +14,8 @@ _REQUIRED = (
     "APP_URL",
     "DATABASE_URL",
     "CELERY_BROKER_URL",
+    # A cache every process shares: the OAuth replay guard and the Admin API cost bucket live there.
+    "REDIS_URL",
     "TOKEN_ENCRYPTION_KEYS",
 )
 _missing = [name for name in _REQUIRED if not env.str(name, default="")]

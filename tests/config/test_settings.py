@@ -24,6 +24,7 @@ def test_production_refuses_to_start_without_its_secrets() -> None:
     assert result.returncode != 0
     assert "Production needs these environment variables" in result.stderr
     assert "SHOPIFY_API_SECRET" in result.stderr
+    assert "REDIS_URL" in result.stderr
 
 
 def test_production_starts_when_every_secret_is_given(tmp_path: Path) -> None:
@@ -35,6 +36,7 @@ def test_production_starts_when_every_secret_is_given(tmp_path: Path) -> None:
             "APP_URL": "https://omakase.example",
             "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
             "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+            "REDIS_URL": "redis://127.0.0.1:6379/1",
             "TOKEN_ENCRYPTION_KEYS": "a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2U=",
             "DJANGO_ALLOWED_HOSTS": "omakase.example",
         }

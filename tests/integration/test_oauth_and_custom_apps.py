@@ -36,6 +36,10 @@ def test_the_code_grant_installs_the_shop(devstore: Devstore) -> None:
     assert response.status_code == 302
     shop = Shop.objects.get(domain=devstore.shop)
     assert shop.is_installed
+    # An expiring offline token with its refresh token, as public apps must hold
+    assert shop.access_token_expires_at is not None
+    assert shop.refresh_token_encrypted
+    assert not shop.is_custom_app
     assert (
         AdminClient(shop).graphql("{ shop { myshopifyDomain } }")["shop"]["myshopifyDomain"] == devstore.shop
     )

@@ -1,6 +1,17 @@
+import json
+from collections.abc import Iterator
+
+import pytest
 from django.utils import timezone
 
+from personalize.models import Customer
 from personalize.reconcile import shops_to_reconcile
+from shop_app.backfill import (
+    BackfillCancelled,
+    backfill_fail,
+    backfill_import_lines,
+    backfill_start_for_installation,
+)
 from shop_app.install import shop_uninstall
 from shop_app.models import Backfill, Shop
 from shop_app.tasks import backfill_step, shop_after_install
@@ -48,3 +59,51 @@ def test_uninstalling_twice_keeps_the_first_time(shop: Shop) -> None:
     shop_uninstall(shop)
 
     assert Shop.objects.get(pk=shop.pk).uninstalled_at == first
+
+
+def test_an_import_step_running_at_uninstall_stops_at_its_next_chunk(shop: Shop) -> None:
+    # Given a running import whose shop uninstalls between two chunks
+    file = [
+        json.dumps(
+            {
+                "id": f"gid://shopify/Customer/{n}",
+                "email": f"c{n}@example.com",
+                "updatedAt": "2026-01-01T00:00:00Z",
+            }
+        )
+        for n in range(1, 6)
+    ]
+    backfill = Backfill.objects.create(shop=shop, status=Backfill.Status.RUNNING)
+
+    def lines_then_uninstall() -> Iterator[str]:
+        for number, line in enumerate(file):
+            if number == 2:
+                shop_uninstall(shop)
+            yield line
+
+    # When the step goes on importing
+    with pytest.raises(BackfillCancelled):
+        backfill_import_lines(backfill, lines_then_uninstall(), limit=100)
+
+    # Then nothing of the second chunk was imported and the backfill stays cancelled
+    assert Customer.objects.for_shop(shop).count() < 5
+    backfill.refresh_from_db()
+    assert backfill.status == Backfill.Status.CANCELLED
+
+
+def test_finishing_never_overwrites_a_cancellation(shop: Shop) -> None:
+    backfill = Backfill.objects.create(shop=shop, status=Backfill.Status.RUNNING)
+    shop_uninstall(shop)
+
+    backfill_fail(backfill, RuntimeError("late failure"))
+
+    backfill.refresh_from_db()
+    assert backfill.status == Backfill.Status.CANCELLED
+
+
+def test_the_after_install_task_starts_one_backfill_per_installation(shop: Shop) -> None:
+    started = [backfill_start_for_installation(shop), backfill_start_for_installation(shop)]
+
+    assert started[0] is not None
+    assert started[1] is None
+    assert Backfill.objects.for_shop(shop).count() == 1
