@@ -51,8 +51,20 @@ class IssuedTokens:
         return data
 
 
+def flag(value: str | None) -> bool:
+    """A boolean request parameter such as `expiring`: 1 or true (JSON true arrives as "True")."""
+    return str(value).strip().lower() in ("1", "true")
+
+
 def installation_get(db: Database, shop_id: int) -> Row | None:
     return db.one("SELECT * FROM installations WHERE shop_id = ?", (shop_id,))
+
+
+def installation_scopes(db: Database, shop_id: int, default: str) -> set[str]:
+    """The scopes the app was granted on this shop; `default` (the toml's) before any install."""
+    row = installation_get(db, shop_id)
+    text = row["scopes"] if row is not None else default
+    return {s.strip() for s in text.split(",") if s.strip()}
 
 
 def installation_is_active(db: Database, shop_id: int) -> bool:
@@ -190,7 +202,7 @@ def token_exchange(
     if claims["dest"] != f"https://{shop['domain']}":
         raise OAuthError("invalid_subject_token", "Subject token is for another shop")
     installation_install(db, shop["id"], scopes)
-    expiring = str(params.get("expiring", "0")) in ("1", "true", "True")
+    expiring = flag(params.get("expiring"))
     if requested == ONLINE_TOKEN:
         # Online tokens are not the app's concern here; issue a short one without refresh.
         return tokens_issue(db, settings, shop["id"], scopes, expiring=False)
@@ -200,12 +212,26 @@ def token_exchange(
 def token_refresh(
     db: Database, settings: RuntimeSettings, shop_id: int, refresh_token: str | None
 ) -> IssuedTokens:
-    """Rotate: the refresh token is spent, a new access and refresh token pair is issued."""
+    """Rotate: the refresh token is spent, a new access and refresh token pair is issued.
+
+    Spending and issuing are one transaction, and the spend is a conditional update: of two
+    concurrent refreshes with one token, exactly one finds it unrevoked; the other gets
+    invalid_grant.
+    """
     if not refresh_token:
         raise OAuthError("invalid_request", "Missing refresh_token")
-    row = db.one("SELECT * FROM refresh_tokens WHERE token = ?", (refresh_token,))
-    if row is None or row["shop_id"] != shop_id or row["revoked"] or row["expires_at"] <= time.time():
-        raise OAuthError("invalid_grant", "The refresh token is invalid, expired or revoked")
-    token = db.one("SELECT scopes FROM access_tokens WHERE token = ?", (row["access_token"],))
-    scopes = token["scopes"] if token else ""
-    return tokens_issue(db, settings, shop_id, scopes, expiring=True)
+    with db.transaction() as conn:
+        spent = conn.execute(
+            "UPDATE refresh_tokens SET revoked = 1 WHERE token = ? AND shop_id = ? AND revoked = 0"
+            " AND expires_at > ?",
+            (refresh_token, shop_id, time.time()),
+        )
+        if spent.rowcount != 1:
+            raise OAuthError("invalid_grant", "The refresh token is invalid, expired or revoked")
+        row = conn.execute(
+            "SELECT t.scopes FROM refresh_tokens r LEFT JOIN access_tokens t ON t.token = r.access_token"
+            " WHERE r.token = ?",
+            (refresh_token,),
+        ).fetchone()
+        scopes = (row["scopes"] if row is not None else None) or ""
+        return tokens_issue(db, settings, shop_id, scopes, expiring=True)

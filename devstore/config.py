@@ -38,13 +38,16 @@ class AppToml:
     name: str = "Omakase"
     handle: str = "omakase"
     application_url: str = ""
-    scopes: str = "read_products,read_customers,write_customers,read_orders,write_discounts"
+    # As the app asks for them; read_all_orders lifts the 60-day order window.
+    scopes: str = "read_products,read_customers,write_customers,read_orders,read_all_orders,write_discounts"
     webhooks_api_version: str = ""
     subscriptions: tuple[TomlSubscription, ...] = ()
     compliance_uri: str = ""
     proxy_url: str = ""
     proxy_prefix: str = "apps"
     proxy_subpath: str = "omakase"
+    # [auth] redirect_urls: the only redirect_uri values OAuth authorize accepts.
+    redirect_urls: tuple[str, ...] = ("/auth/callback",)
     present: bool = False
 
 
@@ -66,6 +69,7 @@ def app_toml_load(path: Path) -> AppToml:
             compliance_uri = uri
     proxy = data.get("app_proxy", {})
     access = data.get("access_scopes", {})
+    auth = data.get("auth", {})
     name = str(data.get("name", "Omakase"))
     return AppToml(
         name=name,
@@ -78,6 +82,7 @@ def app_toml_load(path: Path) -> AppToml:
         proxy_url=str(proxy.get("url", "")),
         proxy_prefix=str(proxy.get("prefix", "apps")),
         proxy_subpath=str(proxy.get("subpath", "omakase")),
+        redirect_urls=tuple(str(u) for u in auth.get("redirect_urls", [])),
         present=True,
     )
 
@@ -137,7 +142,28 @@ class DevstoreConfig:
             return rebased + (f"?{parts.query}" if parts.query else "")
         return uri
 
+    def redirect_uri_allowed(self, redirect_uri: str) -> bool:
+        """Is this OAuth redirect_uri one of the toml's [auth] redirect_urls?
+
+        Shopify wants an exact match with a listed url. A listed url is also accepted as
+        app_uri rebases it (relative, or on application_url's host -> APP_URL), so the app's
+        APP_URL + "/auth/callback" works wherever the app runs in development.
+        """
+        wanted = _url_key(redirect_uri)
+        for listed in self.app_toml.redirect_urls:
+            candidates = {self.app_uri(listed)} if listed.startswith("/") else {listed, self.app_uri(listed)}
+            if any(_url_key(c) == wanted for c in candidates):
+                return True
+        return False
+
     def proxy_target(self) -> str:
         """The app's proxy url, as reachable from here."""
         url = self.app_toml.proxy_url or "/proxy"
         return self.app_uri(url).rstrip("/")
+
+
+def _url_key(url: str) -> tuple[str, str, str, str]:
+    """What must match between a redirect_uri and an allowed url: scheme and host are
+    case-insensitive, path and query exact, the fragment is not part of it."""
+    parts = urlsplit(url)
+    return (parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query)

@@ -38,6 +38,10 @@ async def authorize(request: Request) -> Response:
         return HTMLResponse(
             "<h1>Oauth error invalid_request: The redirect_uri is missing</h1>", status_code=400
         )
+    if not ds.config.redirect_uri_allowed(redirect_uri):
+        return HTMLResponse(
+            "<h1>Oauth error invalid_request: The redirect_uri is not whitelisted</h1>", status_code=400
+        )
     scopes = params.get("scope") or ds.config.app_toml.scopes
     if params.get("auto") != "1":
         approve = str(request.url.include_query_params(auto="1"))
@@ -103,7 +107,7 @@ async def access_token(request: Request) -> Response:
                 ds.settings,
                 shop["id"],
                 params["code"],
-                expiring=params.get("expiring") in ("1", "true"),
+                expiring=auth.flag(params.get("expiring")),
             )
         else:
             raise auth.OAuthError("unsupported_grant_type", f"Unsupported grant type: {grant}")

@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -58,6 +59,14 @@ ALL_TOPICS = (
 )
 
 
+def triggered_at_now() -> str:
+    """X-Shopify-Triggered-At: UTC with nine fractional digits, as `2023-03-15T15:26:55.186283283Z`.
+
+    Python's clock gives microseconds; they are padded to Shopify's nanosecond width.
+    """
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f000Z")
+
+
 def subscription_create(db: Database, shop_id: int, topic: str, uri: str, format_: str = "JSON") -> Row:
     stamp = now_iso()
     db.execute(
@@ -87,10 +96,12 @@ def subscription_delete(db: Database, shop_id: int, subscription_id: int) -> boo
 
 
 def destinations(db: Database, config: DevstoreConfig, shop_id: int, topic: str) -> list[str]:
-    """Every callback uri subscribed to a topic for this shop, each once.
+    """The callback uri of every subscription to a topic for this shop, one entry per subscription.
 
-    Sources: the app toml ([webhooks] subscriptions and compliance_topics) and
-    webhookSubscriptionCreate. Without a toml, everything goes to APP_URL/webhooks/.
+    Shopify delivers an event once per subscription: an app-scoped subscription (the toml's
+    [webhooks] subscriptions and compliance_topics) and a shop-scoped one (webhookSubscriptionCreate)
+    to the same uri are two deliveries, not one. Without a toml, the app-scoped subscription is
+    everything to APP_URL/webhooks/.
     """
     toml = config.app_toml
     uris: list[str] = []
@@ -105,10 +116,10 @@ def destinations(db: Database, config: DevstoreConfig, shop_id: int, topic: str)
             if topic in sub.topics:
                 uris.append(config.app_uri(sub.uri))
     for row in db.all(
-        "SELECT uri FROM webhook_subscriptions WHERE shop_id = ? AND topic = ?", (shop_id, topic)
+        "SELECT uri FROM webhook_subscriptions WHERE shop_id = ? AND topic = ? ORDER BY id", (shop_id, topic)
     ):
         uris.append(row["uri"])
-    return list(dict.fromkeys(uris))
+    return uris
 
 
 class WebhookQueue:
@@ -133,7 +144,7 @@ class WebhookQueue:
             return []
         body = json.dumps(payload, separators=(",", ":"))
         event_id = str(uuid.uuid4())
-        triggered_at = now_iso()
+        triggered_at = triggered_at_now()
         behaviour = self.settings.webhooks
         now = time.time()
         ids: list[int] = []

@@ -303,9 +303,12 @@ def customer_node(row: Row) -> dict[str, Any]:
         return connection(info, extra=("customer_id = ?", customer_id), **args)
 
     def last_order(info: GraphQLResolveInfo) -> dict[str, Any] | None:
+        from devstore.admin_api.queries import order_visible
+
         found = ctx(info).ds.db.one(
             "SELECT * FROM orders WHERE customer_id = ? ORDER BY id DESC LIMIT 1", (customer_id,)
         )
+        found = order_visible(info, found)
         return order_node(found) if found else None
 
     default_address = address_node(

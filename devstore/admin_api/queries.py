@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from graphql import GraphQLError, GraphQLResolveInfo
 
-from devstore import catalog, customers, discounts, orders
+from devstore import auth, catalog, customers, discounts, orders
 from devstore.admin_api import nodes
 from devstore.admin_api.connections import (
     SearchField,
@@ -16,7 +17,7 @@ from devstore.admin_api.connections import (
 )
 from devstore.admin_api.nodes import ctx
 from devstore.db import Row
-from devstore.formats import gid_parse
+from devstore.formats import gid_parse, iso
 from devstore.webhooks import subscription_list, topic_from_enum
 
 ORDER_SORT = {
@@ -113,6 +114,34 @@ COLLECTION_SEARCH = {
 }
 
 
+# Without read_all_orders an app sees only the orders created in the last 60 days.
+ORDER_WINDOW = timedelta(days=60)
+
+
+def orders_visible_since(info: GraphQLResolveInfo) -> str | None:
+    """The oldest created_at this app may see, or None with read_all_orders."""
+    context = ctx(info)
+    scopes = auth.installation_scopes(context.ds.db, context.shop["id"], context.ds.config.app_toml.scopes)
+    if "read_all_orders" in scopes:
+        return None
+    return iso(datetime.now(UTC) - ORDER_WINDOW)
+
+
+def _orders_window(info: GraphQLResolveInfo) -> SqlFilter:
+    window = SqlFilter()
+    since = orders_visible_since(info)
+    if since is not None:
+        window.add("created_at >= ?", since)
+    return window
+
+
+def order_visible(info: GraphQLResolveInfo, row: Row | None) -> Row | None:
+    since = orders_visible_since(info)
+    if row is None or (since is not None and row["created_at"] < since):
+        return None
+    return row
+
+
 def _id(value: str, kind: str) -> int | None:
     try:
         return gid_parse(value, kind)
@@ -130,9 +159,12 @@ def _connection(  # noqa: PLR0917
     args: dict[str, Any],
     extra: tuple[str, Any] | None = None,
     sort_default: str = "ID",
+    limit: SqlFilter | None = None,
 ) -> dict[str, Any]:
+    """A connection over `table` for this shop; `limit` narrows what the app may see at all."""
     context = ctx(info)
-    where = SqlFilter(["shop_id = ?"], [context.shop["id"]])
+    limit = limit or SqlFilter()
+    where = SqlFilter(["shop_id = ?", *limit.clauses], [context.shop["id"], *limit.params])
     if extra is not None:
         where.add(extra[0], extra[1])
     search_filter(args.get("query"), search, text, where)
@@ -161,6 +193,7 @@ def orders_connection(
         args,
         extra,
         sort_default="PROCESSED_AT",
+        limit=_orders_window(info),
     )
 
 
@@ -170,9 +203,12 @@ def _count(
     search: dict[str, SearchField],
     text: tuple[str, ...],
     query: str | None,
+    *,
+    limit: SqlFilter | None = None,
 ) -> dict[str, Any]:
     context = ctx(info)
-    where = SqlFilter(["shop_id = ?"], [context.shop["id"]])
+    limit = limit or SqlFilter()
+    where = SqlFilter(["shop_id = ?", *limit.clauses], [context.shop["id"], *limit.params])
     search_filter(query, search, text, where)
     total = context.ds.db.scalar(
         f"SELECT COUNT(*) FROM {table} WHERE {where.sql()}",  # noqa: S608 - identifiers are code constants; values are bound parameters
@@ -205,7 +241,7 @@ def node_by_gid(info: GraphQLResolveInfo, value: str) -> dict[str, Any] | None: 
         row = customers.customer_get(db, shop_id, object_id)
         return nodes.customer_node(row) if row else None
     if kind == "Order":
-        row = orders.order_get(db, shop_id, object_id)
+        row = order_visible(info, orders.order_get(db, shop_id, object_id))
         return nodes.order_node(row) if row else None
     if kind in ("DiscountCodeNode", "DiscountNode"):
         row = discounts.discount_get(db, shop_id, object_id)
@@ -231,6 +267,19 @@ def _by_id(kind: str, loader: Any, builder: Any) -> Any:
         return builder(row) if row else None
 
     return resolve
+
+
+def _order_by_id(info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:
+    object_id = _id(id, "Order")
+    if object_id is None:
+        raise GraphQLError(f"Invalid id: {id}")
+    context = ctx(info)
+    row = order_visible(info, orders.order_get(context.ds.db, context.shop["id"], object_id))
+    return nodes.order_node(row) if row else None
+
+
+def _orders_count(info: GraphQLResolveInfo, query: str | None = None) -> dict[str, Any]:
+    return _count(info, "orders", ORDER_SEARCH, ("name", "email"), query, limit=_orders_window(info))
 
 
 def _webhook_subscriptions(
@@ -326,11 +375,9 @@ def query_root() -> dict[str, Any]:
         "customersCount": lambda info, query=None: _count(
             info, "customers", CUSTOMER_SEARCH, ("email",), query
         ),
-        "order": _by_id("Order", orders.order_get, nodes.order_node),
+        "order": _order_by_id,
         "orders": orders_connection,
-        "ordersCount": lambda info, query=None: _count(
-            info, "orders", ORDER_SEARCH, ("name", "email"), query
-        ),
+        "ordersCount": _orders_count,
         "codeDiscountNode": _by_id("DiscountCodeNode", discounts.discount_get, nodes.discount_node),
         "codeDiscountNodeByCode": _discount_by_code,
         "webhookSubscription": node_by_gid_resolver,

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
+import threading
 import time
+from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import pytest
 from starlette.testclient import TestClient
 
+from devstore import auth
+from devstore.config import AppToml, DevstoreConfig, app_toml_load
 from devstore.context import Devstore
 from devstore.db import Row
 from tests.devstore.conftest import API_KEY, API_SECRET, SHOP, VERSION, Receiver
@@ -34,7 +41,9 @@ def _shop_query(client: TestClient, token: str) -> int:
     ).status_code
 
 
-def test_authorize_redirects_with_a_callback_hmac_we_can_recompute(client: TestClient, shop: Row) -> None:
+def test_authorize_redirects_with_a_callback_hmac_we_can_recompute(
+    client: TestClient, shop: Row, receiver: Receiver
+) -> None:
     # When the merchant approves the install
     response = client.get(
         "/admin/oauth/authorize",
@@ -43,7 +52,7 @@ def test_authorize_redirects_with_a_callback_hmac_we_can_recompute(client: TestC
             "scope": "read_orders",
             "state": "nonce-1",
             "auto": "1",
-            "redirect_uri": "http://127.0.0.1:8000/auth/callback",
+            "redirect_uri": f"{receiver.url}/auth/callback",
         },
         follow_redirects=False,
     )
@@ -60,14 +69,16 @@ def test_authorize_redirects_with_a_callback_hmac_we_can_recompute(client: TestC
     assert params["hmac"] == hmac.new(API_SECRET.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
-def test_without_auto_the_merchant_sees_a_grant_page(client: TestClient, shop: Row) -> None:
+def test_without_auto_the_merchant_sees_a_grant_page(
+    client: TestClient, shop: Row, receiver: Receiver
+) -> None:
     response = client.get(
         "/admin/oauth/authorize",
         params={
             "client_id": API_KEY,
             "scope": "read_orders",
             "state": "s",
-            "redirect_uri": "http://127.0.0.1:8000/auth/callback",
+            "redirect_uri": f"{receiver.url}/auth/callback",
         },
     )
 
@@ -75,7 +86,7 @@ def test_without_auto_the_merchant_sees_a_grant_page(client: TestClient, shop: R
     assert "Install app" in response.text
 
 
-def test_a_code_is_exchanged_once(client: TestClient, shop: Row) -> None:
+def test_a_code_is_exchanged_once(client: TestClient, shop: Row, receiver: Receiver) -> None:
     location = client.get(
         "/admin/oauth/authorize",
         params={
@@ -83,7 +94,7 @@ def test_a_code_is_exchanged_once(client: TestClient, shop: Row) -> None:
             "scope": "read_orders",
             "state": "s",
             "auto": "1",
-            "redirect_uri": "http://app/cb",
+            "redirect_uri": f"{receiver.url}/auth/callback",
         },
         follow_redirects=False,
     ).headers["location"]
@@ -200,3 +211,156 @@ def test_uninstall_revokes_tokens_and_tells_the_app(
     request = receiver.wait_for(1)[0]
     assert request.headers["X-Shopify-Topic"] == "app/uninstalled"
     assert request.json()["myshopify_domain"] == SHOP
+
+
+ROOT = Path(__file__).resolve().parents[2]
+# As the repository's shopify.app.toml has it: the callback on the production-style host.
+APP_TOML = AppToml(
+    application_url="http://127.0.0.1:8000/",
+    redirect_urls=("http://127.0.0.1:8000/auth/callback",),
+    present=True,
+)
+
+
+def _authorize(client: TestClient, redirect_uri: str) -> Any:
+    return client.get(
+        "/admin/oauth/authorize",
+        params={
+            "client_id": API_KEY,
+            "scope": "read_orders",
+            "state": "s",
+            "auto": "1",
+            "redirect_uri": redirect_uri,
+        },
+        follow_redirects=False,
+    )
+
+
+def _code(client: TestClient, redirect_uri: str) -> str:
+    location = _authorize(client, redirect_uri).headers["location"]
+    return dict(parse_qsl(urlsplit(location).query))["code"]
+
+
+@pytest.mark.parametrize(
+    "redirect_uri",
+    ["https://attacker.example.com/auth/callback", "{app}/auth/callback/../steal", "{app}/other"],
+)
+def test_authorize_refuses_a_redirect_uri_the_toml_does_not_list(
+    client: TestClient, ds: Devstore, shop: Row, receiver: Receiver, redirect_uri: str
+) -> None:
+    # Given the grant page too: the merchant is never asked for an unlisted redirect
+    target = redirect_uri.format(app=receiver.url)
+    grant = client.get(
+        "/admin/oauth/authorize",
+        params={"client_id": API_KEY, "scope": "read_orders", "state": "s", "redirect_uri": target},
+    )
+    approved = _authorize(client, target)
+
+    for response in (grant, approved):
+        assert response.status_code == 400
+        assert "location" not in response.headers
+        assert "Oauth error invalid_request" in response.text
+        assert "redirect_uri" in response.text
+    assert ds.db.scalar("SELECT COUNT(*) FROM oauth_codes") == 0
+
+
+@pytest.mark.parametrize("app_toml", [APP_TOML])
+def test_a_listed_redirect_url_is_accepted_as_rebased_onto_app_url(
+    client: TestClient, shop: Row, config: DevstoreConfig, app_toml: AppToml
+) -> None:
+    # APP_URL is the test receiver (a live server), not the toml's 127.0.0.1:8000
+    app_callback = config.app_url + "/auth/callback"
+    assert app_callback != "http://127.0.0.1:8000/auth/callback"
+
+    rebased = _authorize(client, app_callback)
+    literal = _authorize(client, "http://127.0.0.1:8000/auth/callback")
+    elsewhere = _authorize(client, config.app_url + "/auth/other")
+
+    assert rebased.status_code == 302
+    assert rebased.headers["location"].startswith(app_callback + "?")
+    assert literal.status_code == 302
+    assert elsewhere.status_code == 400
+
+
+def test_the_repositorys_toml_accepts_the_apps_callback_on_a_live_server_host() -> None:
+    config = DevstoreConfig(
+        app_url="http://localhost:51234", app_toml=app_toml_load(ROOT / "shopify.app.toml")
+    )
+
+    assert config.redirect_uri_allowed("http://localhost:51234/auth/callback")
+    assert not config.redirect_uri_allowed("http://localhost:51234/auth/callbackx")
+    assert not config.redirect_uri_allowed("http://evil.example.com/auth/callback")
+
+
+@pytest.mark.parametrize("expiring", ["1", 1, True, "true"])
+def test_the_code_grant_can_ask_for_an_expiring_token(
+    client: TestClient, shop: Row, receiver: Receiver, expiring: object
+) -> None:
+    code = _code(client, receiver.url + "/auth/callback")
+
+    response = client.post(
+        "/admin/oauth/access_token",
+        json={"client_id": API_KEY, "client_secret": API_SECRET, "code": code, "expiring": expiring},
+    )
+
+    body = response.json()
+    assert response.status_code == 200, body
+    assert set(body) == {"access_token", "scope", "expires_in", "refresh_token", "refresh_token_expires_in"}
+    assert body["scope"] == "read_orders"
+    assert body["expires_in"] == 3600
+    assert body["refresh_token_expires_in"] == 90 * 24 * 3600
+    assert _shop_query(client, body["access_token"]) == 200
+    refreshed = client.post(
+        "/admin/oauth/access_token",
+        json={
+            "client_id": API_KEY,
+            "client_secret": API_SECRET,
+            "grant_type": "refresh_token",
+            "refresh_token": body["refresh_token"],
+        },
+    )
+    assert refreshed.status_code == 200
+    assert refreshed.json()["scope"] == "read_orders"
+
+
+def test_two_concurrent_refreshes_of_one_refresh_token_only_one_succeeds(
+    client: TestClient, ds: Devstore, shop: Row, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    issued = client.post(
+        "/admin/oauth/access_token",
+        json={**EXCHANGE, "subject_token": _session_token(client), "expiring": "1"},
+    ).json()
+    # Both refreshes are held just before new tokens are issued, so that the second checks the
+    # refresh token while the first is still between its check and its issue.
+    meet = threading.Barrier(2, timeout=1.5)
+    real_issue = auth.tokens_issue
+
+    def issue_when_both_arrive(*args: Any, **kwargs: Any) -> auth.IssuedTokens:
+        with contextlib.suppress(threading.BrokenBarrierError):  # the other was refused meanwhile
+            meet.wait()
+        return real_issue(*args, **kwargs)
+
+    monkeypatch.setattr(auth, "tokens_issue", issue_when_both_arrive)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def refresh() -> None:
+        try:
+            auth.token_refresh(ds.db, ds.settings, shop["id"], issued["refresh_token"])
+            outcome = "ok"
+        except auth.OAuthError as exc:
+            outcome = exc.code
+        finally:
+            ds.db.close()
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=refresh) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(outcomes) == ["invalid_grant", "ok"]
+    live = ds.db.scalar("SELECT COUNT(*) FROM refresh_tokens WHERE revoked = 0")
+    assert live == 1

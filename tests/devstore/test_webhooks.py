@@ -5,16 +5,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
-from devstore.config import AppToml, DevstoreConfig, app_toml_load
+from devstore.config import AppToml, DevstoreConfig, TomlSubscription, app_toml_load
 from devstore.context import Devstore
 from devstore.db import Row
 from devstore.webhooks import destinations
-from tests.devstore.conftest import API_SECRET, SHOP, VERSION, Receiver
+from tests.devstore.conftest import API_SECRET, SHOP, VERSION, GraphQL, Receiver
 
 
 def _place(client: TestClient, customer: Row, variant_id: int) -> dict:
@@ -197,3 +199,72 @@ prefix = "apps"
     assert destinations(store.db, config, 1, "shop/redact") == ["http://127.0.0.1:9/webhooks/compliance"]
     assert config.proxy_target() == "http://127.0.0.1:9/proxy"
     assert AppToml().present is False
+
+
+ORDERS_CREATE_TOML = AppToml(
+    application_url="https://omakase.example.com/",
+    subscriptions=(TomlSubscription(topics=("orders/create",), uri="/webhooks/"),),
+    present=True,
+)
+SUBSCRIBE = """mutation($uri: String!) { webhookSubscriptionCreate(topic: ORDERS_CREATE,
+    webhookSubscription: { uri: $uri }) { webhookSubscription { id } userErrors { message } } }"""
+
+
+@pytest.mark.parametrize("app_toml", [ORDERS_CREATE_TOML])
+def test_a_toml_and_an_api_subscription_to_the_same_uri_each_get_a_delivery(
+    client: TestClient,
+    receiver: Receiver,
+    gql: GraphQL,
+    customer: Row,
+    variant_ids: list[int],
+    app_toml: AppToml,
+) -> None:
+    # Given the toml subscribes orders/create to /webhooks/, the API lists nothing (shop-scoped only)
+    listed = gql("{ webhookSubscriptions(first: 10) { nodes { topic uri } } }")
+    assert listed["data"]["webhookSubscriptions"]["nodes"] == []
+
+    # And the app also subscribes the same topic and uri through the API
+    created = gql(SUBSCRIBE, {"uri": receiver.url + "/webhooks/"})["data"]["webhookSubscriptionCreate"]
+    assert created["userErrors"] == []
+    listed = gql("{ webhookSubscriptions(first: 10) { nodes { topic uri } } }")
+    assert listed["data"]["webhookSubscriptions"]["nodes"] == [
+        {"topic": "ORDERS_CREATE", "uri": receiver.url + "/webhooks/"}
+    ]
+
+    # When an order is placed
+    _place(client, customer, variant_ids[0])
+    client.post("/_devstore/webhooks/wait", json={"timeout": 5})
+
+    # Then orders/create arrives once per subscription: two webhooks of one event
+    deliveries = [r for r in receiver.requests if r.headers["X-Shopify-Topic"] == "orders/create"]
+    assert len(deliveries) == 2
+    assert {r.path for r in deliveries} == {"/webhooks/"}
+    assert len({r.headers["X-Shopify-Webhook-Id"] for r in deliveries}) == 2
+    assert len({r.headers["X-Shopify-Event-Id"] for r in deliveries}) == 1
+
+
+def test_destinations_are_one_per_subscription_without_merging_by_uri(ds: Devstore, shop: Row) -> None:
+    config = DevstoreConfig(app_url="http://127.0.0.1:9", app_toml=ORDERS_CREATE_TOML)
+    ds.db.execute(
+        "INSERT INTO webhook_subscriptions (shop_id, topic, uri, created_at, updated_at)"
+        " VALUES (?, 'orders/create', 'http://127.0.0.1:9/webhooks/', '2026-01-01T00:00:00Z',"
+        " '2026-01-01T00:00:00Z')",
+        (shop["id"],),
+    )
+
+    assert destinations(ds.db, config, shop["id"], "orders/create") == [
+        "http://127.0.0.1:9/webhooks/",
+        "http://127.0.0.1:9/webhooks/",
+    ]
+
+
+def test_triggered_at_has_nanosecond_precision(client: TestClient, receiver: Receiver) -> None:
+    before = datetime.now(UTC)
+    client.post("/_devstore/customers", json={"email": "stamp@example.com"})
+
+    stamp = receiver.wait_for(1)[0].headers["X-Shopify-Triggered-At"]
+
+    # Shopify's spelling: 2023-03-15T15:26:55.186283283Z
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z", stamp), stamp
+    when = datetime.strptime(stamp[:26], "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=UTC)
+    assert before - timedelta(seconds=1) <= when <= datetime.now(UTC)
