@@ -14,6 +14,7 @@ import logging
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from personalize.models import ConsentLogEntry, Customer, InventoryLevel, Order, OrderLine, Refund, RefundLine
 from personalize.records import (
@@ -106,7 +107,8 @@ def _customer_fields(record: CustomerRecord) -> dict[str, object]:
 
 def customer_upsert(shop: Shop, record: CustomerRecord, *, source: str = "") -> Customer:
     """Create or update the shopper, only with state newer than ours; log any consent change.
-    A shopper we erased comes back without personal data."""
+    A shopper we erased comes back without personal data; a shopper deleted in Shopify does not
+    come back at all."""
     if shopper_is_suppressed(shop, customer_id=record.shopify_id, email=record.email):
         record = record.without_personal_data()
     with transaction.atomic():
@@ -127,6 +129,12 @@ def customer_upsert(shop: Shop, record: CustomerRecord, *, source: str = "") -> 
             else:
                 _consent_log(shop, record.shopify_id, record.email_consent, source)
                 return customer
+        if customer.deleted_at is not None:
+            # A customers/update delivered after customers/delete (a retry, a backlog), or an
+            # order carrying the shopper: Shopify never reuses a customer id, so nothing newer
+            # can come for this one, and its personal data must not be written back.
+            logger.info("customer %s: deleted in Shopify; update ignored", customer.shopify_id)
+            return customer
         if _is_not_newer(record.updated_at, customer.shopify_updated_at):
             return customer
         for name, value in _customer_fields(record).items():
@@ -136,19 +144,46 @@ def customer_upsert(shop: Shop, record: CustomerRecord, *, source: str = "") -> 
         return customer
 
 
-def customer_delete(shop: Shop, shopify_id: int) -> Customer | None:
-    """customers/delete: the merchant deleted the shopper in Shopify. We keep the row (orders point
-    at it) but no longer any way to contact them."""
-    customer = customer_get_for_shop(shop, shopify_id)
-    if customer is None or customer.deleted_at is not None:
-        return customer
-    from django.utils import timezone
+# What customers/delete blanks: everything that says who the shopper is or how to reach them.
+# The country stays (it is anonymous and feeds the shop's aggregates), as does the consent state
+# the consent log records.
+CUSTOMER_PERSONAL_FIELDS = (
+    "email",
+    "first_name",
+    "last_name",
+    "phone",
+    "tags",
+    "city",
+    "province",
+    "province_code",
+    "zip",
+)
 
-    customer.deleted_at = timezone.now()
-    customer.email = customer.first_name = customer.last_name = customer.phone = ""
-    customer.city = customer.zip = ""
-    customer.save()
-    return customer
+
+def customer_delete(shop: Shop, shopify_id: int) -> Customer:
+    """customers/delete: the merchant deleted the shopper in Shopify. We keep the row (orders point
+    at it, and it marks the shopper as deleted so that no later delivery brings them back) but no
+    personal data. A shopper we never held gets such a row too: their customers/create may still
+    be on its way (a retry, a backlog)."""
+    with transaction.atomic():
+        # Locked like customer_upsert, so an update in flight is applied before or ignored after.
+        customer = Customer.objects.for_shop(shop).select_for_update().filter(shopify_id=shopify_id).first()
+        if customer is None:
+            try:
+                with transaction.atomic():
+                    return Customer.objects.create(
+                        shop=shop, shopify_id=shopify_id, deleted_at=timezone.now()
+                    )
+            except IntegrityError:
+                # customer_upsert created it between our read and our insert: delete that one.
+                customer = Customer.objects.for_shop(shop).select_for_update().get(shopify_id=shopify_id)
+        if customer.deleted_at is not None:
+            return customer
+        customer.deleted_at = timezone.now()
+        for name in CUSTOMER_PERSONAL_FIELDS:
+            setattr(customer, name, "")
+        customer.save(update_fields=["deleted_at", *CUSTOMER_PERSONAL_FIELDS])
+        return customer
 
 
 def _consent_log(shop: Shop, customer_id: int, consent: EmailConsentRecord | None, source: str) -> None:

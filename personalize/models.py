@@ -206,6 +206,13 @@ class SuppressedShopper(ShopOwned):
     redacted_at = models.DateTimeField()
 
     class Meta:
+        constraints = [
+            # One entry per shopper identity: two erasures of the same shopper at once (a
+            # duplicate customers/redact) find one row, not two (see shopper_suppress).
+            models.UniqueConstraint(
+                fields=["shop", "customer_id_hash", "email_hash"], name="suppressed_shopper_unique"
+            ),
+        ]
         indexes = [
             models.Index(fields=["shop", "customer_id_hash"], name="suppressed_by_customer"),
             models.Index(fields=["shop", "email_hash"], name="suppressed_by_email"),

@@ -9,14 +9,40 @@ IngestError with a message naming the field, never a bare KeyError.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class IngestError(ValueError):
     """A payload or node is not shaped the way Shopify documents it. Retrying will not help."""
+
+
+def payload_adapter(what: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Mark a function that builds a record from Shopify's data: whatever malformed data makes it
+    raise where no reader foresaw it (a KeyError, a TypeError from None, a ValueError) becomes an
+    IngestError naming what was read, so that every caller treats it as the permanent failure it is.
+    The original message is left out: it may quote the data (an email where a number was wanted)."""
+
+    def decorate(function: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(function)
+        def adapt(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return function(*args, **kwargs)
+            except IngestError:
+                raise
+            except (ValueError, KeyError, TypeError, AttributeError) as error:
+                raise IngestError(f"{what}: malformed ({type(error).__name__})") from error
+
+        return adapt
+
+    return decorate
 
 
 @dataclass(frozen=True)
@@ -161,6 +187,25 @@ def optional_id(value: Any, field_name: str) -> int | None:
     return None if value in (None, "") else shopify_id(value, field_name)
 
 
+def integer(value: Any, field_name: str) -> int:
+    """A count (a quantity, stock): a JSON integer, a whole float (2.0) or a digit string ("2")."""
+    if isinstance(value, bool):
+        raise IngestError(f"{field_name}: not an integer: {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        digits = value.strip()
+        if digits.removeprefix("-").isdigit():
+            return int(digits)
+    raise IngestError(f"{field_name}: not an integer: {value!r}")
+
+
+def optional_integer(value: Any, field_name: str) -> int | None:
+    return None if value in (None, "") else integer(value, field_name)
+
+
 def aware_utc(value: Any, field_name: str) -> datetime | None:
     if value in (None, ""):
         return None
@@ -269,6 +314,7 @@ def _rest_consent(data: Any) -> EmailConsentRecord | None:
     )
 
 
+@payload_adapter("customer")
 def customer_record_from_webhook(payload: Any) -> CustomerRecord:
     """From a customers/create or customers/update payload, or the customer inside an order."""
     customer_id = shopify_id(require(payload, "id", "customer"), "customer.id")
@@ -286,6 +332,7 @@ def customer_record_from_webhook(payload: Any) -> CustomerRecord:
     )
 
 
+@payload_adapter("order")
 def order_record_from_webhook(payload: Any) -> OrderRecord:
     """From an orders/* webhook payload (create, updated, paid, cancelled, fulfilled)."""
     order_id = shopify_id(require(payload, "id", "order"), "order.id")
@@ -296,7 +343,7 @@ def order_record_from_webhook(payload: Any) -> OrderRecord:
         lines.append(
             OrderLineRecord(
                 shopify_id=shopify_id(require(item, "id", where), f"{where}.id"),
-                quantity=int(require(item, "quantity", where)),
+                quantity=integer(require(item, "quantity", where), f"{where}.quantity"),
                 unit_price=_rest_money(item, "price", currency),
                 title=text(item.get("title")),
                 sku=text(item.get("sku")),
@@ -332,6 +379,7 @@ def order_record_from_webhook(payload: Any) -> OrderRecord:
     )
 
 
+@payload_adapter("refund")
 def refund_record_from_webhook(payload: Any) -> RefundRecord:
     """From a refunds/create payload. The amount is what was paid back (successful refund
     transactions); a refund without transactions (a restock only) refunds nothing."""
@@ -347,7 +395,7 @@ def refund_record_from_webhook(payload: Any) -> RefundRecord:
             RefundLineRecord(
                 shopify_id=shopify_id(require(item, "id", where), f"{where}.id"),
                 line_item_id=shopify_id(require(item, "line_item_id", where), f"{where}.line_item_id"),
-                quantity=int(require(item, "quantity", where)),
+                quantity=integer(require(item, "quantity", where), f"{where}.quantity"),
                 subtotal=subtotal,
                 restock_type=status_word(item.get("restock_type")),
             )
@@ -408,6 +456,7 @@ def _nodes(connection: Any) -> list[dict[str, Any]]:
     ]
 
 
+@payload_adapter("customer")
 def customer_record_from_graphql(node: Any) -> CustomerRecord:
     customer_id = shopify_id(require(node, "id", "customer"), "customer.id")
     consent = node.get("emailMarketingConsent")
@@ -435,6 +484,7 @@ def customer_record_from_graphql(node: Any) -> CustomerRecord:
     )
 
 
+@payload_adapter("order")
 def order_record_from_graphql(node: Any) -> OrderRecord:
     order_id = shopify_id(require(node, "id", "order"), "order.id")
     currency = text(require(node, "currencyCode", "order"))
@@ -446,7 +496,7 @@ def order_record_from_graphql(node: Any) -> OrderRecord:
         lines.append(
             OrderLineRecord(
                 shopify_id=shopify_id(require(item, "id", where), f"{where}.id"),
-                quantity=int(require(item, "quantity", where)),
+                quantity=integer(require(item, "quantity", where), f"{where}.quantity"),
                 unit_price=_graphql_money(item, "originalUnitPriceSet", currency),
                 title=text(item.get("title")),
                 sku=text(item.get("sku")),
@@ -488,6 +538,7 @@ def order_record_from_graphql(node: Any) -> OrderRecord:
     )
 
 
+@payload_adapter("refund")
 def refund_record_from_graphql(node: Any, order_id: int | str) -> RefundRecord:
     """From an Order.refunds entry: `id createdAt note totalRefundedSet refundLineItems{nodes{id
     quantity restockType lineItem{id} subtotalSet}}`."""
@@ -502,7 +553,7 @@ def refund_record_from_graphql(node: Any, order_id: int | str) -> RefundRecord:
             RefundLineRecord(
                 shopify_id=shopify_id(item.get("id") or line_id, f"{where}.id"),
                 line_item_id=line_id,
-                quantity=int(require(item, "quantity", where)),
+                quantity=integer(require(item, "quantity", where), f"{where}.quantity"),
                 subtotal=_graphql_money(item, "subtotalSet", amount.currency),
                 restock_type=status_word(item.get("restockType")),
             )

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from personalize.models import SuppressedShopper
@@ -25,13 +26,22 @@ def privacy_hash(shop: Shop, kind: str, value: str | int) -> str:
 
 
 def shopper_suppress(shop: Shop, *, customer_id: int | None, email: str) -> SuppressedShopper:
-    entry, _ = SuppressedShopper.objects.get_or_create(
-        shop=shop,
-        customer_id_hash=privacy_hash(shop, "customer", customer_id) if customer_id else "",
-        email_hash=privacy_hash(shop, "email", email) if email else "",
-        defaults={"redacted_at": timezone.now()},
-    )
-    return entry
+    """Remember the shopper as erased; once, however many erasures of them run at the same time."""
+    identity = {
+        "customer_id_hash": privacy_hash(shop, "customer", customer_id) if customer_id else "",
+        "email_hash": privacy_hash(shop, "email", email) if email else "",
+    }
+    entry = SuppressedShopper.objects.for_shop(shop).filter(**identity).first()
+    if entry is not None:
+        return entry
+    try:
+        # A savepoint: the erasure's own transaction goes on if another worker's insert won.
+        with transaction.atomic():
+            return SuppressedShopper.objects.create(shop=shop, redacted_at=timezone.now(), **identity)
+    except IntegrityError:
+        # Another erasure of the same shopper inserted between our read and our insert
+        # (suppressed_shopper_unique): theirs is the entry.
+        return SuppressedShopper.objects.for_shop(shop).get(**identity)
 
 
 def shopper_is_suppressed(shop: Shop, *, customer_id: int | None = None, email: str = "") -> bool:

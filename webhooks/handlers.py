@@ -1,17 +1,32 @@
 """The topic -> handler table. Each handler takes the shop, the parsed payload and the event row,
 runs inside the event's transaction, and calls ingest or privacy services; nothing else."""
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from personalize import ingest
-from personalize.records import EmailConsentRecord, aware_utc, require, shopify_id, status_word
+from personalize.records import (
+    EmailConsentRecord,
+    aware_utc,
+    optional_integer,
+    require,
+    shopify_id,
+    status_word,
+)
 from shop_app.models import Shop
 from webhooks import privacy
 from webhooks.followups import ShopperChange, shopper_change_announce
 from webhooks.models import WebhookEvent
 
+logger = logging.getLogger(__name__)
+
 Handler = Callable[[Shop, dict[str, Any], WebhookEvent], None]
+
+
+class EventIgnored(Exception):
+    """A handler found nothing to do, for a reason worth keeping: processing rolls its transaction
+    back and marks the event ignored with this message as the note (replayable)."""
 
 
 def _source(event: WebhookEvent) -> str:
@@ -51,10 +66,9 @@ def customer_changed(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -
 
 def customer_deleted(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -> None:
     customer = ingest.customer_delete(shop, shopify_id(require(payload, "id", "customer"), "customer.id"))
-    if customer is not None:
-        shopper_change_announce(
-            shop, ShopperChange(shop_id=shop.pk, customer_ids=(customer.pk,), cause=event.topic)
-        )
+    shopper_change_announce(
+        shop, ShopperChange(shop_id=shop.pk, customer_ids=(customer.pk,), cause=event.topic)
+    )
 
 
 def email_consent_changed(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -> None:
@@ -78,19 +92,31 @@ def email_consent_changed(shop: Shop, payload: dict[str, Any], event: WebhookEve
 
 
 def inventory_level_changed(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -> None:
-    available = payload.get("available")
     ingest.inventory_level_update(
         shop,
         inventory_item_id=shopify_id(require(payload, "inventory_item_id", "payload"), "inventory_item_id"),
         location_id=shopify_id(require(payload, "location_id", "payload"), "location_id"),
-        available=int(available) if available is not None else None,
+        available=optional_integer(payload.get("available"), "available"),
         updated_at=aware_utc(payload.get("updated_at"), "updated_at"),
     )
 
 
 def app_uninstalled(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -> None:
+    """Uninstall the shop, unless it installed the app again after Shopify emitted this event: a
+    late delivery (a retry, a backlog) of the earlier uninstall must not end the new installation."""
     from shop_app.install import shop_uninstall
 
+    # Locked, so that an install committing now is either seen here or waits for the uninstall.
+    installed_at = Shop.objects.select_for_update().values_list("installed_at", flat=True).get(pk=shop.pk)
+    emitted_at = event.triggered_at or event.received_at
+    if installed_at is not None and installed_at > emitted_at:
+        logger.warning(
+            "app/uninstalled for %s ignored: emitted at %s, the shop installed again at %s",
+            shop.domain,
+            emitted_at.isoformat(),
+            installed_at.isoformat(),
+        )
+        raise EventIgnored("shop installed again after this uninstall was emitted")
     shop_uninstall(shop)
 
 

@@ -41,6 +41,10 @@ class WebhookEvent(ShopOwned):
     # When the row is next due: received_at at first, then the time of its scheduled retry. The
     # sweeper enqueues pending rows well past this time (the broker lost them, or was down).
     available_at = models.DateTimeField()
+    # How many times the sweeper has sent the row again since a worker last claimed it. Each
+    # re-send doubles the wait before the next (webhooks.processing.sweep_backoff), so a backlog
+    # the workers are still getting through is not flooded with one more message per row a minute.
+    sweeps = models.PositiveIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     redacted_at = models.DateTimeField(null=True, blank=True)

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.utils import timezone
 
 from shop_app.models import Shop
 
@@ -39,7 +40,8 @@ def webhook_headers(
         "X-Shopify-API-Version": "2026-10",
         "X-Shopify-Webhook-Id": str(uuid.uuid4()),
         "X-Shopify-Event-Id": event_id or str(uuid.uuid4()),
-        "X-Shopify-Triggered-At": "2026-01-05T10:00:00.123456789Z",
+        # Shopify emits the event just before it delivers it (nanoseconds, as Shopify writes them).
+        "X-Shopify-Triggered-At": f"{timezone.now():%Y-%m-%dT%H:%M:%S.%f}789Z",
     }
 
 

@@ -1,10 +1,14 @@
-from datetime import UTC, datetime
+import json
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+
+from django.utils import timezone
 
 from personalize.models import ConsentLogEntry, Customer, InventoryLevel, Order, OrderLine, Refund, RefundLine
 from shop_app.models import Shop
 from tests.webhooks.conftest import Deliver, payload
 from webhooks.models import EventStatus, WebhookEvent
+from webhooks.processing import webhook_event_process
 
 
 def test_orders_create_stores_the_order_its_lines_shopper_and_money(shop: Shop, deliver: Deliver) -> None:
@@ -210,3 +214,134 @@ def test_two_states_in_the_same_second_are_ordered_by_shopify_s_triggered_at(
         headers={"X-Shopify-Triggered-At": "2022-01-02T10:00:00.950000000Z"},
     )
     assert Order.objects.for_shop(shop).get().financial_status == "partially_refunded"
+
+
+def test_customers_delete_blanks_every_personal_field_and_keeps_the_country(
+    shop: Shop, deliver: Deliver
+) -> None:
+    # Given a shopper with a name, tags and an address
+    deliver(shop, "customers/update", payload("customers_update"))
+
+    # When the merchant deletes them in Shopify
+    deliver(shop, "customers/delete", payload("customers_delete"))
+
+    # Then nothing that says who they are or how to reach them is left
+    customer = Customer.objects.for_shop(shop).get()
+    assert customer.deleted_at is not None
+    personal = [
+        "email",
+        "first_name",
+        "last_name",
+        "phone",
+        "tags",
+        "city",
+        "province",
+        "province_code",
+        "zip",
+    ]
+    assert {name: getattr(customer, name) for name in personal} == dict.fromkeys(personal, "")
+    assert customer.country_code == "CA"
+
+
+def test_a_customers_update_delivered_after_the_delete_restores_nothing(shop: Shop, deliver: Deliver) -> None:
+    # Given a shopper deleted in Shopify
+    deliver(shop, "customers/create", payload("customers_create"))
+    deliver(shop, "customers/delete", payload("customers_delete"))
+
+    # When an update made before the delete is delivered late (a retry), newer than what we hold
+    deliver(shop, "customers/update", payload("customers_update"))
+
+    # Then their personal data stays gone
+    customer = Customer.objects.for_shop(shop).get()
+    assert customer.deleted_at is not None
+    assert (customer.email, customer.last_name, customer.phone, customer.tags) == ("", "", "", "")
+    assert WebhookEvent.objects.for_shop(shop).filter(status=EventStatus.DONE).count() == 3
+
+
+def test_an_order_carrying_a_deleted_shopper_does_not_bring_them_back(shop: Shop, deliver: Deliver) -> None:
+    body = payload("orders_create")
+    deliver(shop, "customers/delete", {"id": body["customer"]["id"]})
+
+    deliver(shop, "orders/create", body)
+
+    customer = Customer.objects.for_shop(shop).get()
+    assert customer.deleted_at is not None
+    assert (customer.email, customer.first_name) == ("", "")
+    assert Order.objects.for_shop(shop).get().customer == customer
+
+
+def test_a_customers_create_delivered_after_its_delete_stores_no_personal_data(
+    shop: Shop, deliver: Deliver
+) -> None:
+    # Given the delete of a shopper we never heard of (their create is still being retried)
+    deliver(shop, "customers/delete", payload("customers_delete"))
+
+    # When the create arrives
+    deliver(shop, "customers/create", payload("customers_create"))
+
+    # Then the shopper is on record as deleted, with nothing personal
+    customer = Customer.objects.for_shop(shop).get()
+    assert customer.deleted_at is not None
+    assert (customer.email, customer.first_name, customer.city) == ("", "", "")
+
+
+def test_a_late_app_uninstalled_leaves_a_shop_that_installed_again_installed(
+    shop: Shop, deliver: Deliver
+) -> None:
+    # Given the merchant uninstalled an hour ago and has just installed again
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+
+    # When the uninstall's webhook is delivered only now (Shopify retried it)
+    response = deliver(
+        shop,
+        "app/uninstalled",
+        payload("app_uninstalled"),
+        headers={"X-Shopify-Triggered-At": an_hour_ago.isoformat().replace("+00:00", "Z")},
+    )
+
+    # Then the shop stays installed, and the event says why it was ignored
+    assert response.status_code == 200
+    shop.refresh_from_db()
+    assert shop.is_installed
+    event = WebhookEvent.objects.for_shop(shop).get()
+    assert event.status == EventStatus.IGNORED
+    assert event.note == "shop installed again after this uninstall was emitted"
+
+
+def test_a_late_app_uninstalled_without_triggered_at_is_judged_by_when_it_arrived(shop: Shop) -> None:
+    # Given an app/uninstalled received (no X-Shopify-Triggered-At) before the shop installed again
+    received = timezone.now() - timedelta(minutes=10)
+    event = WebhookEvent.objects.create(
+        shop=shop,
+        topic="app/uninstalled",
+        event_id="e",
+        body=json.dumps(payload("app_uninstalled")),
+        received_at=received,
+        available_at=received,
+    )
+
+    webhook_event_process(event.pk)
+
+    shop.refresh_from_db()
+    assert shop.is_installed
+    event.refresh_from_db()
+    assert event.status == EventStatus.IGNORED
+
+
+def test_an_app_uninstalled_emitted_after_the_install_uninstalls(shop: Shop) -> None:
+    shop.installed_at = timezone.now() - timedelta(days=3)
+    shop.save()
+    event = WebhookEvent.objects.create(
+        shop=shop,
+        topic="app/uninstalled",
+        event_id="e",
+        body=json.dumps(payload("app_uninstalled")),
+        triggered_at=timezone.now() - timedelta(hours=1),
+        received_at=timezone.now(),
+        available_at=timezone.now(),
+    )
+
+    webhook_event_process(event.pk)
+
+    shop.refresh_from_db()
+    assert not shop.is_installed

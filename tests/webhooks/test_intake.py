@@ -15,7 +15,13 @@ def test_a_signed_order_is_stored_acknowledged_and_processed(shop: Shop, deliver
     body = payload("orders_create")
 
     # When Shopify delivers it
-    response = deliver(shop, "orders/create", body, event_id="evt-1")
+    response = deliver(
+        shop,
+        "orders/create",
+        body,
+        event_id="evt-1",
+        headers={"X-Shopify-Triggered-At": "2026-01-05T10:00:00.123456789Z"},
+    )
 
     # Then it is acknowledged, stored with Shopify's headers, and processed
     assert response.status_code == 200

@@ -1,3 +1,5 @@
+import itertools
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -9,11 +11,12 @@ from django.utils import timezone
 from personalize.models import Order
 from shop_app.models import Shop
 from tests.webhooks.conftest import Deliver, payload
-from webhooks import handlers
+from webhooks import handlers, processing
 from webhooks.models import EventStatus, WebhookEvent
 from webhooks.processing import (
     ReplayRefused,
     retry_delay,
+    sweep_backoff,
     webhook_event_process,
     webhook_event_replay,
     webhook_events_sweep,
@@ -277,3 +280,139 @@ def test_the_replay_command_runs_failed_events_again(
     assert WebhookEvent.objects.for_shop(other_shop).get().status == EventStatus.FAILED
     assert Order.objects.for_shop(shop).count() == 1
     assert not Order.objects.for_shop(other_shop).exists()
+
+
+def _pending_event(shop: Shop, topic: str = "orders/create", body: str = "{}", **fields: Any) -> WebhookEvent:
+    now = timezone.now()
+    defaults: dict[str, Any] = {"received_at": now, "available_at": now}
+    return WebhookEvent.objects.create(
+        shop=shop, topic=topic, event_id=topic, body=body, **{**defaults, **fields}
+    )
+
+
+def test_a_malformed_value_in_a_payload_fails_at_once_naming_the_field(shop: Shop, deliver: Deliver) -> None:
+    # Given an order whose line quantity is not a number
+    body = payload("orders_create")
+    body["line_items"][0]["quantity"] = "two"
+
+    deliver(shop, "orders/create", body)
+
+    # Then it failed on its first attempt, not after six retries, with the field named
+    event = WebhookEvent.objects.get()
+    assert event.status == EventStatus.FAILED
+    assert event.attempts == 1
+    assert event.last_error == "IngestError: line_items[0].quantity: not an integer: 'two'"
+    assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize("error", [ValueError("bad value"), KeyError("line_items"), TypeError("NoneType")])
+def test_data_errors_no_parser_foresaw_fail_at_once_and_stay_replayable(
+    shop: Shop,
+    deliver: Deliver,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+    error: Exception,
+) -> None:
+    # Given a handler that trips over the payload's data
+    calls: list[int] = []
+
+    def tripping(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -> None:
+        calls.append(event.attempts)
+        raise error
+
+    monkeypatch.setitem(handlers.TOPIC_HANDLERS, "orders/create", tripping)
+
+    deliver(shop, "orders/create", payload("orders_create"))
+
+    # Then it was tried once and failed with the error on record
+    event = WebhookEvent.objects.get()
+    assert calls == [1]
+    assert (event.status, event.attempts) == (EventStatus.FAILED, 1)
+    assert event.last_error.startswith(type(error).__name__)
+
+    # And a replay, once the handler is fixed, processes it
+    monkeypatch.setitem(handlers.TOPIC_HANDLERS, "orders/create", handlers.order_changed)
+    with django_capture_on_commit_callbacks(execute=True):
+        webhook_event_replay(shop, event.pk)
+    event.refresh_from_db()
+    assert event.status == EventStatus.DONE
+
+
+def test_an_event_processed_after_its_shop_uninstalled_is_ignored_and_replayable(
+    shop: Shop, django_capture_on_commit_callbacks: Any
+) -> None:
+    # Given an order stored while the shop was installed, and the shop uninstalled before a worker got to it
+    event = _pending_event(shop, body=json.dumps(payload("orders_create")))
+    Shop.objects.filter(pk=shop.pk).update(uninstalled_at=timezone.now())
+
+    result = webhook_event_process(event.pk)
+
+    # Then no work is done for the shop, and the event says why
+    event.refresh_from_db()
+    assert result.outcome.value == "ignored"
+    assert (event.status, event.note) == (EventStatus.IGNORED, "shop not installed when processed")
+    assert not Order.objects.exists()
+
+    # When the shop comes back and the event is replayed, it is processed
+    Shop.objects.filter(pk=shop.pk).update(uninstalled_at=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        webhook_event_replay(shop, event.pk)
+    event.refresh_from_db()
+    assert event.status == EventStatus.DONE
+    assert Order.objects.for_shop(shop).count() == 1
+
+
+@pytest.mark.parametrize("topic", ["customers/data_request", "customers/redact", "app/uninstalled"])
+def test_privacy_topics_and_uninstall_are_processed_for_an_uninstalled_shop(shop: Shop, topic: str) -> None:
+    body = payload(topic.replace("/", "_"))
+    event = _pending_event(shop, topic=topic, body=json.dumps(body))
+    Shop.objects.filter(pk=shop.pk).update(uninstalled_at=timezone.now())
+
+    webhook_event_process(event.pk)
+
+    event.refresh_from_db()
+    assert event.status == EventStatus.DONE
+
+
+def test_the_sweeper_backs_off_an_event_still_waiting_in_a_backlog(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a pending event that no worker takes (the queue is backlogged), and a broker that accepts
+    start = timezone.now()
+    event = _pending_event(shop, available_at=start - timedelta(minutes=5))
+    sent_at: list[int] = []
+    monkeypatch.setattr(processing, "webhook_event_enqueue", lambda pk: sent_at.append(minute) or True)
+
+    # When the sweeper runs every minute for ten hours
+    for minute in range(600):
+        webhook_events_sweep(now=start + timedelta(minutes=minute))
+
+    # Then it was sent again after 2, 4, 8, 16, 32 minutes, then once an hour: not 300 times
+    gaps = [later - earlier for earlier, later in itertools.pairwise(sent_at)]
+    assert gaps[:6] == [2, 4, 8, 16, 32, 60]
+    assert set(gaps[5:]) == {60}
+    assert len(sent_at) == 14
+    event.refresh_from_db()
+    assert event.status == EventStatus.PENDING
+
+
+def test_a_worker_taking_the_event_resets_the_sweeper_s_backoff(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an event the sweeper has sent several times
+    start = timezone.now()
+    event = _pending_event(shop, available_at=start - timedelta(hours=1), sweeps=5)
+    monkeypatch.setattr(processing, "webhook_event_enqueue", lambda pk: True)
+
+    # When a worker finally claims it and it fails transiently
+    def flaky(*args: Any) -> None:
+        raise TimeoutError("slow")
+
+    monkeypatch.setitem(handlers.TOPIC_HANDLERS, "orders/create", flaky)
+    webhook_event_process(event.pk)
+
+    # Then the sweeper starts again from the grace period
+    event.refresh_from_db()
+    assert event.sweeps == 0
+    assert sweep_backoff(1, timedelta(minutes=2)) == timedelta(minutes=2)
+    assert sweep_backoff(40, timedelta(minutes=2)) == timedelta(hours=1)
