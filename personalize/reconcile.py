@@ -13,6 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from personalize import ingest
+from personalize.graphql_fields import CUSTOMER_FIELDS, LINE_ITEM_FIELDS, ORDER_FIELDS
 from personalize.models import Customer, Order, SyncCursor
 from personalize.records import IngestError, require, required_time, shopify_id
 from shop_app.models import Shop
@@ -24,7 +25,6 @@ PAGE_SIZE = 100
 LINE_ITEMS_PAGE_SIZE = 50
 # How many times an order that changes between two pages of its line items is read again.
 ORDER_READ_ATTEMPTS = 3
-MONEY = "shopMoney { amount currencyCode }"
 
 # Shopify refuses a query whose requested cost is over 1,000 points, and works that cost out from
 # the page sizes asked for, nested ones multiplied (scalars 0, objects 1, a connection 2 plus
@@ -32,19 +32,13 @@ MONEY = "shopMoney { amount currencyCode }"
 # is read on its own, its line items paged. Requested costs: a page of customers 2 + 100 x 3 = 302;
 # a page of changed orders 2 + 100 x 1 = 102; one order with a page of 50 lines 11 + 2 + 50 x 5 = 263.
 
-# The same fields as the install backfill (shop_app/backfill.py) and the webhooks fill, so that
-# whichever source wrote a record last, it holds the same data.
-CUSTOMERS_QUERY = """
-query CustomersUpdatedSince($first: Int!, $after: String, $query: String) {
-  customers(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
-    pageInfo { hasNextPage endCursor }
-    nodes {
-      id email firstName lastName phone tags createdAt updatedAt
-      defaultAddress { city province provinceCode countryCodeV2 zip }
-      emailMarketingConsent { marketingState marketingOptInLevel consentUpdatedAt }
-    }
-  }
-}"""
+CUSTOMERS_QUERY = f"""
+query CustomersUpdatedSince($first: Int!, $after: String, $query: String) {{
+  customers(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{
+    pageInfo {{ hasNextPage endCursor }}
+    nodes {{ {CUSTOMER_FIELDS} }}
+  }}
+}}"""
 
 ORDERS_CHANGED_QUERY = """
 query OrdersUpdatedSince($first: Int!, $after: String, $query: String) {
@@ -57,17 +51,10 @@ query OrdersUpdatedSince($first: Int!, $after: String, $query: String) {
 ORDER_QUERY = f"""
 query OrderWithLineItems($id: ID!, $linesFirst: Int!, $linesAfter: String) {{
   order(id: $id) {{
-    id name email createdAt updatedAt processedAt cancelledAt
-    displayFinancialStatus displayFulfillmentStatus currencyCode
-    totalPriceSet {{ {MONEY} }} subtotalPriceSet {{ {MONEY} }}
-    totalDiscountsSet {{ {MONEY} }} totalTaxSet {{ {MONEY} }}
-    customer {{ id }}
-    shippingAddress {{ city province provinceCode countryCodeV2 zip }}
+    {ORDER_FIELDS}
     lineItems(first: $linesFirst, after: $linesAfter) {{
       pageInfo {{ hasNextPage endCursor }}
-      nodes {{
-        id quantity sku title variant {{ id }} product {{ id }} originalUnitPriceSet {{ {MONEY} }}
-      }}
+      nodes {{ {LINE_ITEM_FIELDS} }}
     }}
   }}
 }}"""

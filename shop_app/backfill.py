@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from personalize.graphql_fields import CUSTOMER_FIELDS, LINE_ITEM_FIELDS, ORDER_FIELDS
 from shop_app.admin_api import AdminClient
 from shop_app.models import Backfill, Shop
 from shop_app.shopify_http import shopify_http_client
@@ -26,36 +27,12 @@ CHUNK_SIZE = 500
 OBJECTS_PER_STEP = 5000
 POLL_SECONDS = 3
 
-MONEY = "shopMoney { amount currencyCode }"
 BULK_QUERIES = {
-    Backfill.Phase.CUSTOMERS: """
-{
-  customers {
-    edges { node {
-      id email firstName lastName phone tags createdAt updatedAt
-      defaultAddress { city province provinceCode countryCodeV2 zip }
-      emailMarketingConsent { marketingState marketingOptInLevel consentUpdatedAt }
-    } }
-  }
-}""",
-    Backfill.Phase.ORDERS: f"""
-{{
-  orders {{
-    edges {{ node {{
-      id name email createdAt updatedAt processedAt cancelledAt
-      displayFinancialStatus displayFulfillmentStatus currencyCode
-      totalPriceSet {{ {MONEY} }} subtotalPriceSet {{ {MONEY} }}
-      totalDiscountsSet {{ {MONEY} }} totalTaxSet {{ {MONEY} }}
-      customer {{ id }}
-      shippingAddress {{ city province provinceCode countryCodeV2 zip }}
-      lineItems {{ edges {{ node {{
-        id quantity sku title variantTitle
-        variant {{ id }} product {{ id }}
-        originalUnitPriceSet {{ {MONEY} }}
-      }} }} }}
-    }} }}
-  }}
-}}""",
+    Backfill.Phase.CUSTOMERS: f"{{ customers {{ edges {{ node {{ {CUSTOMER_FIELDS} }} }} }} }}",
+    Backfill.Phase.ORDERS: (
+        f"{{ orders {{ edges {{ node {{ {ORDER_FIELDS}"
+        f" lineItems {{ edges {{ node {{ {LINE_ITEM_FIELDS} }} }} }} }} }} }} }}"
+    ),
 }
 
 RUN_BULK_QUERY = """
