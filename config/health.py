@@ -2,10 +2,11 @@
 
 import logging
 
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
 
 from config.celery import app as celery_app
+from shop_app.heartbeats import heartbeat_last_seen
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +31,23 @@ def broker_is_up() -> bool:
         return False
 
 
+def worker_last_seen() -> str | None:
+    """When a worker last ran beat's heartbeat task: information for whoever reads /healthz, not
+    a check (the web process answers for itself while workers restart)."""
+    try:
+        seen = heartbeat_last_seen("worker")
+    except DatabaseError:
+        return None
+    return seen.isoformat() if seen else None
+
+
 def healthz(request: HttpRequest) -> JsonResponse:
     checks = {"database": database_is_up(), "broker": broker_is_up()}
     down = [name for name, ok in checks.items() if not ok]
-    body = {"status": "ok" if not down else "down", "down": down, "checks": checks}
+    body = {
+        "status": "ok" if not down else "down",
+        "down": down,
+        "checks": checks,
+        "worker_last_seen": worker_last_seen() if checks["database"] else None,
+    }
     return JsonResponse(body, status=200 if not down else 503)

@@ -72,8 +72,8 @@ class Shop(models.Model):
 
 
 class WorkerHeartbeat(models.Model):
-    """The last time each kind of background process proved it is alive (read by /healthz
-    and the admin): beat schedules a heartbeat task, a worker runs it and stamps this row."""
+    """The last time each kind of background process proved it is alive (reported by /healthz):
+    beat schedules a heartbeat task, a worker runs it and stamps this row."""
 
     name = models.CharField(max_length=64, unique=True)
     seen_at = models.DateTimeField()

@@ -3,13 +3,27 @@ from django.db import OperationalError
 from django.test import Client
 
 from config.celery import app as celery_app
+from shop_app.heartbeats import heartbeat_record
 
 
 def test_healthz_is_ok_when_database_and_broker_answer(client: Client, db: None) -> None:
     response = client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "down": [], "checks": {"database": True, "broker": True}}
+    assert response.json() == {
+        "status": "ok",
+        "down": [],
+        "checks": {"database": True, "broker": True},
+        "worker_last_seen": None,
+    }
+
+
+def test_healthz_reports_when_a_worker_last_ran_the_heartbeat(client: Client, db: None) -> None:
+    heartbeat = heartbeat_record("worker")
+
+    response = client.get("/healthz")
+
+    assert response.json()["worker_last_seen"] == heartbeat.seen_at.isoformat()
 
 
 def test_healthz_names_the_broker_when_it_is_down(
