@@ -16,6 +16,7 @@ from django.test import Client
 from django.utils import timezone
 
 from shop_app.models import Shop
+from webhooks.models import WebhookEvent
 
 PAYLOADS = Path(__file__).parent / "payloads"
 
@@ -43,6 +44,16 @@ def webhook_headers(
         # Shopify emits the event just before it delivers it (nanoseconds, as Shopify writes them).
         "X-Shopify-Triggered-At": f"{timezone.now():%Y-%m-%dT%H:%M:%S.%f}789Z",
     }
+
+
+def stored_event(
+    shop: Shop, topic: str = "orders/create", body: dict[str, Any] | str = "{}", **fields: Any
+) -> WebhookEvent:
+    """An event as intake stores it, received now and pending unless `fields` say otherwise."""
+    now = timezone.now()
+    raw = body if isinstance(body, str) else json.dumps(body)
+    defaults: dict[str, Any] = {"event_id": "e", "received_at": now, "available_at": now}
+    return WebhookEvent.objects.create(shop=shop, topic=topic, body=raw, **{**defaults, **fields})
 
 
 Deliver = Callable[..., Any]

@@ -3,25 +3,20 @@ from collections.abc import Callable
 from typing import Any
 
 from django.test import Client
-from django.utils import timezone
 
 from personalize.models import Order
 from shop_app.models import Shop
-from tests.webhooks.conftest import Deliver, payload
+from tests.webhooks.conftest import Deliver, payload, stored_event
 from tests.webhooks.test_privacy import john_privacy
 from webhooks.models import EventStatus, PrivacyRequest, WebhookEvent
 
 ClientFor = Callable[[Shop], Client]
 
 
-def _failed_event(shop: Shop, event_id: str = "e") -> WebhookEvent:
-    return WebhookEvent.objects.create(
-        shop=shop,
-        topic="orders/create",
-        event_id=event_id,
-        body=json.dumps(payload("orders_create")),
-        received_at=timezone.now(),
-        available_at=timezone.now(),
+def _failed_event(shop: Shop) -> WebhookEvent:
+    return stored_event(
+        shop,
+        body=payload("orders_create"),
         status=EventStatus.FAILED,
         attempts=6,
         last_error="OperationalError: connection lost",

@@ -70,6 +70,14 @@ def john_privacy(name: str) -> dict[str, Any]:
     return body
 
 
+def deliver_everything_about_john(shop: Shop, deliver: Deliver) -> None:
+    """What Shopify sends about John: his customer record, his order and its refund, his consent."""
+    deliver(shop, "customers/create", john_customer())
+    deliver(shop, "orders/create", payload("orders_create"))
+    deliver(shop, "refunds/create", payload("refunds_create"))
+    deliver(shop, "customers_email_marketing_consent/update", john_consent())
+
+
 def everything_in_the_database() -> list[tuple[str, str, str]]:
     """(table, column, value as text) for every value of every column of every table."""
     found = []
@@ -100,10 +108,7 @@ def leaks(values: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
 def test_data_request_assembles_everything_we_hold_into_a_downloadable_export(
     shop: Shop, deliver: Deliver
 ) -> None:
-    deliver(shop, "customers/create", john_customer())
-    deliver(shop, "orders/create", payload("orders_create"))
-    deliver(shop, "refunds/create", payload("refunds_create"))
-    deliver(shop, "customers_email_marketing_consent/update", john_consent())
+    deliver_everything_about_john(shop, deliver)
 
     deliver(shop, "customers/data_request", john_privacy("customers_data_request"))
 
@@ -134,10 +139,7 @@ def test_redact_leaves_none_of_the_shopper_s_personal_data_in_any_table(
 ) -> None:
     # Given everything Shopify sends about John, a data request already exported, and Bob, another
     # shopper of the same shop, and Bob again in a second shop
-    deliver(shop, "customers/create", john_customer())
-    deliver(shop, "orders/create", payload("orders_create"))
-    deliver(shop, "refunds/create", payload("refunds_create"))
-    deliver(shop, "customers_email_marketing_consent/update", john_consent())
+    deliver_everything_about_john(shop, deliver)
     deliver(shop, "customers/data_request", john_privacy("customers_data_request"))
     deliver(shop, "customers/create", payload("customers_create"))
     deliver(other_shop, "customers/create", payload("customers_create"))

@@ -1,5 +1,4 @@
 import itertools
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -10,7 +9,7 @@ from django.utils import timezone
 
 from personalize.models import Order
 from shop_app.models import Shop
-from tests.webhooks.conftest import Deliver, payload
+from tests.webhooks.conftest import Deliver, payload, stored_event
 from webhooks import handlers, processing
 from webhooks.models import EventStatus, WebhookEvent
 from webhooks.processing import (
@@ -100,14 +99,7 @@ def test_a_transient_failure_is_retried_then_left_failed_and_replayable(
 
 
 def test_a_retry_is_scheduled_with_backoff(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
-    event = WebhookEvent.objects.create(
-        shop=shop,
-        topic="orders/create",
-        event_id="e",
-        body="{}",
-        received_at=timezone.now(),
-        available_at=timezone.now(),
-    )
+    event = stored_event(shop)
 
     def flaky(*args: Any) -> None:
         raise TimeoutError("slow")
@@ -125,16 +117,7 @@ def test_a_retry_is_scheduled_with_backoff(shop: Shop, monkeypatch: pytest.Monke
 
 
 def test_an_event_already_claimed_is_not_processed_again(shop: Shop) -> None:
-    event = WebhookEvent.objects.create(
-        shop=shop,
-        topic="orders/create",
-        event_id="e",
-        body="{}",
-        received_at=timezone.now(),
-        available_at=timezone.now(),
-        status=EventStatus.PROCESSING,
-        attempts=1,
-    )
+    event = stored_event(shop, status=EventStatus.PROCESSING, attempts=1)
 
     result = webhook_event_process(event.pk)
 
@@ -176,10 +159,8 @@ def test_the_sweeper_sends_events_the_broker_never_delivered(
 
 def test_the_sweeper_frees_events_whose_worker_died(shop: Shop) -> None:
     long_ago = timezone.now() - timedelta(hours=2)
-    event = WebhookEvent.objects.create(
-        shop=shop,
-        topic="orders/create",
-        event_id="e",
+    event = stored_event(
+        shop,
         body="not json",
         received_at=long_ago,
         available_at=long_ago,
@@ -207,44 +188,20 @@ def test_the_sweeper_leaves_done_failed_and_future_events_alone(shop: Shop) -> N
             (EventStatus.PENDING, now + timedelta(minutes=5)),
         ]
     ):
-        WebhookEvent.objects.create(
-            shop=shop,
-            topic="orders/create",
-            event_id=str(index),
-            body="{}",
-            received_at=old,
-            available_at=available_at,
-            status=status,
-        )
+        stored_event(shop, event_id=str(index), received_at=old, available_at=available_at, status=status)
 
     assert webhook_events_sweep(now=now) == 0
 
 
 def test_replay_refuses_an_event_that_is_not_finished(shop: Shop) -> None:
-    event = WebhookEvent.objects.create(
-        shop=shop,
-        topic="orders/create",
-        event_id="e",
-        body="{}",
-        received_at=timezone.now(),
-        available_at=timezone.now(),
-        status=EventStatus.DONE,
-    )
+    event = stored_event(shop, status=EventStatus.DONE)
 
     with pytest.raises(ReplayRefused):
         webhook_event_replay(shop, event.pk)
 
 
 def test_replay_cannot_reach_another_shop_s_event(shop: Shop, other_shop: Shop) -> None:
-    event = WebhookEvent.objects.create(
-        shop=shop,
-        topic="orders/create",
-        event_id="e",
-        body="{}",
-        received_at=timezone.now(),
-        available_at=timezone.now(),
-        status=EventStatus.FAILED,
-    )
+    event = stored_event(shop, status=EventStatus.FAILED)
 
     with pytest.raises(WebhookEvent.DoesNotExist):
         webhook_event_replay(other_shop, event.pk)
@@ -257,15 +214,10 @@ def test_the_replay_command_runs_failed_events_again(
     shop: Shop, other_shop: Shop, django_capture_on_commit_callbacks: Any
 ) -> None:
     # Given a failed orders/create whose body is fine now (it failed on something transient)
-    body = (__import__("json")).dumps(payload("orders_create"))
     for owner in (shop, other_shop):
-        WebhookEvent.objects.create(
-            shop=owner,
-            topic="orders/create",
-            event_id="e",
-            body=body,
-            received_at=timezone.now(),
-            available_at=timezone.now(),
+        stored_event(
+            owner,
+            body=payload("orders_create"),
             status=EventStatus.FAILED,
             attempts=6,
             last_error="OperationalError",
@@ -280,14 +232,6 @@ def test_the_replay_command_runs_failed_events_again(
     assert WebhookEvent.objects.for_shop(other_shop).get().status == EventStatus.FAILED
     assert Order.objects.for_shop(shop).count() == 1
     assert not Order.objects.for_shop(other_shop).exists()
-
-
-def _pending_event(shop: Shop, topic: str = "orders/create", body: str = "{}", **fields: Any) -> WebhookEvent:
-    now = timezone.now()
-    defaults: dict[str, Any] = {"received_at": now, "available_at": now}
-    return WebhookEvent.objects.create(
-        shop=shop, topic=topic, event_id=topic, body=body, **{**defaults, **fields}
-    )
 
 
 def test_a_malformed_value_in_a_payload_fails_at_once_naming_the_field(shop: Shop, deliver: Deliver) -> None:
@@ -342,7 +286,7 @@ def test_an_event_processed_after_its_shop_uninstalled_is_ignored_and_replayable
     shop: Shop, django_capture_on_commit_callbacks: Any
 ) -> None:
     # Given an order stored while the shop was installed, and the shop uninstalled before a worker got to it
-    event = _pending_event(shop, body=json.dumps(payload("orders_create")))
+    event = stored_event(shop, body=payload("orders_create"))
     Shop.objects.filter(pk=shop.pk).update(uninstalled_at=timezone.now())
 
     result = webhook_event_process(event.pk)
@@ -364,8 +308,7 @@ def test_an_event_processed_after_its_shop_uninstalled_is_ignored_and_replayable
 
 @pytest.mark.parametrize("topic", ["customers/data_request", "customers/redact", "app/uninstalled"])
 def test_privacy_topics_and_uninstall_are_processed_for_an_uninstalled_shop(shop: Shop, topic: str) -> None:
-    body = payload(topic.replace("/", "_"))
-    event = _pending_event(shop, topic=topic, body=json.dumps(body))
+    event = stored_event(shop, topic=topic, body=payload(topic.replace("/", "_")))
     Shop.objects.filter(pk=shop.pk).update(uninstalled_at=timezone.now())
 
     webhook_event_process(event.pk)
@@ -379,7 +322,7 @@ def test_the_sweeper_backs_off_an_event_still_waiting_in_a_backlog(
 ) -> None:
     # Given a pending event that no worker takes (the queue is backlogged), and a broker that accepts
     start = timezone.now()
-    event = _pending_event(shop, available_at=start - timedelta(minutes=5))
+    event = stored_event(shop, available_at=start - timedelta(minutes=5))
     sent_at: list[int] = []
     monkeypatch.setattr(processing, "webhook_event_enqueue", lambda pk: sent_at.append(minute) or True)
 
@@ -401,7 +344,7 @@ def test_a_worker_taking_the_event_resets_the_sweeper_s_backoff(
 ) -> None:
     # Given an event the sweeper has sent several times
     start = timezone.now()
-    event = _pending_event(shop, available_at=start - timedelta(hours=1), sweeps=5)
+    event = stored_event(shop, available_at=start - timedelta(hours=1), sweeps=5)
     monkeypatch.setattr(processing, "webhook_event_enqueue", lambda pk: True)
 
     # When a worker finally claims it and it fails transiently
