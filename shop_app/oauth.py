@@ -17,7 +17,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from shop_app.app_config import app_toml
-from shop_app.shopify_http import shopify_admin_url, shopify_http_client
+from shop_app.shopify_http import shopify_admin_url, shopify_app_secrets, shopify_http_client
 from shop_app.tokens import IssuedToken
 
 # A callback older than this is refused even if its signature is good.
@@ -27,10 +27,6 @@ STATE_COOKIE = "omakase_oauth_state"
 
 class CallbackRefused(Exception):
     """The callback is not one we can trust; nothing was changed."""
-
-
-def _app_secrets() -> list[str]:
-    return [s for s in (settings.SHOPIFY_API_SECRET, settings.SHOPIFY_API_SECRET_PREVIOUS) if s]
 
 
 def query_signature(params: Mapping[str, str], secret: str) -> str:
@@ -43,7 +39,9 @@ def query_hmac_is_valid(params: Mapping[str, str]) -> bool:
     given = params.get("hmac", "")
     if not given:
         return False
-    return any(hmac.compare_digest(query_signature(params, secret), given) for secret in _app_secrets())
+    return any(
+        hmac.compare_digest(query_signature(params, secret), given) for secret in shopify_app_secrets()
+    )
 
 
 def oauth_state_new() -> str:

@@ -39,6 +39,13 @@ def shopify_http_client() -> httpx.Client:
     return httpx.Client(timeout=timeout, transport=transport)
 
 
+def shopify_app_secrets() -> list[str]:
+    """The secrets Shopify may sign with: ours, and the previous one while a rotation is under way."""
+    return [
+        secret for secret in (settings.SHOPIFY_API_SECRET, settings.SHOPIFY_API_SECRET_PREVIOUS) if secret
+    ]
+
+
 def shopify_app_config() -> AppConfig:
     """Our credentials in the shape the shopifyapp package takes."""
     return {

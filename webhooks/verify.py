@@ -5,14 +5,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 
-from django.conf import settings
-
-
-def webhook_secrets() -> list[str]:
-    """The current secret, and the previous one while a rotation is under way."""
-    return [
-        secret for secret in (settings.SHOPIFY_API_SECRET, settings.SHOPIFY_API_SECRET_PREVIOUS) if secret
-    ]
+from shop_app.shopify_http import shopify_app_secrets
 
 
 def webhook_signature_is_valid(
@@ -27,7 +20,7 @@ def webhook_signature_is_valid(
     except ValueError:
         return False
     matched = False
-    for secret in webhook_secrets() if secrets is None else secrets:
+    for secret in shopify_app_secrets() if secrets is None else secrets:
         expected = hmac.new(secret.encode(), body, hashlib.sha256).digest()
         matched |= hmac.compare_digest(expected, given)
     return matched
