@@ -264,7 +264,5 @@ def reconcile_shop(shop: Shop, client: GraphQLClient, now: datetime | None = Non
 
 def shops_to_reconcile() -> list[int]:
     return list(
-        Shop.objects.filter(
-            installed_at__isnull=False, uninstalled_at__isnull=True, reauthorization_required_at__isnull=True
-        ).values_list("pk", flat=True)
+        Shop.objects.installed().filter(reauthorization_required_at__isnull=True).values_list("pk", flat=True)
     )

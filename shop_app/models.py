@@ -15,6 +15,12 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f"{value!r} is not an IANA time zone.")
 
 
+class ShopQuerySet(models.QuerySet["Shop"]):
+    def installed(self) -> "ShopQuerySet":
+        """Shops that have installed the app and not uninstalled it (Shop.is_installed)."""
+        return self.filter(installed_at__isnull=False, uninstalled_at__isnull=True)
+
+
 class Shop(models.Model):
     domain = models.CharField(
         max_length=255,
@@ -47,6 +53,8 @@ class Shop(models.Model):
     uninstalled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ShopQuerySet.as_manager()
 
     class Meta:
         constraints = [

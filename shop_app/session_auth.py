@@ -104,8 +104,8 @@ class SessionTokenAuthentication(BaseAuthentication):
         verification = session_verify(request._request)
         if not verification.ok:
             raise InvalidSessionToken()
-        shop = Shop.objects.filter(domain=verification.shop_domain, uninstalled_at__isnull=True).first()
-        if shop is None or not shop.is_installed:
+        shop = Shop.objects.installed().filter(domain=verification.shop_domain).first()
+        if shop is None:
             # A valid token for a shop that has not (re)installed: App Home must run first.
             raise exceptions.AuthenticationFailed("This shop has not installed the app.")
         request.shop = shop  # type: ignore[attr-defined]

@@ -65,7 +65,7 @@ def _embedded_page(
 
 
 def _installed(shop_domain: str) -> bool:
-    return Shop.objects.filter(domain=shop_domain, uninstalled_at__isnull=True).exists()
+    return Shop.objects.installed().filter(domain=shop_domain).exists()
 
 
 @require_GET

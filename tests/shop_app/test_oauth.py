@@ -121,8 +121,24 @@ def test_a_forged_callback_changes_nothing(client: Client, db: None) -> None:
     assert not Shop.objects.exists()
 
 
-def test_a_callback_without_this_browsers_state_changes_nothing(client: Client, db: None) -> None:
+def test_a_callback_without_this_browsers_state_changes_nothing(db: None) -> None:
     response = Client().get("/auth/callback", signed_callback())
 
     assert response.status_code == 403
     assert not Shop.objects.exists()
+
+
+def test_a_signed_link_for_a_shop_that_never_finished_installing_goes_to_install(
+    client: Client, db: None
+) -> None:
+    # Given a shop row left by a token exchange that failed (never installed)
+    Shop.objects.create(domain="some-shop.myshopify.com")
+    params = {"shop": "some-shop.myshopify.com", "timestamp": str(int(time.time()))}
+    from django.conf import settings
+
+    params["hmac"] = query_signature(params, settings.SHOPIFY_API_SECRET)
+
+    response = client.get("/", params)
+
+    assert response.status_code == 302
+    assert response["Location"] == "/auth/install?shop=some-shop.myshopify.com"
