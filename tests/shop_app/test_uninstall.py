@@ -18,7 +18,9 @@ from shop_app.tasks import backfill_step, shop_after_install
 from shop_app.tokens import IssuedToken, shop_tokens_store
 
 
-def test_uninstall_drops_tokens_and_stops_every_kind_of_scheduled_work(shop: Shop, other_shop: Shop) -> None:
+def test_uninstall_drops_tokens_and_stops_every_kind_of_scheduled_work(
+    shop: Shop, other_shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given an installed shop with a token and a backfill under way
     shop_tokens_store(shop, IssuedToken(access_token="shpat_x", scopes="read_orders"))
     backfill = Backfill.objects.create(
@@ -33,12 +35,18 @@ def test_uninstall_drops_tokens_and_stops_every_kind_of_scheduled_work(shop: Sho
     shop.refresh_from_db()
     assert not shop.is_installed
     assert shop.access_token_encrypted == ""
-    # And its backfill is cancelled, and a step already queued does nothing (no Shopify call:
-    # with no token, any call would raise)
+    # And its backfill is cancelled, and a step or an after-install already queued does nothing:
+    # no Shopify client is even asked for
     backfill.refresh_from_db()
     assert backfill.status == Backfill.Status.CANCELLED
+    clients_asked_for: list[Shop] = []
+    monkeypatch.setattr("shop_app.tasks.admin_client_for_shop", clients_asked_for.append)
     backfill_step(backfill.pk)
     shop_after_install(shop.pk)
+    assert clients_asked_for == []
+    backfill.refresh_from_db()
+    assert backfill.status == Backfill.Status.CANCELLED
+    assert Backfill.objects.for_shop(shop).count() == 1
     # And the periodic reconciliation no longer visits it; the other shop is untouched
     assert shop.pk not in shops_to_reconcile()
     assert other_shop.pk in shops_to_reconcile()
@@ -61,8 +69,11 @@ def test_uninstalling_twice_keeps_the_first_time(shop: Shop) -> None:
     assert Shop.objects.get(pk=shop.pk).uninstalled_at == first
 
 
-def test_an_import_step_running_at_uninstall_stops_at_its_next_chunk(shop: Shop) -> None:
-    # Given a running import whose shop uninstalls between two chunks
+def test_an_import_step_running_at_uninstall_stops_at_its_next_chunk(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a running import, two objects a chunk, whose shop uninstalls during the second chunk
+    monkeypatch.setattr("shop_app.backfill.CHUNK_SIZE", 2)
     file = [
         json.dumps(
             {
@@ -77,7 +88,10 @@ def test_an_import_step_running_at_uninstall_stops_at_its_next_chunk(shop: Shop)
 
     def lines_then_uninstall() -> Iterator[str]:
         for number, line in enumerate(file):
-            if number == 2:
+            # An object is complete only once the next line is read (children follow their
+            # parent), so by the fourth line the first chunk, two customers, is stored.
+            if number == 3:
+                assert Customer.objects.for_shop(shop).count() == 2
                 shop_uninstall(shop)
             yield line
 
@@ -85,8 +99,8 @@ def test_an_import_step_running_at_uninstall_stops_at_its_next_chunk(shop: Shop)
     with pytest.raises(BackfillCancelled):
         backfill_import_lines(backfill, lines_then_uninstall(), limit=100)
 
-    # Then nothing of the second chunk was imported and the backfill stays cancelled
-    assert Customer.objects.for_shop(shop).count() < 5
+    # Then the first chunk was imported, nothing after it, and the backfill stays cancelled
+    assert Customer.objects.for_shop(shop).count() == 2
     backfill.refresh_from_db()
     assert backfill.status == Backfill.Status.CANCELLED
 
