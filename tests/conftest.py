@@ -66,6 +66,11 @@ def make_session_token(
     return jwt.encode(claims, secret or settings.SHOPIFY_API_SECRET, algorithm="HS256")
 
 
+def client_bearing(token: str) -> Client:
+    """A test client whose requests carry this session token, as App Bridge's fetch sends it."""
+    return Client(headers={"Authorization": f"Bearer {token}"})
+
+
 @pytest.fixture
 def session_token_for() -> Callable[..., str]:
     """session_token_for(shop, **claims): a valid session token for that shop."""
@@ -81,6 +86,6 @@ def api_client_for(session_token_for: Callable[..., str]) -> Callable[[Shop], Cl
     """api_client_for(shop): a test client whose requests carry that shop's session token."""
 
     def build(shop: Shop) -> Client:
-        return Client(headers={"Authorization": f"Bearer {session_token_for(shop)}"})
+        return client_bearing(session_token_for(shop))
 
     return build

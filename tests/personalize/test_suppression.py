@@ -47,8 +47,10 @@ def test_an_entry_another_worker_inserted_meanwhile_is_the_one_returned(
     # When ours inserts too
     ours = shopper_suppress(shop, customer_id=7001, email="hana@example.jp")
 
-    # Then the insert lost to the constraint, and theirs is the entry; the transaction goes on
+    # Then the insert lost to the constraint, and theirs is the entry, read again; the
+    # transaction goes on
     assert ours.pk == theirs.pk
+    assert len(reads) == 2
     monkeypatch.undo()
     assert SuppressedShopper.objects.for_shop(shop).count() == 1
     assert shopper_is_suppressed(shop, customer_id=7001)
