@@ -27,6 +27,7 @@ from shop_app.oauth import (
 )
 from shop_app.serializers import ShopSerializer
 from shop_app.session_auth import RETRY_HEADER, session_verify
+from shop_app.shopify_http import shopify_admin_url
 
 logger = logging.getLogger(__name__)
 
@@ -142,11 +143,9 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
         logger.warning("oauth callback refused: %s", refusal)
         return HttpResponse("This installation link is not valid. Please install the app again.", status=403)
     outcome = shop_install_from_code_grant(shop_domain, token)
+    # Into the app inside the merchant's admin (Shopify accepts the client id in this path).
     response = HttpResponseRedirect(
-        f"https://{outcome.shop.domain}/admin/apps/{settings.SHOPIFY_API_KEY}"
-        if not settings.SHOPIFY_BASE_URL_OVERRIDE
-        else f"{settings.SHOPIFY_BASE_URL_OVERRIDE.rstrip('/')}/admin/apps/{settings.SHOPIFY_API_KEY}"
-        f"?shop={outcome.shop.domain}"
+        shopify_admin_url(outcome.shop.domain, f"/admin/apps/{settings.SHOPIFY_API_KEY}")
     )
     response.delete_cookie(STATE_COOKIE)
     return response
