@@ -61,6 +61,7 @@ def order_place(
             raise OrderRejected(f"customer {customer_id} not found")
     elif email:
         customer = customers.customer_get_by_email(ds.db, shop["id"], email)
+    items_total = Decimal("0")
     for line in lines:
         variant = catalog.variant_get(ds.db, shop["id"], line.variant_id)
         if variant is None:
@@ -69,22 +70,17 @@ def order_place(
             raise OrderRejected(
                 f"variant {line.variant_id} has only {variant['inventory_quantity']} in stock"
             )
+        items_total += Decimal(variant["price"]) * line.quantity
     discount, amounts = None, None
     if discount_code:
-        items_total = Decimal("0")
-        for line in lines:
-            variant = catalog.variant_get(ds.db, shop["id"], line.variant_id)
-            assert variant is not None
-            items_total += Decimal(variant["price"]) * line.quantity
         try:
             discount = discounts.discount_check(
                 ds.db, shop["id"], discount_code, customer["id"] if customer else None, items_total
             )
         except discounts.DiscountRejected as exc:
             raise OrderRejected(str(exc)) from exc
-        shipping = Decimal("0") if items_total >= orders.FREE_SHIPPING_OVER else orders.FLAT_SHIPPING
         amounts = discounts.discount_amount(
-            discount, items_total, shipping, sum(line.quantity for line in lines)
+            discount, items_total, orders.shipping_price(items_total), sum(line.quantity for line in lines)
         )
     new_customer = False
     if customer is None and email:

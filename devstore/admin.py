@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from devstore.context import Devstore
+from devstore.db import Row
 from devstore.oauth import admin_host_param
 from devstore.shops import shop_resolve
 from devstore.signing import query_hmac, session_token_issue
@@ -22,23 +23,31 @@ CDN_FILES = Path(__file__).parent / "storefront" / "cdn"
 ADMIN_USER_ID = 1
 
 
-def launch_params(
-    ds: Devstore, shop: dict, *, user_id: int = ADMIN_USER_ID, now: int | None = None
-) -> dict[str, str]:
+def _admin_session_token(ds: Devstore, shop: Row) -> str:
+    return session_token_issue(
+        shop_domain=shop["domain"],
+        api_key=ds.config.api_key,
+        api_secret=ds.config.api_secret,
+        user_id=ADMIN_USER_ID,
+        ttl=ds.settings.session_token_ttl,
+    )
+
+
+def _shop(ds: Devstore, request: Request) -> Row:
+    return shop_resolve(
+        ds.db, ds.config.default_shop, request.headers.get("host"), request.query_params.get("shop")
+    )
+
+
+def launch_params(ds: Devstore, shop: Row) -> dict[str, str]:
     """What Shopify adds when it opens an embedded app: signed like the OAuth callback."""
     params = {
         "embedded": "1",
         "host": admin_host_param(shop),
-        "id_token": session_token_issue(
-            shop_domain=shop["domain"],
-            api_key=ds.config.api_key,
-            api_secret=ds.config.api_secret,
-            user_id=user_id,
-            ttl=ds.settings.session_token_ttl,
-        ),
+        "id_token": _admin_session_token(ds, shop),
         "locale": "en",
         "shop": shop["domain"],
-        "timestamp": str(now or int(time.time())),
+        "timestamp": str(int(time.time())),
     }
     params["hmac"] = query_hmac(ds.config.api_secret, params)
     return params
@@ -79,13 +88,7 @@ async def app_page(request: Request) -> Response:
     handle = request.path_params["handle"]
     if handle != ds.config.app_toml.handle:
         return HTMLResponse("<h1>App not installed</h1>", status_code=404)
-    shop = await run_in_threadpool(
-        shop_resolve,
-        ds.db,
-        ds.config.default_shop,
-        request.headers.get("host"),
-        request.query_params.get("shop"),
-    )
+    shop = await run_in_threadpool(_shop, ds, request)
     params = await run_in_threadpool(launch_params, ds, shop)
     path = request.path_params.get("path", "")
     src = f"{ds.config.app_url}/{path}?{urlencode(params)}"
@@ -103,21 +106,8 @@ async def app_page(request: Request) -> Response:
 async def app_session_token(request: Request) -> Response:
     """A fresh id token for the admin user, as App Bridge gets from the admin."""
     ds: Devstore = request.app.state.ds
-    shop = await run_in_threadpool(
-        shop_resolve,
-        ds.db,
-        ds.config.default_shop,
-        request.headers.get("host"),
-        request.query_params.get("shop"),
-    )
-    token = session_token_issue(
-        shop_domain=shop["domain"],
-        api_key=ds.config.api_key,
-        api_secret=ds.config.api_secret,
-        user_id=ADMIN_USER_ID,
-        ttl=ds.settings.session_token_ttl,
-    )
-    return JSONResponse({"session_token": token})
+    shop = await run_in_threadpool(_shop, ds, request)
+    return JSONResponse({"session_token": _admin_session_token(ds, shop)})
 
 
 async def admin_home(request: Request) -> Response:

@@ -131,30 +131,6 @@ def variant_stock_set(
     return variant
 
 
-def collection_create(
-    db: Database, shop_id: int, *, title: str, product_ids: list[int], description: str = ""
-) -> Row:
-    with db.transaction():
-        collection_id = db.insert(
-            "collections",
-            {
-                "shop_id": shop_id,
-                "title": title,
-                "handle": handleize(title),
-                "description": description,
-                "updated_at": now_iso(),
-            },
-        )
-        for position, product_id in enumerate(product_ids):
-            db.insert(
-                "collection_products",
-                {"collection_id": collection_id, "product_id": product_id, "position": position},
-            )
-    row = collection_get(db, shop_id, collection_id)
-    assert row is not None
-    return row
-
-
 def collection_get(db: Database, shop_id: int, collection_id: int) -> Row | None:
     return db.one("SELECT * FROM collections WHERE shop_id = ? AND id = ?", (shop_id, collection_id))
 

@@ -8,20 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-DEFAULT_TOPICS = (
-    "orders/create",
-    "orders/updated",
-    "orders/paid",
-    "orders/cancelled",
-    "orders/fulfilled",
-    "refunds/create",
-    "customers/create",
-    "customers/update",
-    "customers/delete",
-    "customers_email_marketing_consent/update",
-    "inventory_levels/update",
-    "app/uninstalled",
-)
 COMPLIANCE_TOPICS = ("customers/data_request", "customers/redact", "shop/redact")
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import fields
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -19,6 +20,7 @@ from devstore import actions, auth, catalog, customers, discounts, orders, paylo
 from devstore.context import Devstore
 from devstore.db import Row
 from devstore.orders import OrderLine, OrderRejected
+from devstore.runtime import RuntimeSettings
 from devstore.shops import shop_ensure, shop_get_by_domain, shop_list, shop_resolve
 from devstore.signing import session_token_issue
 
@@ -102,21 +104,11 @@ def settings_set(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
 
 
 def reset(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
-    from devstore.runtime import RuntimeSettings
-
     ds.db.wipe()
     fresh = RuntimeSettings()
-    for name in (
-        "access_token_ttl",
-        "refresh_token_ttl",
-        "session_token_ttl",
-        "bucket_size",
-        "restore_rate",
-        "max_query_cost",
-        "failure",
-        "webhooks",
-    ):
-        setattr(ds.settings, name, getattr(fresh, name))
+    for setting in fields(RuntimeSettings):
+        if setting.name != "lock":
+            setattr(ds.settings, setting.name, getattr(fresh, setting.name))
     ds.buckets.reset()
     shop_ensure(ds.db, ds.config.default_shop)
     return {"ok": True}

@@ -10,7 +10,6 @@ from devstore.formats import now_iso
 
 CUSTOMER_FIELDS = ("email", "first_name", "last_name", "phone", "tags", "note", "state")
 MARKETING_STATES = ("NOT_SUBSCRIBED", "PENDING", "SUBSCRIBED", "UNSUBSCRIBED", "REDACTED", "INVALID")
-OPT_IN_LEVELS = ("SINGLE_OPT_IN", "CONFIRMED_OPT_IN", "UNKNOWN")
 
 
 def customer_create(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -368,7 +367,3 @@ class Database:
         if conn is not None:
             conn.close()
             self._local.conn = None
-
-
-def json_loads(text: str | None, default: Any = None) -> Any:
-    return json.loads(text) if text else default

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from devstore import catalog
+from devstore import catalog, discounts
 from devstore.db import Database, Row
 from devstore.formats import money, money_str, now_iso
 
@@ -25,6 +25,10 @@ class OrderRejected(Exception):
     """Bad input for an order (unknown variant, not enough stock...)."""
 
 
+def shipping_price(items_total: Decimal) -> Decimal:
+    return Decimal("0") if items_total >= FREE_SHIPPING_OVER else FLAT_SHIPPING
+
+
 def order_get(db: Database, shop_id: int, order_id: int) -> Row | None:
     return db.one("SELECT * FROM orders WHERE shop_id = ? AND id = ?", (shop_id, order_id))
 
@@ -39,12 +43,6 @@ def order_refunds(db: Database, order_id: int) -> list[Row]:
 
 def refund_line_items(db: Database, refund_id: int) -> list[Row]:
     return db.all("SELECT * FROM refund_line_items WHERE refund_id = ? ORDER BY id", (refund_id,))
-
-
-def order_list_for_customer(db: Database, shop_id: int, customer_id: int) -> list[Row]:
-    return db.all(
-        "SELECT * FROM orders WHERE shop_id = ? AND customer_id = ? ORDER BY id DESC", (shop_id, customer_id)
-    )
 
 
 def order_create(
@@ -75,7 +73,7 @@ def order_create(
         assert product is not None
         priced.append((variant, product, line.quantity))
     items_total = sum((Decimal(v["price"]) * q for v, _, q in priced), Decimal("0"))
-    shipping = Decimal("0") if items_total >= FREE_SHIPPING_OVER else FLAT_SHIPPING
+    shipping = shipping_price(items_total)
     off_items, off_shipping = discount_amounts or (Decimal("0"), Decimal("0"))
     subtotal = money(items_total - off_items)
     shipping = money(shipping - off_shipping)
@@ -86,15 +84,7 @@ def order_create(
         address = json.loads(customer["address"] or "{}") or None
         if address:
             address = {"first_name": customer["first_name"], "last_name": customer["last_name"], **address}
-    codes = []
-    if discount is not None:
-        codes.append(
-            {
-                "code": discount["code"],
-                "amount": money_str(off_items + off_shipping),
-                "type": "shipping" if discount["kind"] == "free_shipping" else discount["value_type"],
-            }
-        )
+    codes = [] if discount is None else [discounts.discount_rest(discount, off_items + off_shipping)]
     with db.transaction() as conn:
         number = conn.execute("SELECT next_order_number FROM shops WHERE id = ?", (shop["id"],)).fetchone()[0]
         conn.execute("UPDATE shops SET next_order_number = next_order_number + 1 WHERE id = ?", (shop["id"],))

@@ -12,10 +12,6 @@ def shop_get_by_domain(db: Database, domain: str) -> Row | None:
     return db.one("SELECT * FROM shops WHERE domain = ?", (domain.lower(),))
 
 
-def shop_get(db: Database, shop_id: int) -> Row | None:
-    return db.one("SELECT * FROM shops WHERE id = ?", (shop_id,))
-
-
 def shop_list(db: Database) -> list[Row]:
     return db.all("SELECT * FROM shops ORDER BY id")
 

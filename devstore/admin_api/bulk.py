@@ -62,11 +62,12 @@ def bulk_operation_start(ds: Devstore, shop: Row, query: str) -> tuple[Row | Non
         "bulk_operations",
         {"shop_id": shop["id"], "query": query, "status": "CREATED", "created_at": now_iso()},
     )
+    # Read the row before the worker starts: the answer shows the operation as CREATED.
+    row = ds.db.one("SELECT * FROM bulk_operations WHERE id = ?", (operation_id,))
     thread = threading.Thread(
         target=_run, args=(ds, shop, operation_id, query), name=f"devstore-bulk-{operation_id}", daemon=True
     )
     thread.start()
-    row = ds.db.one("SELECT * FROM bulk_operations WHERE id = ?", (operation_id,))
     return row, []
 
 
@@ -107,14 +108,13 @@ def _run(ds: Devstore, shop: Row, operation_id: int, query: str) -> None:
             " AND status = 'RUNNING'",
             (len(lines), roots, text, now_iso(), operation_id),
         )
-    except Exception as exc:  # a failed bulk operation is reported, never raised
+    except Exception:  # a failed bulk operation is reported, never raised
         log.exception("bulk operation %s failed", operation_id)
         ds.db.execute(
             "UPDATE bulk_operations SET status = 'FAILED', error_code ="
             " 'INTERNAL_SERVER_ERROR', completed_at = ? WHERE id = ?",
             (now_iso(), operation_id),
         )
-        del exc
     row = ds.db.one("SELECT * FROM bulk_operations WHERE id = ?", (operation_id,))
     if row is not None and auth.installation_is_active(ds.db, shop["id"]):
         ds.webhooks.enqueue(

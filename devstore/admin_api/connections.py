@@ -56,14 +56,6 @@ def page_size(args: dict[str, Any], *, bulk: bool) -> tuple[int | None, bool]:
     return size, last is not None
 
 
-def empty_connection() -> dict[str, Any]:
-    return {
-        "edges": [],
-        "nodes": [],
-        "pageInfo": {"hasNextPage": False, "hasPreviousPage": False, "startCursor": None, "endCursor": None},
-    }
-
-
 def _build(
     rows: list[Row], sort_field: str, build: NodeBuilder, has_next: bool, has_previous: bool
 ) -> dict[str, Any]:

@@ -165,14 +165,22 @@ def _consent_update(info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str
     return {"customer": nodes.customer_node(row), "userErrors": []}
 
 
-OWNER_KINDS = {
-    "Customer": "Customer",
-    "Product": "Product",
-    "Order": "Order",
-    "Shop": "Shop",
-    "ProductVariant": "ProductVariant",
-    "Collection": "Collection",
-}
+OWNER_KINDS = ("Customer", "Product", "Order", "Shop", "ProductVariant", "Collection")
+
+
+def _metafield_value_problem(type_: str, value: str) -> str | None:
+    """Why Shopify would refuse this value for this type, or None."""
+    if type_.startswith("list.") or type_ == "json":
+        try:
+            json.loads(value)
+        except ValueError:
+            return "Value is invalid JSON."
+    elif type_ == "date":
+        try:
+            iso_parse(value)
+        except ValueError:
+            return "Value must be in YYYY-MM-DD format."
+    return None
 
 
 def _metafields_set(info: GraphQLResolveInfo, metafields: list[dict[str, Any]]) -> dict[str, Any]:
@@ -208,32 +216,12 @@ def _metafields_set(info: GraphQLResolveInfo, metafields: list[dict[str, Any]]) 
             )
             continue
         type_ = item.get("type") or "single_line_text_field"
-        if type_.startswith("list.") or type_ == "json":
-            try:
-                json.loads(item["value"])
-            except ValueError:
-                errors.append(
-                    _error(
-                        ["metafields", str(index), "value"],
-                        "Value is invalid JSON.",
-                        "INVALID_VALUE",
-                        elementIndex=index,
-                    )
-                )
-                continue
-        if type_ == "date":
-            try:
-                iso_parse(item["value"])
-            except ValueError:
-                errors.append(
-                    _error(
-                        ["metafields", str(index), "value"],
-                        "Value must be in YYYY-MM-DD format.",
-                        "INVALID_VALUE",
-                        elementIndex=index,
-                    )
-                )
-                continue
+        problem = _metafield_value_problem(type_, item["value"])
+        if problem is not None:
+            errors.append(
+                _error(["metafields", str(index), "value"], problem, "INVALID_VALUE", elementIndex=index)
+            )
+            continue
         parsed.append((kind, owner_id, item.get("namespace") or "$app", item["key"], item["value"], type_))
     if errors:  # metafieldsSet is atomic: one bad input and nothing is written
         return {"metafields": [], "userErrors": errors}

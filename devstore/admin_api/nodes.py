@@ -14,7 +14,7 @@ from typing import Any
 from graphql import GraphQLResolveInfo
 
 from devstore import catalog, customers, discounts, orders
-from devstore.admin_api.connections import SqlFilter, list_connection, sql_connection
+from devstore.admin_api.connections import list_connection
 from devstore.context import Devstore
 from devstore.db import Row
 from devstore.formats import gid, money_bag, money_str
@@ -250,7 +250,7 @@ def metafield_node(row: Row) -> dict[str, Any]:
     def json_value(info: GraphQLResolveInfo) -> Any:
         if row["type"].startswith("list.") or row["type"] == "json":
             return json.loads(row["value"])
-        if row["type"] in ("number_integer",):
+        if row["type"] == "number_integer":
             return int(row["value"])
         if row["type"] == "boolean":
             return row["value"] == "true"
@@ -272,12 +272,11 @@ def metafield_node(row: Row) -> dict[str, Any]:
 
 def _metafield_resolver(owner_type: str, owner_id: int) -> Any:
     def resolve(info: GraphQLResolveInfo, key: str, namespace: str | None = None) -> dict[str, Any] | None:
-        namespace_, key_ = namespace, key
-        if namespace_ is None and "." in key_:
-            namespace_, key_ = key_.rsplit(".", 1)
+        if namespace is None and "." in key:
+            namespace, key = key.rsplit(".", 1)
         context = ctx(info)
         row = customers.metafield_get(
-            context.ds.db, context.shop["id"], owner_type, owner_id, namespace_ or "$app", key_
+            context.ds.db, context.shop["id"], owner_type, owner_id, namespace or "$app", key
         )
         return metafield_node(row) if row else None
 
@@ -312,7 +311,7 @@ def customer_node(row: Row) -> dict[str, Any]:
         return order_node(found) if found else None
 
     default_address = address_node(
-        address, customer_id, "MailingAddress", row["first_name"], row["last_name"]
+        address, customer_id, first_name=row["first_name"], last_name=row["last_name"]
     )
     display = " ".join(p for p in (row["first_name"], row["last_name"]) if p) or row["email"] or ""
     return {
@@ -449,13 +448,14 @@ def order_node(row: Row) -> dict[str, Any]:
         rows = refund_rows(info)
         return [refund_node(r, row) for r in (rows[:first] if first is not None else rows)]
 
+    def refunded(info: GraphQLResolveInfo) -> Decimal:
+        return sum((Decimal(r["amount"]) for r in refund_rows(info)), Decimal("0"))
+
     def total_refunded(info: GraphQLResolveInfo) -> dict[str, Any]:
-        total = sum((Decimal(r["amount"]) for r in refund_rows(info)), Decimal("0"))
-        return money_bag(total, currency)
+        return money_bag(refunded(info), currency)
 
     def current_total(info: GraphQLResolveInfo) -> dict[str, Any]:
-        total = sum((Decimal(r["amount"]) for r in refund_rows(info)), Decimal("0"))
-        return money_bag(Decimal(row["total_price"]) - total, currency)
+        return money_bag(Decimal(row["total_price"]) - refunded(info), currency)
 
     return {
         "__typename": "Order",
@@ -608,10 +608,3 @@ def bulk_operation_node(row: Row, public_url: str) -> dict[str, Any]:
         "partialDataUrl": None,
         "query": row["query"],
     }
-
-
-def sql_where(shop_id: int) -> SqlFilter:
-    return SqlFilter(["shop_id = ?"], [shop_id])
-
-
-__all__ = ["RequestContext", "sql_connection"]

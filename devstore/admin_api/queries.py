@@ -12,6 +12,7 @@ from devstore.admin_api import nodes
 from devstore.admin_api.connections import (
     SearchField,
     SqlFilter,
+    list_connection,
     search_filter,
     sql_connection,
 )
@@ -142,13 +143,6 @@ def order_visible(info: GraphQLResolveInfo, row: Row | None) -> Row | None:
     return row
 
 
-def _id(value: str, kind: str) -> int | None:
-    try:
-        return gid_parse(value, kind)
-    except ValueError:
-        return None
-
-
 def _connection(  # noqa: PLR0917
     info: GraphQLResolveInfo,
     table: str,
@@ -217,16 +211,16 @@ def _count(
     return nodes.count(int(total or 0))
 
 
-def node_by_gid(info: GraphQLResolveInfo, value: str) -> dict[str, Any] | None:  # noqa: PLR0911 - one return per case reads plainest
+def node_by_gid(info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:  # noqa: PLR0911 - one return per case reads plainest
     """node(id:): dispatch on the gid's type."""
     context = ctx(info)
     shop_id = context.shop["id"]
     db = context.ds.db
     try:
-        kind = value.split("/")[3]
-        object_id = gid_parse(value)
+        kind = id.split("/")[3]
+        object_id = gid_parse(id)
     except (IndexError, ValueError):
-        raise GraphQLError(f"Invalid global id '{value}'") from None
+        raise GraphQLError(f"Invalid global id '{id}'") from None
     row: Row | None
     if kind == "Product":
         row = catalog.product_get(db, shop_id, object_id)
@@ -257,25 +251,17 @@ def node_by_gid(info: GraphQLResolveInfo, value: str) -> dict[str, Any] | None: 
     return None
 
 
-def _by_id(kind: str, loader: Any, builder: Any) -> Any:
+def _by_id(kind: str, loader: Any, builder: Any, visible: Any = lambda info, row: row) -> Any:
     def resolve(info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:
-        object_id = _id(id, kind)
-        if object_id is None:
-            raise GraphQLError(f"Invalid id: {id}")
+        try:
+            object_id = gid_parse(id, kind)
+        except ValueError:
+            raise GraphQLError(f"Invalid id: {id}") from None
         context = ctx(info)
-        row = loader(context.ds.db, context.shop["id"], object_id)
+        row = visible(info, loader(context.ds.db, context.shop["id"], object_id))
         return builder(row) if row else None
 
     return resolve
-
-
-def _order_by_id(info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:
-    object_id = _id(id, "Order")
-    if object_id is None:
-        raise GraphQLError(f"Invalid id: {id}")
-    context = ctx(info)
-    row = order_visible(info, orders.order_get(context.ds.db, context.shop["id"], object_id))
-    return nodes.order_node(row) if row else None
 
 
 def _orders_count(info: GraphQLResolveInfo, query: str | None = None) -> dict[str, Any]:
@@ -289,8 +275,6 @@ def _webhook_subscriptions(
     uri: str | None = None,
     **args: Any,
 ) -> dict[str, Any]:
-    from devstore.admin_api.connections import list_connection
-
     context = ctx(info)
     rows = subscription_list(context.ds.db, context.shop["id"])
     if topics:
@@ -322,10 +306,6 @@ def _discount_by_code(info: GraphQLResolveInfo, code: str) -> dict[str, Any] | N
     return nodes.discount_node(row) if row else None
 
 
-def node_by_gid_resolver(info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:
-    return node_by_gid(info, id)
-
-
 def _product_by_handle(info: GraphQLResolveInfo, handle: str) -> dict[str, Any] | None:
     row = catalog.product_get_by_handle(ctx(info).ds.db, ctx(info).shop["id"], handle)
     return nodes.product_node(row) if row else None
@@ -339,7 +319,7 @@ def _collection_by_handle(info: GraphQLResolveInfo, handle: str) -> dict[str, An
 def query_root() -> dict[str, Any]:
     return {
         "shop": lambda info: nodes.shop_node(ctx(info).shop),
-        "node": node_by_gid_resolver,
+        "node": node_by_gid,
         "nodes": lambda info, ids: [node_by_gid(info, i) for i in ids],
         "product": _by_id("Product", catalog.product_get, nodes.product_node),
         "productByHandle": _product_by_handle,
@@ -375,13 +355,13 @@ def query_root() -> dict[str, Any]:
         "customersCount": lambda info, query=None: _count(
             info, "customers", CUSTOMER_SEARCH, ("email",), query
         ),
-        "order": _order_by_id,
+        "order": _by_id("Order", orders.order_get, nodes.order_node, order_visible),
         "orders": orders_connection,
         "ordersCount": _orders_count,
         "codeDiscountNode": _by_id("DiscountCodeNode", discounts.discount_get, nodes.discount_node),
         "codeDiscountNodeByCode": _discount_by_code,
-        "webhookSubscription": node_by_gid_resolver,
+        "webhookSubscription": node_by_gid,
         "webhookSubscriptions": _webhook_subscriptions,
         "currentBulkOperation": _current_bulk_operation,
-        "bulkOperation": node_by_gid_resolver,
+        "bulkOperation": node_by_gid,
     }

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -10,18 +12,22 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 
 from devstore import actions, catalog, customers
 from devstore.context import Devstore
-from devstore.db import Row
+from devstore.db import Database, Row
 from devstore.orders import OrderLine, OrderRejected
 from devstore.shops import shop_resolve
 from devstore.storefront import drops, session
 from devstore.storefront.rendering import Renderer
 
 
-def storefront_context(ds: Devstore, request: Request) -> tuple[Row, dict[str, Any]]:
-    """The shop and the objects every template sees."""
-    shop = shop_resolve(
+def _shop(ds: Devstore, request: Request) -> Row:
+    return shop_resolve(
         ds.db, ds.config.default_shop, request.headers.get("host"), request.query_params.get("shop")
     )
+
+
+def storefront_context(ds: Devstore, request: Request) -> tuple[Row, dict[str, Any]]:
+    """The shop and the objects every template sees."""
+    shop = _shop(ds, request)
     customer = session.signed_in_customer(ds.db, shop, request)
     context: dict[str, Any] = {
         "shop": drops.shop_drop(shop),
@@ -41,52 +47,54 @@ def _renderer(request: Request) -> Renderer:
     return renderer
 
 
-def _page(
-    request: Request, template: str, extra: dict[str, Any] | None = None, status: int = 200
+def _render(
+    request: Request, context: dict[str, Any], template: str, extra: dict[str, Any] | None = None
 ) -> Response:
+    return HTMLResponse(_renderer(request).page(template, {**context, **(extra or {})}))
+
+
+def _page(request: Request, template: str, extra: dict[str, Any] | None = None) -> Response:
     ds: Devstore = request.app.state.ds
     _, context = storefront_context(ds, request)
-    html = _renderer(request).page(template, {**context, **(extra or {})})
-    return HTMLResponse(html, status_code=status)
+    return _render(request, context, template, extra)
 
 
 async def home(request: Request) -> Response:
     ds: Devstore = request.app.state.ds
 
     def work() -> Response:
-        shop = shop_resolve(
-            ds.db, ds.config.default_shop, request.headers.get("host"), request.query_params.get("shop")
-        )
+        shop, context = storefront_context(ds, request)
         featured = [drops.product_drop(ds.db, p) for p in catalog.product_list(ds.db, shop["id"], 8)]
-        return _page(request, "index", {"featured_products": featured})
+        return _render(request, context, "index", {"featured_products": featured})
+
+    return await run_in_threadpool(work)
+
+
+async def _by_handle(
+    request: Request,
+    template: str,
+    lookup: Callable[[Database, int, str], Row | None],
+    drop: Callable[[Database, Row], dict[str, Any]],
+) -> Response:
+    """A collection or product page: the row with the path's handle, as `template`'s object."""
+    ds: Devstore = request.app.state.ds
+
+    def work() -> Response:
+        shop, context = storefront_context(ds, request)
+        row = lookup(ds.db, shop["id"], request.path_params["handle"])
+        if row is None:
+            return HTMLResponse("Not found", status_code=404)
+        return _render(request, context, template, {template: drop(ds.db, row)})
 
     return await run_in_threadpool(work)
 
 
 async def collection(request: Request) -> Response:
-    ds: Devstore = request.app.state.ds
-
-    def work() -> Response:
-        shop, _ = storefront_context(ds, request)
-        row = catalog.collection_get_by_handle(ds.db, shop["id"], request.path_params["handle"])
-        if row is None:
-            return HTMLResponse("Not found", status_code=404)
-        return _page(request, "collection", {"collection": drops.collection_drop(ds.db, row)})
-
-    return await run_in_threadpool(work)
+    return await _by_handle(request, "collection", catalog.collection_get_by_handle, drops.collection_drop)
 
 
 async def product(request: Request) -> Response:
-    ds: Devstore = request.app.state.ds
-
-    def work() -> Response:
-        shop, _ = storefront_context(ds, request)
-        row = catalog.product_get_by_handle(ds.db, shop["id"], request.path_params["handle"])
-        if row is None:
-            return HTMLResponse("Not found", status_code=404)
-        return _page(request, "product", {"product": drops.product_drop(ds.db, row)})
-
-    return await run_in_threadpool(work)
+    return await _by_handle(request, "product", catalog.product_get_by_handle, drops.product_drop)
 
 
 async def cart(request: Request) -> Response:
@@ -115,7 +123,7 @@ async def checkout(request: Request) -> Response:
     lines = [OrderLine(line["variant_id"], line["quantity"]) for line in session.cart_lines(request)]
 
     def work() -> Row:
-        shop, _ = storefront_context(ds, request)
+        shop = _shop(ds, request)
         customer = session.signed_in_customer(ds.db, shop, request)
         return actions.order_place(
             ds,
@@ -129,8 +137,6 @@ async def checkout(request: Request) -> Response:
     try:
         order = await run_in_threadpool(work)
     except (OrderRejected, LookupError) as exc:
-        from urllib.parse import quote
-
         return RedirectResponse(f"/cart?error={quote(str(exc))}", status_code=303)
     response = RedirectResponse(f"/orders/{order['id']}/thank-you", status_code=303)
     session.cart_save(response, [])
@@ -141,14 +147,15 @@ async def thank_you(request: Request) -> Response:
     ds: Devstore = request.app.state.ds
 
     def work() -> Response:
-        shop, _ = storefront_context(ds, request)
+        shop, context = storefront_context(ds, request)
         row = ds.db.one(
             "SELECT * FROM orders WHERE shop_id = ? AND id = ?", (shop["id"], int(request.path_params["id"]))
         )
         if row is None:
             return HTMLResponse("Not found", status_code=404)
-        return _page(
+        return _render(
             request,
+            context,
             "thank_you",
             {"order": {"id": row["id"], "name": row["name"], "total": drops.cents(row["total_price"])}},
         )
@@ -164,7 +171,7 @@ async def login(request: Request) -> Response:
         email = (await session.form_data(request)).get("email")
 
     def work() -> Response:
-        shop, _ = storefront_context(ds, request)
+        shop, context = storefront_context(ds, request)
         if email:
             found = customers.customer_get_by_email(ds.db, shop["id"], email)
             if found is not None:
@@ -178,15 +185,15 @@ async def login(request: Request) -> Response:
             for c in customers.customer_list(ds.db, shop["id"], 12)
             if c["email"]
         ]
-        return _page(
+        return _render(
             request,
+            context,
             "login",
             {
                 "sample_customers": sample,
                 "suggested_email": email or "",
                 "error": "No customer with that email" if email else None,
             },
-            status=200,
         )
 
     return await run_in_threadpool(work)
@@ -200,10 +207,14 @@ async def logout(request: Request) -> Response:
 
 async def account(request: Request) -> Response:
     ds: Devstore = request.app.state.ds
-    _, context = await run_in_threadpool(storefront_context, ds, request)
-    if context["customer"] is None:
-        return RedirectResponse("/account/login", status_code=303)
-    return await run_in_threadpool(_page, request, "account")
+
+    def work() -> Response:
+        _, context = storefront_context(ds, request)
+        if context["customer"] is None:
+            return RedirectResponse("/account/login", status_code=303)
+        return _render(request, context, "account")
+
+    return await run_in_threadpool(work)
 
 
 async def extension_asset(request: Request) -> Response:
