@@ -86,7 +86,8 @@ PAGE = """<!doctype html>
 async def app_page(request: Request) -> Response:
     ds: Devstore = request.app.state.ds
     handle = request.path_params["handle"]
-    if handle != ds.config.app_toml.handle:
+    # Shopify opens an app by its handle or by its client id.
+    if handle not in (ds.config.app_toml.handle, ds.config.api_key):
         return HTMLResponse("<h1>App not installed</h1>", status_code=404)
     shop = await run_in_threadpool(_shop, ds, request)
     params = await run_in_threadpool(launch_params, ds, shop)

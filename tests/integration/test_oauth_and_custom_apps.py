@@ -33,7 +33,9 @@ def test_the_code_grant_installs_the_shop(devstore: Devstore) -> None:
 
     response = browser.get(callback)
 
+    # Then the merchant lands in the app inside their admin
     assert response.status_code == 302
+    assert httpx.get(response["Location"], timeout=10).status_code == 200
     shop = Shop.objects.get(domain=devstore.shop)
     assert shop.is_installed
     # An expiring offline token with its refresh token, as public apps must hold
