@@ -16,8 +16,11 @@ import httpx
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.http import HttpResponse
+from django.test import Client
 
 from config.celery import app as celery_app
+from shop_app.models import Shop
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -224,6 +227,22 @@ def devstore(devstore_server: Devstore, settings: Any, live_server: Any, real_br
     settings.SHOPIFY_CDN_BASE = f"{devstore_server.url}/cdn"
     settings.APP_URL = live_server.url
     return devstore_server
+
+
+def open_app(devstore: Devstore, shop: str | None = None) -> HttpResponse:
+    """The merchant opens the app in the admin: Shopify loads our URL with a session token."""
+    shop = shop or devstore.shop
+    response: HttpResponse = Client().get(
+        "/", {"embedded": "1", "shop": shop, "id_token": devstore.session_token(shop)}
+    )
+    return response
+
+
+def install(devstore: Devstore) -> Shop:
+    """The merchant opens the app: the session token is exchanged, and the shop row exists."""
+    response = open_app(devstore)
+    assert response.status_code == 200, response.content
+    return Shop.objects.get(domain=devstore.shop)
 
 
 @pytest.fixture

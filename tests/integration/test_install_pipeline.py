@@ -2,7 +2,7 @@
 syncs the shop, subscribes to webhooks and imports the store's history from devstore."""
 
 import subprocess
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 from django.test import Client
@@ -11,7 +11,7 @@ from personalize.models import Customer, Order
 from shop_app.admin_api import AdminClient
 from shop_app.models import Backfill, Shop
 from shop_app.webhook_subscriptions import SUBSCRIPTIONS_QUERY
-from tests.live import Devstore, wait_for
+from tests.live import Devstore, install, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -24,20 +24,16 @@ def worker_environment(devstore_worker_environment: dict[str, str]) -> dict[str,
 def test_install_syncs_subscribes_and_imports_the_store_in_the_worker(
     devstore: Devstore,
     celery_worker_process: subprocess.Popen[str],
-    session_token_for: Any,
+    api_client_for: Callable[[Shop], Client],
 ) -> None:
     # Given a store with history
     devstore.seed(customers=60, orders=250)
     store_customers = len(devstore.control("GET", "/customers", limit="1000")["customers"])
 
     # When the merchant opens the app for the first time
-    response = Client().get(
-        "/", {"embedded": "1", "shop": devstore.shop, "id_token": devstore.session_token()}
-    )
-    assert response.status_code == 200
+    shop = install(devstore)
 
     # Then the worker imports every customer and order
-    shop = Shop.objects.get(domain=devstore.shop)
 
     def backfill_finished() -> Backfill | None:
         """the backfill finishes"""
@@ -52,11 +48,14 @@ def test_install_syncs_subscribes_and_imports_the_store_in_the_worker(
     assert Customer.objects.for_shop(shop).count() >= store_customers
 
     # And the shop's details came from Shopify
+    [in_store] = [row for row in devstore.control("GET", "/shops")["shops"] if row["domain"] == devstore.shop]
     shop.refresh_from_db()
-    assert shop.name
-    assert shop.currency
-    assert shop.timezone
-    assert shop.shopify_id
+    assert (shop.shopify_id, shop.name, shop.currency, shop.timezone) == (
+        in_store["id"],
+        in_store["name"],
+        in_store["currency"],
+        in_store["timezone"],
+    )
 
     # And no shop-scoped webhook subscription was created: the toml's app-scoped ones serve a
     # public install, and a second subscription per topic would double every delivery
@@ -64,7 +63,6 @@ def test_install_syncs_subscribes_and_imports_the_store_in_the_worker(
     assert subscriptions["nodes"] == []
 
     # And the admin shows the import's progress through the session-token API
-    api = Client(headers={"Authorization": f"Bearer {session_token_for(shop)}"})
-    progress = api.get("/api/shop").json()["backfill"]
+    progress = api_client_for(shop).get("/api/shop").json()["backfill"]
     assert progress["status"] == "done"
     assert progress["orders_imported"] == 250

@@ -5,24 +5,13 @@ import sqlite3
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from personalize.models import Customer, Order, OrderLine, SyncCursor
 from personalize.reconcile import reconcile_shop
 from shop_app.admin_api import AdminClient
-from shop_app.models import Shop
-from tests.live import Devstore
+from tests.live import Devstore, install
 
 pytestmark = pytest.mark.integration
-
-
-def install(devstore: Devstore) -> Shop:
-    """The merchant opens the app: token exchange, and the shop row exists."""
-    response = Client().get(
-        "/", {"embedded": "1", "shop": devstore.shop, "id_token": devstore.session_token()}
-    )
-    assert response.status_code == 200
-    return Shop.objects.get(domain=devstore.shop)
 
 
 def devstore_rows(devstore: Devstore, sql: str) -> list[Any]:

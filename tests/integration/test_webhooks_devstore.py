@@ -3,6 +3,7 @@ live app, and a real worker processes them; the admin API shows the events."""
 
 import subprocess
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -11,7 +12,7 @@ from django.test import Client
 
 from personalize.models import Customer, Order, OrderLine, Refund
 from shop_app.models import Shop
-from tests.live import Devstore, wait_for
+from tests.live import Devstore, install, wait_for
 from webhooks.models import EventStatus, PrivacyKind, PrivacyRequest, WebhookEvent
 
 pytestmark = pytest.mark.integration
@@ -20,15 +21,6 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def worker_environment(devstore_worker_environment: dict[str, str]) -> dict[str, str]:
     return devstore_worker_environment
-
-
-def install(devstore: Devstore) -> Shop:
-    """The merchant opens the app: token exchange, and the shop row exists."""
-    response = Client().get(
-        "/", {"embedded": "1", "shop": devstore.shop, "id_token": devstore.session_token()}
-    )
-    assert response.status_code == 200
-    return Shop.objects.get(domain=devstore.shop)
 
 
 def events_settled(shop: Shop, count: int) -> Any:
@@ -41,7 +33,9 @@ def events_settled(shop: Shop, count: int) -> Any:
 
 
 def test_orders_placed_in_devstore_are_received_processed_and_shown(
-    devstore: Devstore, celery_worker_process: subprocess.Popen[str], session_token_for: Any
+    devstore: Devstore,
+    celery_worker_process: subprocess.Popen[str],
+    api_client_for: Callable[[Shop], Client],
 ) -> None:
     # Given an installed shop with a catalogue, and a shopper
     devstore.seed(customers=1, orders=0)
@@ -108,7 +102,7 @@ def test_orders_placed_in_devstore_are_received_processed_and_shown(
     )
 
     # And the admin shows every event done and none failed
-    api = Client(headers={"Authorization": f"Bearer {session_token_for(shop)}"})
+    api = api_client_for(shop)
     events = api.get("/api/webhook-events").json()["results"]
     assert {event["topic"] for event in events} >= {"customers/create", "orders/create", "refunds/create"}
     assert {event["status"] for event in events} == {"done"}
