@@ -2,16 +2,44 @@
 
 import json
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, FrameLocator, Page, expect
 
 from shop_app.models import Shop
 from tests.live import Devstore, wait_for
 
 pytestmark = pytest.mark.integration
+
+
+def open_in_admin(page: Page, devstore: Devstore) -> FrameLocator:
+    """The merchant opens Omakase in the admin, and the app loads inside the admin's frame."""
+    page.goto(f"{devstore.url}/admin/apps/omakase?shop={devstore.shop}")
+    app = page.frame_locator("#app-iframe")
+    expect(app.locator("s-page")).to_be_attached(timeout=30_000)
+    return app
+
+
+def expect_import_done(app: FrameLocator) -> None:
+    expect(app.locator("#backfill-status")).to_contain_text("Import: done", timeout=90_000)
+
+
+def reload_until(page: Page, shown: Callable[[], None], what: str) -> None:
+    """Reload the page until `shown` (an expect() with a short timeout) passes; `what` names it."""
+
+    def reloaded_and_shown() -> bool:
+        page.reload()
+        try:
+            shown()
+        except AssertionError:
+            return False
+        return True
+
+    reloaded_and_shown.__doc__ = what
+    wait_for(reloaded_and_shown, timeout=60, interval=0.5)
 
 
 def test_the_merchant_installs_and_watches_the_import_finish_in_the_admin(
@@ -21,16 +49,13 @@ def test_the_merchant_installs_and_watches_the_import_finish_in_the_admin(
     devstore.seed(customers=30, orders=80)
 
     # When the merchant opens the app in the admin
-    page.goto(f"{devstore.url}/admin/apps/omakase?shop={devstore.shop}")
-
     # Then the app loads inside the admin's frame, installed by the session token in its URL
-    app = page.frame_locator("#app-iframe")
-    expect(app.locator("s-page")).to_be_attached(timeout=30_000)
-    status = app.locator("#backfill-status")
+    app = open_in_admin(page, devstore)
+
     # And the page follows the import through our API, each call authenticated by a fresh
     # session token that App Bridge gets from the admin
-    expect(status).to_contain_text("Import: done", timeout=90_000)
-    expect(status).to_contain_text("80 orders")
+    expect_import_done(app)
+    expect(app.locator("#backfill-status")).to_contain_text("80 orders")
     assert Shop.objects.get(domain=devstore.shop).is_installed
 
 
@@ -38,9 +63,7 @@ def test_a_page_opened_without_a_session_token_gets_one_from_app_bridge_and_relo
     devstore: Devstore, page: Page, live_server: Any, screenshot: None
 ) -> None:
     # Given the app open in the admin
-    page.goto(f"{devstore.url}/admin/apps/omakase?shop={devstore.shop}")
-    app = page.frame_locator("#app-iframe")
-    expect(app.locator("s-page")).to_be_attached(timeout=30_000)
+    app = open_in_admin(page, devstore)
 
     # When the frame navigates to the app without an id_token (a link inside the app)
     frame = page.frame(name="app-iframe")
@@ -62,9 +85,8 @@ def test_an_order_placed_on_the_storefront_shows_in_the_merchants_admin(
 ) -> None:
     # Given a store that has installed Omakase and finished importing its history
     devstore.seed(customers=10, orders=5)
-    page.goto(f"{devstore.url}/admin/apps/omakase?shop={devstore.shop}")
-    admin = page.frame_locator("#app-iframe")
-    expect(admin.locator("#backfill-status")).to_contain_text("Import: done", timeout=90_000)
+    admin = open_in_admin(page, devstore)
+    expect_import_done(admin)
     shopper_email = devstore.control("GET", "/customers", limit="1")["customers"][0]["email"]
     product = next(
         product
@@ -87,16 +109,11 @@ def test_an_order_placed_on_the_storefront_shows_in_the_merchants_admin(
     assert order_name.startswith("#")
 
     # Then the order reaches Omakase by webhook, a worker processes it, and the merchant sees it
-    def order_listed() -> bool:
-        """the order appears in the admin's recent orders"""
-        page.reload()
-        try:
-            expect(admin.locator("#recent-orders")).to_contain_text(order_name, timeout=3_000)
-        except AssertionError:
-            return False
-        return True
-
-    wait_for(order_listed, timeout=60, interval=0.5)
+    reload_until(
+        page,
+        lambda: expect(admin.locator("#recent-orders")).to_contain_text(order_name, timeout=3_000),
+        "the order appears in the admin's recent orders",
+    )
     expect(admin.locator("#recent-orders")).to_contain_text(shopper_email)
     expect(admin.locator("#failed-events")).to_contain_text("Every webhook was processed.")
 
@@ -106,26 +123,23 @@ def test_the_merchant_downloads_a_shoppers_data_request_from_the_admin(
 ) -> None:
     # Given an installed store whose shopper asked the merchant for their data
     devstore.seed(customers=5, orders=10)
-    page.goto(f"{devstore.url}/admin/apps/omakase?shop={devstore.shop}")
-    admin = page.frame_locator("#app-iframe")
-    expect(admin.locator("#backfill-status")).to_contain_text("Import: done", timeout=90_000)
+    admin = open_in_admin(page, devstore)
+    expect_import_done(admin)
     shopper = devstore.control("GET", "/customers", limit="1")["customers"][0]
     devstore.control("POST", "/privacy", {"topic": "customers/data_request", "customer_id": shopper["id"]})
 
     # When the request has been processed and the merchant opens the app
-    def request_listed() -> bool:
-        """the data request is listed with its export"""
-        page.reload()
-        try:
-            expect(admin.locator("#privacy-requests s-button")).to_have_text("Download", timeout=3_000)
-        except AssertionError:
-            return False
-        return True
-
-    wait_for(request_listed, timeout=60, interval=0.5)
+    reload_until(
+        page,
+        lambda: expect(admin.locator("#privacy-requests s-button")).to_have_text("Download", timeout=3_000),
+        "the data request is listed with its export",
+    )
     with page.expect_download() as download:
         admin.locator("#privacy-requests s-button").click()
 
     # Then the file holds what we keep on that shopper
     exported = json.loads(Path(download.value.path()).read_text())
-    assert shopper["email"] in json.dumps(exported)
+    profile = exported["sections"]["personalize"]["profile"]
+    assert [(entry["email"], entry["first_name"]) for entry in profile] == [
+        (shopper["email"], shopper["first_name"])
+    ]
