@@ -79,8 +79,9 @@ def run() -> int:
     from django.conf import settings
     from django.test import Client
 
-    from shop_app.backfill import backfill_import_lines
-    from shop_app.models import Backfill, Shop
+    from commerce.backfill import backfill_import_lines
+    from commerce.models import Backfill
+    from shop_app.models import Shop
     from webhooks.models import WebhookEvent
     from webhooks.processing import webhook_event_process
 

@@ -6,5 +6,5 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("shop_app.urls")),
     path("", include("webhooks.urls")),
-    path("", include("personalize.urls")),
+    path("", include("commerce.urls")),
 ]

@@ -7,6 +7,9 @@ from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+from django.db import transaction
+
+from shop_app.models import Shop
 
 
 class TokenDecryptionError(Exception):
@@ -46,10 +49,6 @@ def token_reencrypt(ciphertext: str) -> str:
 def tokens_reencrypt_all() -> int:
     """Re-encrypt every shop's tokens under the newest key, one row at a time under its lock (a
     refresh may be writing the same row). Returns how many shops had tokens."""
-    from django.db import transaction
-
-    from shop_app.models import Shop
-
     count = 0
     for pk in Shop.objects.exclude(access_token_encrypted="").values_list("pk", flat=True):
         with transaction.atomic():

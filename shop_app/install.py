@@ -3,7 +3,8 @@
 Managed install: Shopify installs the app with the toml's scopes and opens the app URL with a
 session token; we exchange that token for an expiring offline token (shop_install_from_session).
 Custom apps bring a static Admin API token instead (shop_connect_custom_app). After either, a
-task syncs the shop's details, makes sure its webhooks exist and starts the backfill.
+task runs shop_after_install: the steps other modules registered (the backfill), the shop's
+details, and a custom app's webhook subscriptions.
 """
 
 import logging
@@ -13,7 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 from shopify_app import token_exchange
 
-from shop_app.admin_api import AdminClient
+from shop_app.admin_api import AdminClient, admin_client_for_shop
+from shop_app.lifecycle import after_install_steps, on_uninstall_steps
 from shop_app.models import Shop
 from shop_app.session_auth import SessionVerification
 from shop_app.shopify_http import shopify_app_config, shopify_http_client
@@ -27,6 +29,7 @@ from shop_app.tokens import (
     shop_tokens_drop,
     shop_tokens_store,
 )
+from shop_app.webhook_subscriptions import shop_webhook_subscriptions_ensure
 
 logger = logging.getLogger(__name__)
 
@@ -74,9 +77,10 @@ def _shop_record_install(shop: Shop, token: IssuedToken) -> bool:
 
 
 def _after_install(shop: Shop) -> None:
-    from shop_app.tasks import shop_after_install
+    # shop_app.tasks imports this module (the task calls shop_after_install): the cycle is Celery's.
+    from shop_app.tasks import shop_after_install_enqueue  # noqa: PLC0415
 
-    transaction.on_commit(lambda: shop_after_install.delay(shop.pk))
+    transaction.on_commit(lambda: shop_after_install_enqueue(shop.pk))
 
 
 def shop_install_from_session(verification: SessionVerification) -> InstallOutcome:
@@ -157,14 +161,28 @@ def shop_uninstall(shop: Shop) -> None:
     """app/uninstalled: the shop is marked uninstalled and its tokens dropped at once. Everything
     scheduled for it stops: periodic jobs only visit installed shops, and every task checks that
     its shop is still installed before it calls Shopify. shop/redact deletes the data later."""
-    from shop_app.backfill import backfills_cancel_for_shop
-
     with transaction.atomic():
         locked = Shop.objects.select_for_update().get(pk=shop.pk)
         if locked.uninstalled_at is None:
             locked.uninstalled_at = timezone.now()
             locked.save(update_fields=["uninstalled_at", "updated_at"])
         shop_tokens_drop(locked)
-        backfills_cancel_for_shop(locked)
+        for step in on_uninstall_steps():
+            step(locked)
     shop.refresh_from_db()
     logger.info("uninstalled %s", shop.domain)
+
+
+def shop_after_install(shop: Shop) -> None:
+    """After an install, in a worker: the steps other modules registered come first (the import of
+    the store's history must not wait on anything below), then the shop's details and, for a custom
+    app, its webhook subscriptions. Idempotent: each step checks what exists before creating it."""
+    for step in after_install_steps():
+        step(shop)
+    try:
+        client = admin_client_for_shop(shop)
+        shop_details_sync(shop, client)
+        if shop.is_custom_app:
+            shop_webhook_subscriptions_ensure(client)
+    except ShopNotAuthorized:
+        logger.warning("after-install of %s stopped: the shop's token is gone", shop.domain)

@@ -17,6 +17,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from shop_app.app_config import app_toml
+from shop_app.domains import shop_domain_is_valid
 from shop_app.shopify_http import shopify_admin_url, shopify_app_secrets, shopify_http_client
 from shop_app.tokens import IssuedToken
 
@@ -66,8 +67,6 @@ def oauth_callback_verify(
 ) -> str:
     """Check a callback's signature, state, age and shop, and that it was not used before.
     Returns the shop domain; raises CallbackRefused otherwise."""
-    from shop_app.domains import shop_domain_is_valid
-
     if not query_hmac_is_valid(params):
         raise CallbackRefused("bad hmac")
     state = params.get("state", "")

@@ -5,6 +5,7 @@ sends it as `Authorization: Bearer <token>` (or as `id_token` on the first docum
 verify it with the shopifyapp package, then check what the package leaves to us.
 """
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,6 +22,11 @@ from shop_app.shopify_http import shopify_app_config
 
 PATCH_ID_TOKEN_PATH = "/auth/patch-id-token"  # noqa: S105 - a path, not a secret
 RETRY_HEADER = "X-Shopify-Retry-Invalid-Session-Request"
+# Shopify's session tokens live one minute (exp = iat + 60). The package (PyJWT underneath) checks
+# exp, nbf and iat against the clock, with 10 s leeway, only when they are present, and bounds no
+# lifetime: a token without exp would never expire, and one minted for a year would serve a year.
+SESSION_TOKEN_MAX_LIFETIME_SECONDS = 120
+SESSION_TOKEN_LEEWAY_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -49,10 +55,25 @@ def _unauthorized(retry: bool = True) -> Res:
     return Res(status=401, body="Unauthorized", headers={RETRY_HEADER: "1"} if retry else {})
 
 
+def session_token_times_are_shopifys(claims: dict[str, Any], *, now: float | None = None) -> bool:
+    """Could Shopify have issued a token with these times? exp, nbf and iat all present, and the
+    token meant to live at most SESSION_TOKEN_MAX_LIFETIME_SECONDS, from its issue and from now."""
+    times = [claims.get(name) for name in ("exp", "nbf", "iat")]
+    if not all(isinstance(value, int | float) and not isinstance(value, bool) for value in times):
+        return False
+    expires, _, issued = times
+    current = time.time() if now is None else now
+    return (
+        expires - issued <= SESSION_TOKEN_MAX_LIFETIME_SECONDS
+        and expires <= current + SESSION_TOKEN_MAX_LIFETIME_SECONDS + SESSION_TOKEN_LEEWAY_SECONDS
+    )
+
+
 def session_verify(request: HttpRequest) -> SessionVerification:
     """Verify the session token of an App Home document load (`id_token` in the query) or of an
     API call (`Authorization: Bearer`): signature with the current or previous secret, expiry and
-    not-before with 10 s leeway, audience = our API key, then the claims the package leaves open."""
+    not-before with 10 s leeway, audience = our API key, then the claims the package leaves open:
+    a lifetime Shopify would issue, and dest and iss naming the same shop."""
     result = verify_app_home_req(
         shopify_request_input(request),  # type: ignore[arg-type]
         shopify_app_config(),
@@ -61,6 +82,8 @@ def session_verify(request: HttpRequest) -> SessionVerification:
     if not result.ok or result.id_token is None:
         return SessionVerification(ok=False, response=result.response)
     claims = dict(result.id_token.claims)
+    if not session_token_times_are_shopifys(claims):
+        return SessionVerification(ok=False, response=_unauthorized())
     shop_domain = urlsplit(str(claims.get("dest", ""))).hostname or ""
     issuer = urlsplit(str(claims.get("iss", ""))).hostname or ""
     # dest must be exactly a shop domain, and the issuer that shop's admin.

@@ -5,19 +5,11 @@ import logging
 
 from celery import shared_task
 
-from shop_app.admin_api import AdminApiError, admin_client_for_shop
-from shop_app.backfill import (
-    BackfillCancelled,
-    BackfillFailed,
-    backfill_advance,
-    backfill_fail,
-    backfill_start_for_installation,
-)
+from shop_app.admin_api import AdminApiError
 from shop_app.heartbeats import heartbeat_record
-from shop_app.install import shop_details_sync
-from shop_app.models import Backfill, Shop
-from shop_app.tokens import ShopNotAuthorized, TokenRefreshUnavailable
-from shop_app.webhook_subscriptions import shop_webhook_subscriptions_ensure
+from shop_app.install import shop_after_install
+from shop_app.models import Shop
+from shop_app.tokens import TokenRefreshUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +23,8 @@ def heartbeat() -> None:
     heartbeat_record("worker")
 
 
-def _installed_shop(shop_id: int) -> Shop | None:
+def installed_shop(shop_id: int) -> Shop | None:
+    """The shop, if it still exists and is installed: what every task checks before it works."""
     shop = Shop.objects.filter(pk=shop_id).first()
     return shop if shop is not None and shop.is_installed else None
 
@@ -44,43 +37,11 @@ def _installed_shop(shop_id: int) -> Shop | None:
     max_retries=5,
     acks_late=True,  # idempotent: each step checks what exists before creating it
 )
-def shop_after_install(shop_id: int) -> None:
-    shop = _installed_shop(shop_id)
-    if shop is None:
-        return
-    # First, so that nothing below can keep the store's history from being imported; once per
-    # installation, so that a redelivered task does not import twice.
-    backfill_start_for_installation(shop)
-    try:
-        client = admin_client_for_shop(shop)
-        shop_details_sync(shop, client)
-        if shop.is_custom_app:
-            shop_webhook_subscriptions_ensure(client)
-    except ShopNotAuthorized:
-        logger.warning("after-install of %s stopped: the shop's token is gone", shop.domain)
+def shop_after_install_task(shop_id: int) -> None:
+    shop = installed_shop(shop_id)
+    if shop is not None:
+        shop_after_install(shop)
 
 
-@shared_task(
-    name="shop_app.tasks.backfill_step",
-    bind=True,
-    max_retries=8,
-    acks_late=True,  # idempotent: lines_processed lets a retried step resume
-)
-def backfill_step(self, backfill_id: int) -> None:
-    backfill = Backfill.objects.select_related("shop").filter(pk=backfill_id).first()
-    if backfill is None or not backfill.is_active or not backfill.shop.is_installed:
-        return
-    try:
-        delay = backfill_advance(backfill, admin_client_for_shop(backfill.shop))
-    except BackfillCancelled:
-        return
-    except (BackfillFailed, ShopNotAuthorized) as error:
-        backfill_fail(backfill, error)
-        return
-    except TRANSIENT as error:
-        if self.request.retries >= self.max_retries:
-            backfill_fail(backfill, error)
-            return
-        raise self.retry(exc=error, countdown=min(300, 5 * 2**self.request.retries)) from error
-    if delay is not None:
-        backfill_step.apply_async((backfill_id,), countdown=delay)
+def shop_after_install_enqueue(shop_id: int) -> None:
+    shop_after_install_task.delay(shop_id)

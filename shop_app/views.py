@@ -12,7 +12,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from shopify_app import Res
 
-from shop_app.backfill import backfill_latest_for_shop
 from shop_app.domains import shop_domain_normalize
 from shop_app.install import TokenExchangeFailed, shop_install_from_code_grant, shop_install_from_session
 from shop_app.models import Shop
@@ -92,7 +91,7 @@ def app_home(request: HttpRequest) -> HttpResponse:
         request,
         "shop_app/home.html",
         outcome.shop,
-        {"backfill": backfill_latest_for_shop(outcome.shop), "newly_installed": outcome.newly_installed},
+        {"newly_installed": outcome.newly_installed},
     )
 
 
@@ -152,8 +151,8 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
 
 
 class ShopApi(APIView):
-    """GET /api/shop: the verified shop, its installation and its backfill's progress."""
+    """GET /api/shop: the verified shop and its installation."""
 
     def get(self, request: Request) -> Response:
         shop: Shop = request.shop
-        return Response(ShopSerializer({"shop": shop, "backfill": backfill_latest_for_shop(shop)}).data)
+        return Response(ShopSerializer({"shop": shop}).data)

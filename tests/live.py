@@ -72,7 +72,8 @@ def celery_worker_process(
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": database_url_of_this_test(),
-        # The worker runs what it receives; the eager switch only concerns the sending side.
+        # The worker runs what it receives, and sends what it enqueues through the broker.
+        "CELERY_TASK_ALWAYS_EAGER": "false",
         "PYTHONUNBUFFERED": "1",
         **worker_environment,
     }

@@ -11,10 +11,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from privacy.models import PrivacyRequest
+from privacy.requests import privacy_request_get_for_shop, privacy_requests_for_shop
 from shop_app.models import Shop
 from shop_app.session_auth import SessionTokenAuthentication
-from webhooks.models import EventStatus, PrivacyRequest, WebhookEvent
-from webhooks.privacy import privacy_request_get_for_shop, privacy_requests_for_shop
+from webhooks.models import EventStatus, WebhookEvent
 from webhooks.processing import ReplayRefused, webhook_event_replay, webhook_events_for_shop
 
 

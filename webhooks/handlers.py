@@ -5,8 +5,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from personalize import ingest
-from personalize.records import (
+from commerce import ingest
+from commerce.records import (
     EmailConsentRecord,
     aware_utc,
     optional_integer,
@@ -14,10 +14,11 @@ from personalize.records import (
     shopify_id,
     status_word,
 )
+from shop_app.install import shop_uninstall
 from shop_app.models import Shop
 from webhooks import privacy
-from webhooks.followups import ShopperChange, shopper_change_announce
 from webhooks.models import WebhookEvent
+from webhooks.reactions import ShopperChange, shopper_change_announce
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +40,6 @@ def order_changed(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -> N
     order = ingest.order_upsert(shop, record, source=_source(event), triggered_at=event.triggered_at)
     privacy.event_erase_if_shopper_erased(shop, event, customer_id=record.customer_id, email=record.email)
     shopper_change_announce(
-        shop,
         ShopperChange(
             shop_id=shop.pk,
             order_ids=(order.pk,),
@@ -51,7 +51,7 @@ def order_changed(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -> N
 
 def refund_created(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -> None:
     refund = ingest.refund_record(shop, ingest.refund_record_from_webhook(payload))
-    shopper_change_announce(shop, ShopperChange(shop_id=shop.pk, refund_ids=(refund.pk,), cause=event.topic))
+    shopper_change_announce(ShopperChange(shop_id=shop.pk, refund_ids=(refund.pk,), cause=event.topic))
 
 
 def customer_changed(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -> None:
@@ -59,16 +59,12 @@ def customer_changed(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -
     record = ingest.customer_record_from_webhook(payload)
     customer = ingest.customer_upsert(shop, record, source=_source(event))
     privacy.event_erase_if_shopper_erased(shop, event, customer_id=record.shopify_id, email=record.email)
-    shopper_change_announce(
-        shop, ShopperChange(shop_id=shop.pk, customer_ids=(customer.pk,), cause=event.topic)
-    )
+    shopper_change_announce(ShopperChange(shop_id=shop.pk, customer_ids=(customer.pk,), cause=event.topic))
 
 
 def customer_deleted(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -> None:
     customer = ingest.customer_delete(shop, shopify_id(require(payload, "id", "customer"), "customer.id"))
-    shopper_change_announce(
-        shop, ShopperChange(shop_id=shop.pk, customer_ids=(customer.pk,), cause=event.topic)
-    )
+    shopper_change_announce(ShopperChange(shop_id=shop.pk, customer_ids=(customer.pk,), cause=event.topic))
 
 
 def email_consent_changed(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -> None:
@@ -104,8 +100,6 @@ def inventory_level_changed(shop: Shop, payload: dict[str, Any], event: WebhookE
 def app_uninstalled(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -> None:
     """Uninstall the shop, unless it installed the app again after Shopify emitted this event: a
     late delivery (a retry, a backlog) of the earlier uninstall must not end the new installation."""
-    from shop_app.install import shop_uninstall
-
     # Locked, so that an install committing now is either seen here or waits for the uninstall.
     installed_at = Shop.objects.select_for_update().values_list("installed_at", flat=True).get(pk=shop.pk)
     emitted_at = event.triggered_at or event.received_at

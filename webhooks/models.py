@@ -1,8 +1,7 @@
-"""Webhook events as rows, and the log of privacy requests."""
+"""Webhook events as rows."""
 
 from django.db import models
 
-from shop_app.models import Shop
 from shop_app.tenancy import ShopOwned
 
 
@@ -12,10 +11,6 @@ class EventStatus(models.TextChoices):
     DONE = "done", "Processed"
     FAILED = "failed", "Failed; stays here until replayed"
     IGNORED = "ignored", "Recorded and acknowledged, nothing to do (see note)"
-
-
-# Statuses from which a row is still to be worked on; the partial index below covers them.
-NOT_DONE_STATUSES = (EventStatus.PENDING, EventStatus.PROCESSING)
 
 
 class WebhookEvent(ShopOwned):
@@ -72,39 +67,3 @@ class WebhookEvent(ShopOwned):
 
     def __str__(self) -> str:
         return f"{self.topic} {self.event_id} ({self.status})"
-
-
-class PrivacyKind(models.TextChoices):
-    DATA_REQUEST = "customers/data_request", "Shopper data request"
-    CUSTOMER_REDACT = "customers/redact", "Shopper erasure"
-    SHOP_REDACT = "shop/redact", "Shop erasure"
-
-
-class PrivacyRequest(models.Model):
-    """The record that a privacy request arrived and when it was carried out.
-
-    Not ShopOwned on purpose: the record of a shop/redact must outlive the shop it erased, so the
-    shop is nullable and its domain is kept. Read through `privacy_requests_for_shop(shop)`.
-    It holds no personal data except the export of a data request, which a later erasure of the
-    same shopper deletes.
-    """
-
-    shop = models.ForeignKey(Shop, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    shop_domain = models.CharField(max_length=255)
-    kind = models.CharField(max_length=32, choices=PrivacyKind.choices)
-    webhook_event_id = models.BigIntegerField(null=True, blank=True)
-    # The shopper concerned, by Shopify id while we may show it (data requests); erasures keep only
-    # the keyed hash, which is also how an erasure finds earlier data requests of the same shopper.
-    customer_shopify_id = models.BigIntegerField(null=True, blank=True)
-    customer_id_hash = models.CharField(max_length=64, blank=True)
-    shopify_request_id = models.BigIntegerField(null=True, blank=True)
-    received_at = models.DateTimeField()
-    completed_at = models.DateTimeField(null=True, blank=True)
-    summary = models.JSONField(default=dict, blank=True)
-    export = models.JSONField(null=True, blank=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["shop", "received_at"], name="privacy_request_by_shop")]
-
-    def __str__(self) -> str:
-        return f"{self.kind} for {self.shop_domain} at {self.received_at.isoformat()}"

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from personalize.records import IngestError
+from commerce.records import IngestError
 from shop_app.models import Shop
 from shop_app.tenancy import get_for_shop
 from webhooks.handlers import TOPIC_HANDLERS, EventIgnored

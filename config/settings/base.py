@@ -20,10 +20,13 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.staticfiles",
     "rest_framework",
+    # Lowest layer first (docs/architecture.md); webhooks, the top, wires the others together.
     "shop_app",
-    "webhooks",
+    "privacy",
+    "commerce",
     "personalize",
     "loyalty",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -135,7 +138,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "heartbeat": {"task": "shop_app.tasks.heartbeat", "schedule": crontab(minute="*")},
     "sweep-webhook-events": {"task": "webhooks.tasks.sweep_webhook_events", "schedule": crontab(minute="*")},
     "reconcile-orders-and-customers": {
-        "task": "personalize.tasks.reconcile_all_shops",
+        "task": "commerce.tasks.reconcile_all_shops",
         "schedule": crontab(minute="*/30"),
     },
 }

@@ -2,14 +2,16 @@
 unless a test asks for the real broker and worker (tests/integration)."""
 
 from config.settings.base import *
-from config.settings.base import CELERY_BROKER_URL, DATABASES, LOGGING, VAR_DIR, filesystem_broker_options
+from config.settings.base import CELERY_BROKER_URL, DATABASES, LOGGING, VAR_DIR, env, filesystem_broker_options
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so that a worker process started by an integration test sees the
     # same test database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 
-CELERY_TASK_ALWAYS_EAGER = True
+# A real worker started by a test (tests/live.py) turns this off: the tasks it sends go through the
+# broker to itself, as in production, rather than running inside the task that sent them.
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = True
 LOG_LEVEL = "WARNING"
 LOGGING["root"]["level"] = LOG_LEVEL  # type: ignore[index]

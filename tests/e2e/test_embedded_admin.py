@@ -139,7 +139,7 @@ def test_the_merchant_downloads_a_shoppers_data_request_from_the_admin(
 
     # Then the file holds what we keep on that shopper
     exported = json.loads(Path(download.value.path()).read_text())
-    profile = exported["sections"]["personalize"]["profile"]
+    profile = exported["sections"]["commerce"]["profile"]
     assert [(entry["email"], entry["first_name"]) for entry in profile] == [
         (shopper["email"], shopper["first_name"])
     ]

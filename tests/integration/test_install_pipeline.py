@@ -7,9 +7,9 @@ from collections.abc import Callable
 import pytest
 from django.test import Client
 
-from personalize.models import Customer, Order
+from commerce.models import Backfill, Customer, Order
 from shop_app.admin_api import AdminClient
-from shop_app.models import Backfill, Shop
+from shop_app.models import Shop
 from shop_app.webhook_subscriptions import SUBSCRIPTIONS_QUERY
 from tests.live import Devstore, install, wait_for
 
@@ -63,6 +63,6 @@ def test_install_syncs_subscribes_and_imports_the_store_in_the_worker(
     assert subscriptions["nodes"] == []
 
     # And the admin shows the import's progress through the session-token API
-    progress = api_client_for(shop).get("/api/shop").json()["backfill"]
+    progress = api_client_for(shop).get("/api/import").json()["import"]
     assert progress["status"] == "done"
     assert progress["orders_imported"] == 250

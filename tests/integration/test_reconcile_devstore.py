@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from personalize.models import Customer, Order, OrderLine, SyncCursor
-from personalize.reconcile import reconcile_shop
+from commerce.models import Customer, Order, OrderLine, SyncCursor
+from commerce.reconcile import reconcile_shop
 from shop_app.admin_api import AdminClient
 from tests.live import Devstore, install
 

@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from personalize.models import Customer, Order, OrderLine, Refund
+from commerce.models import Customer, Order, OrderLine, Refund
+from privacy.models import PrivacyKind, PrivacyRequest
 from shop_app.models import Shop
 from tests.live import Devstore, install, wait_for
-from webhooks.models import EventStatus, PrivacyKind, PrivacyRequest, WebhookEvent
+from webhooks.models import EventStatus, WebhookEvent
 
 pytestmark = pytest.mark.integration
 

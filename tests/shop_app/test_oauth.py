@@ -1,6 +1,7 @@
 import time
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.test import Client, override_settings
 
@@ -58,8 +59,6 @@ def signed_callback(
     shop: str = "some-shop.myshopify.com", state: str = "nonce-1", **extra: str
 ) -> dict[str, str]:
     params = {"code": "abc", "shop": shop, "state": state, "timestamp": str(int(time.time())), **extra}
-    from django.conf import settings
-
     params["hmac"] = query_signature(params, settings.SHOPIFY_API_SECRET)
     return params
 
@@ -134,8 +133,6 @@ def test_a_signed_link_for_a_shop_that_never_finished_installing_goes_to_install
     # Given a shop row left by a token exchange that failed (never installed)
     Shop.objects.create(domain="some-shop.myshopify.com")
     params = {"shop": "some-shop.myshopify.com", "timestamp": str(int(time.time()))}
-    from django.conf import settings
-
     params["hmac"] = query_signature(params, settings.SHOPIFY_API_SECRET)
 
     response = client.get("/", params)

@@ -4,17 +4,18 @@ from collections.abc import Iterator
 import pytest
 from django.utils import timezone
 
-from personalize.models import Customer
-from personalize.reconcile import shops_to_reconcile
-from shop_app.backfill import (
+from commerce.backfill import (
     BackfillCancelled,
     backfill_fail,
     backfill_import_lines,
     backfill_start_for_installation,
 )
+from commerce.models import Backfill, Customer
+from commerce.reconcile import shops_to_reconcile
+from commerce.tasks import backfill_step
 from shop_app.install import shop_uninstall
-from shop_app.models import Backfill, Shop
-from shop_app.tasks import backfill_step, shop_after_install
+from shop_app.models import Shop
+from shop_app.tasks import shop_after_install_task
 from shop_app.tokens import IssuedToken, shop_tokens_store
 
 
@@ -40,9 +41,10 @@ def test_uninstall_drops_tokens_and_stops_every_kind_of_scheduled_work(
     backfill.refresh_from_db()
     assert backfill.status == Backfill.Status.CANCELLED
     clients_asked_for: list[Shop] = []
-    monkeypatch.setattr("shop_app.tasks.admin_client_for_shop", clients_asked_for.append)
+    monkeypatch.setattr("commerce.tasks.admin_client_for_shop", clients_asked_for.append)
+    monkeypatch.setattr("shop_app.install.admin_client_for_shop", clients_asked_for.append)
     backfill_step(backfill.pk)
-    shop_after_install(shop.pk)
+    shop_after_install_task(shop.pk)
     assert clients_asked_for == []
     backfill.refresh_from_db()
     assert backfill.status == Backfill.Status.CANCELLED
@@ -73,7 +75,7 @@ def test_an_import_step_running_at_uninstall_stops_at_its_next_chunk(
     shop: Shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a running import, two objects a chunk, whose shop uninstalls during the second chunk
-    monkeypatch.setattr("shop_app.backfill.CHUNK_SIZE", 2)
+    monkeypatch.setattr("commerce.backfill.CHUNK_SIZE", 2)
     file = [
         json.dumps(
             {

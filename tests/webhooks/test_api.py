@@ -4,11 +4,12 @@ from typing import Any
 
 from django.test import Client
 
-from personalize.models import Order
+from commerce.models import Order
+from privacy.models import PrivacyRequest
 from shop_app.models import Shop
 from tests.webhooks.conftest import Deliver, payload, stored_event
 from tests.webhooks.test_privacy import john_privacy
-from webhooks.models import EventStatus, PrivacyRequest, WebhookEvent
+from webhooks.models import EventStatus, WebhookEvent
 
 ClientFor = Callable[[Shop], Client]
 
@@ -119,7 +120,7 @@ def test_privacy_requests_are_listed_and_the_export_downloads_as_json(
     assert download["Content-Type"] == "application/json"
     assert download["Content-Disposition"] == f'attachment; filename="data-request-{request.pk}.json"'
     exported = json.loads(download.content)
-    assert exported["sections"]["personalize"]["orders"][0]["id"] == 820982911946154508
+    assert exported["sections"]["commerce"]["orders"][0]["id"] == 820982911946154508
 
     # A second shop sees nothing of it
     assert api_client_for(other_shop).get("/api/privacy-requests").json()["results"] == []

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from personalize.models import ConsentLogEntry, Customer, InventoryLevel, Order, OrderLine, Refund, RefundLine
+from commerce.models import ConsentLogEntry, Customer, InventoryLevel, Order, OrderLine, Refund, RefundLine
 from shop_app.models import Shop
 from tests.webhooks.conftest import Deliver, payload, stored_event
 from webhooks.models import EventStatus, WebhookEvent

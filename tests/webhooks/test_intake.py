@@ -4,10 +4,13 @@ import pytest
 from django.db import OperationalError
 from django.test import Client, override_settings
 
+from commerce.models import Order
 from shop_app.models import Shop
 from tests.webhooks.conftest import Deliver, payload, sign, webhook_headers
-from webhooks import intake
+from webhooks import intake, processing
 from webhooks.models import EventStatus, WebhookEvent
+from webhooks.tasks import process_webhook_event
+from webhooks.verify import webhook_signature_is_valid
 
 
 def test_a_signed_order_is_stored_acknowledged_and_processed(shop: Shop, deliver: Deliver) -> None:
@@ -104,8 +107,6 @@ def test_a_duplicate_delivery_is_stored_once_processed_once_and_acknowledged(
 ) -> None:
     # Given a delivery already received
     runs: list[int] = []
-    from webhooks import processing
-
     real_claim = processing.webhook_event_claim
 
     def counting_claim(event_pk: int) -> Any:
@@ -169,8 +170,6 @@ def test_an_uninstalled_shop_s_order_is_recorded_but_not_worked(shop: Shop, deli
     event = WebhookEvent.objects.for_shop(shop).get()
     assert event.status == EventStatus.IGNORED
     assert event.note == "shop not installed when received"
-    from personalize.models import Order
-
     assert not Order.objects.exists()
 
 
@@ -206,8 +205,6 @@ def test_when_the_broker_is_down_the_event_is_still_stored_and_acknowledged(
     shop: Shop, deliver: Deliver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a broker that refuses every message
-    from webhooks.tasks import process_webhook_event
-
     def broker_down(*args: Any, **kwargs: Any) -> Any:
         raise ConnectionRefusedError("broker unreachable")
 
@@ -231,8 +228,6 @@ def test_the_dedup_key_falls_back_to_the_webhook_id_then_the_body() -> None:
 
 
 def test_signature_helper_matches_the_raw_bytes() -> None:
-    from webhooks.verify import webhook_signature_is_valid
-
     assert webhook_signature_is_valid(b"abc", sign(b"abc"))
     assert not webhook_signature_is_valid(b"abc", sign(b"abd"))
     assert not webhook_signature_is_valid(b"abc", "not base64 !!")

@@ -3,10 +3,12 @@ from typing import Any
 
 from django.db import connection
 
-from personalize.models import ConsentLogEntry, Customer, Order, OrderLine, Refund, SuppressedShopper
+from commerce.models import ConsentLogEntry, Customer, Order, OrderLine, Refund
+from privacy import registry
+from privacy.models import PrivacyKind, PrivacyRequest, SuppressedShopper
 from shop_app.models import Shop
 from tests.webhooks.conftest import Deliver, payload
-from webhooks.models import EventStatus, PrivacyKind, PrivacyRequest, WebhookEvent
+from webhooks.models import EventStatus, WebhookEvent
 
 JOHN_ID = 115310627314723954
 ORDER_ID = 820982911946154508
@@ -117,17 +119,17 @@ def test_data_request_assembles_everything_we_hold_into_a_downloadable_export(
     assert request.completed_at is not None
     assert request.shopify_request_id == 9999
     sections = request.export["sections"]  # type: ignore[index]
-    assert set(sections) >= {"personalize", "webhook_events"}
-    profile = sections["personalize"]["profile"]
+    assert set(sections) >= {"commerce", "webhook_events"}
+    profile = sections["commerce"]["profile"]
     assert [(p["email"], p["first_name"], p["last_name"]) for p in profile] == [
         ("john@example.com", "John", "Smith")
     ]
-    [order] = sections["personalize"]["orders"]
+    [order] = sections["commerce"]["orders"]
     assert order["id"] == ORDER_ID
     assert order["total_price"] == {"amount": "359.97", "currency": "USD"}
     assert len(order["lines"]) == 3
     assert order["refunds"][0]["amount"] == {"amount": "89.99", "currency": "USD"}
-    assert [entry["state"] for entry in sections["personalize"]["consent_log"]] == [
+    assert [entry["state"] for entry in sections["commerce"]["consent_log"]] == [
         "subscribed",
         "unsubscribed",
     ]
@@ -162,7 +164,7 @@ def test_redact_leaves_none_of_the_shopper_s_personal_data_in_any_table(
     assert SuppressedShopper.objects.for_shop(shop).count() == 1
     redact = PrivacyRequest.objects.get(shop=shop, kind=PrivacyKind.CUSTOMER_REDACT)
     assert redact.completed_at is not None
-    assert redact.summary["personalize"]["profiles_deleted"] == 1
+    assert redact.summary["commerce"]["profiles_deleted"] == 1
     assert PrivacyRequest.objects.get(kind=PrivacyKind.DATA_REQUEST).export is None
     # ... and Bob, here and in the other shop, is untouched
     assert Customer.objects.for_shop(shop).get().email == "bob@biller.com"
@@ -233,16 +235,14 @@ def test_shop_redact_for_a_shop_that_installed_again_deletes_nothing(shop: Shop,
 
 
 def test_a_later_module_plugs_into_the_privacy_registry(shop: Shop, deliver: Deliver) -> None:
-    from webhooks import privacy
-
     erased: list[int | None] = []
-    provider = privacy.PrivacyProvider(
+    provider = registry.PrivacyProvider(
         name="points",
         export_shopper=lambda shop, ref: {"balance": 120, "customer": ref.customer_id},
         erase_shopper=lambda shop, ref: erased.append(ref.customer_id) or {"entries": 2},  # type: ignore[func-returns-value]
         erase_shop=lambda shop: {"entries": 0},
     )
-    privacy.privacy_provider_register(provider)
+    registry.privacy_provider_register(provider)
     try:
         deliver(shop, "customers/data_request", john_privacy("customers_data_request"))
         export = PrivacyRequest.objects.get(kind=PrivacyKind.DATA_REQUEST).export
@@ -250,7 +250,7 @@ def test_a_later_module_plugs_into_the_privacy_registry(shop: Shop, deliver: Del
         assert export["sections"]["points"] == {"balance": 120, "customer": JOHN_ID}
         deliver(shop, "customers/redact", john_privacy("customers_redact"))
     finally:
-        privacy._PROVIDERS.pop("points")
+        registry._PROVIDERS.pop("points")
 
     redact = PrivacyRequest.objects.get(kind=PrivacyKind.CUSTOMER_REDACT)
     assert redact.summary["points"] == {"entries": 2}

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
-from personalize.models import Order
+from commerce.models import Order
 from shop_app.models import Shop
 from tests.webhooks.conftest import Deliver, payload, stored_event
 from webhooks import handlers, processing
@@ -20,6 +20,7 @@ from webhooks.processing import (
     webhook_event_replay,
     webhook_events_sweep,
 )
+from webhooks.tasks import process_webhook_event
 
 
 def test_malformed_json_with_a_valid_hmac_is_stored_and_fails_with_a_clear_error(
@@ -131,8 +132,6 @@ def test_the_sweeper_sends_events_the_broker_never_delivered(
     shop: Shop, deliver: Deliver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given an order stored while the broker was down
-    from webhooks.tasks import process_webhook_event
-
     real_apply_async = process_webhook_event.apply_async
 
     def broker_down(*args: Any, **kwargs: Any) -> Any:

@@ -42,7 +42,7 @@ const importStatus = document.getElementById("backfill-status");
 async function refreshBackfill(failures = 0) {
   let backfill = null;
   try {
-    backfill = (await getJson("/api/shop")).backfill;
+    backfill = (await getJson("/api/import")).import;
   } catch (error) {
     if (failures >= 3) importStatus.textContent = "Import: progress unavailable, retrying…";
     setTimeout(() => refreshBackfill(failures + 1), Math.min(30000, 3000 * 2 ** failures));

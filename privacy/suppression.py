@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from personalize.models import SuppressedShopper
+from privacy.models import SuppressedShopper
 from shop_app.models import Shop
 
 

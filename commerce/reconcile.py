@@ -12,10 +12,10 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.utils import timezone
 
-from personalize import ingest
-from personalize.graphql_fields import CUSTOMER_FIELDS, LINE_ITEM_FIELDS, ORDER_FIELDS
-from personalize.models import Customer, Order, SyncCursor
-from personalize.records import IngestError, require, required_time, shopify_id
+from commerce import ingest
+from commerce.graphql_fields import CUSTOMER_FIELDS, LINE_ITEM_FIELDS, ORDER_FIELDS
+from commerce.models import Customer, Order, SyncCursor
+from commerce.records import IngestError, require, required_time, shopify_id
 from shop_app.models import Shop
 
 logger = logging.getLogger(__name__)

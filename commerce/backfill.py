@@ -14,9 +14,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from personalize.graphql_fields import CUSTOMER_FIELDS, LINE_ITEM_FIELDS, ORDER_FIELDS
+from commerce import ingest
+from commerce.graphql_fields import CUSTOMER_FIELDS, LINE_ITEM_FIELDS, ORDER_FIELDS
+from commerce.models import Backfill
 from shop_app.admin_api import AdminClient
-from shop_app.models import Backfill, Shop
+from shop_app.models import Shop
 from shop_app.shopify_http import shopify_http_client
 
 logger = logging.getLogger(__name__)
@@ -61,14 +63,15 @@ class BackfillCancelled(Exception):
 
 def backfill_start(shop: Shop) -> Backfill:
     """Start a backfill unless one is already running for the shop."""
-    from shop_app.tasks import backfill_step
+    # commerce.tasks imports this module (its task calls backfill_advance): the cycle is Celery's.
+    from commerce.tasks import backfill_step_enqueue  # noqa: PLC0415
 
     with transaction.atomic():
         active = Backfill.objects.for_shop(shop).filter(status__in=["pending", "running"]).first()
         if active is not None:
             return active
         backfill = Backfill.objects.create(shop=shop)
-        transaction.on_commit(lambda: backfill_step.delay(backfill.pk))
+        transaction.on_commit(lambda: backfill_step_enqueue(backfill.pk))
     return backfill
 
 
@@ -118,8 +121,6 @@ def jsonl_objects(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def _import_object(shop: Shop, phase: str, node: dict[str, Any]) -> None:
-    from personalize import ingest
-
     if phase == Backfill.Phase.CUSTOMERS:
         ingest.customer_upsert(shop, ingest.customer_record_from_graphql(node))
     else:

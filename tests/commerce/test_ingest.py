@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from personalize.ingest import (
+from commerce.ingest import (
     IngestError,
     Money,
     customer_record_from_graphql,
@@ -16,7 +16,7 @@ from personalize.ingest import (
     refund_record_from_graphql,
     refund_record_from_webhook,
 )
-from personalize.models import ConsentLogEntry, Customer, Order, OrderLine, Refund
+from commerce.models import ConsentLogEntry, Customer, Order, OrderLine, Refund
 from shop_app.models import Shop
 from tests.webhooks.conftest import payload
 

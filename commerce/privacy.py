@@ -1,6 +1,5 @@
-"""What personalize holds on a shopper, for the privacy registry (webhooks.privacy): the profile,
-orders with their lines and refunds, and the consent log. Facts, recommendations and newsletter
-subscriptions will add theirs here as they arrive."""
+"""What commerce holds on a shopper, for the privacy registry (privacy.registry): the customer
+record, orders with their lines and refunds, and the consent log."""
 
 from collections import defaultdict
 from decimal import Decimal
@@ -9,7 +8,7 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
-from personalize.models import (
+from commerce.models import (
     ConsentLogEntry,
     Customer,
     InventoryLevel,
@@ -17,12 +16,12 @@ from personalize.models import (
     OrderLine,
     Refund,
     RefundLine,
-    SuppressedShopper,
     SyncCursor,
 )
-from personalize.suppression import shopper_suppress
+from privacy.models import SuppressedShopper
+from privacy.registry import PrivacyProvider, ShopperRef
+from privacy.suppression import shopper_suppress
 from shop_app.models import Shop
-from webhooks.privacy import PrivacyProvider, ShopperRef
 
 
 def _shopper_orders(shop: Shop, ref: ShopperRef) -> Any:
@@ -51,7 +50,7 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value else None
 
 
-def personalize_export_shopper(shop: Shop, ref: ShopperRef) -> dict[str, Any]:
+def commerce_export_shopper(shop: Shop, ref: ShopperRef) -> dict[str, Any]:
     customers = list(_shopper_customers(shop, ref))
     customer_ids = {c.shopify_id for c in customers} | ({ref.customer_id} if ref.customer_id else set())
     orders = list(_shopper_orders(shop, ref).order_by("shopify_created_at"))
@@ -138,7 +137,7 @@ def personalize_export_shopper(shop: Shop, ref: ShopperRef) -> dict[str, Any]:
     }
 
 
-def personalize_erase_shopper(shop: Shop, ref: ShopperRef) -> dict[str, int]:
+def commerce_erase_shopper(shop: Shop, ref: ShopperRef) -> dict[str, int]:
     """Orders stay as anonymous aggregates (amounts, lines, dates, country); the profile and the
     consent log go; a hashed suppression entry keeps the shopper's data from coming back."""
     customers = list(_shopper_customers(shop, ref))
@@ -164,7 +163,7 @@ def personalize_erase_shopper(shop: Shop, ref: ShopperRef) -> dict[str, int]:
     return {"orders_anonymised": anonymised, "profiles_deleted": profiles, "consent_entries_deleted": consent}
 
 
-def personalize_erase_shop(shop: Shop) -> dict[str, int]:
+def commerce_erase_shop(shop: Shop) -> dict[str, int]:
     counts: dict[str, int] = {}
     # Children first, so that no SET_NULL or CASCADE surprises the counts.
     for model in (
@@ -183,9 +182,9 @@ def personalize_erase_shop(shop: Shop) -> dict[str, int]:
     return counts
 
 
-PERSONALIZE_PRIVACY_PROVIDER = PrivacyProvider(
-    name="personalize",
-    export_shopper=personalize_export_shopper,
-    erase_shopper=personalize_erase_shopper,
-    erase_shop=personalize_erase_shop,
+COMMERCE_PRIVACY_PROVIDER = PrivacyProvider(
+    name="commerce",
+    export_shopper=commerce_export_shopper,
+    erase_shopper=commerce_erase_shopper,
+    erase_shop=commerce_erase_shop,
 )

@@ -7,8 +7,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from personalize.models import Order
-from personalize.orders import RECENT_ORDERS_MAX, orders_recent_for_shop
+from commerce.backfill import backfill_latest_for_shop
+from commerce.models import Order
+from commerce.orders import RECENT_ORDERS_MAX, orders_recent_for_shop
 
 
 class RecentOrdersInput(serializers.Serializer[Any]):
@@ -29,6 +30,24 @@ class OrderOutput(serializers.ModelSerializer[Order]):
             "shopify_created_at",
             "cancelled_at",
         ]
+
+
+class ImportOutput(serializers.Serializer[Any]):
+    status = serializers.CharField()
+    phase = serializers.CharField()
+    customers_imported = serializers.IntegerField()
+    orders_imported = serializers.IntegerField()
+    error = serializers.CharField()
+    started_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class ImportApi(APIView):
+    """GET /api/import: the progress of the import of the store's history (null before it starts)."""
+
+    def get(self, request: Request) -> Response:
+        backfill = backfill_latest_for_shop(request.shop)
+        return Response({"import": ImportOutput(backfill).data if backfill else None})
 
 
 class RecentOrdersApi(APIView):

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from personalize import api
+from commerce import api
 
-app_name = "personalize"
+app_name = "commerce"
 
 urlpatterns = [
     path("api/orders", api.RecentOrdersApi.as_view(), name="api_orders"),
+    path("api/import", api.ImportApi.as_view(), name="api_import"),
 ]

@@ -4,8 +4,8 @@ import pytest
 from django.db import IntegrityError
 from django.utils import timezone
 
-from personalize.models import SuppressedShopper
-from personalize.suppression import privacy_hash, shopper_is_suppressed, shopper_suppress
+from privacy.models import SuppressedShopper
+from privacy.suppression import privacy_hash, shopper_is_suppressed, shopper_suppress
 from shop_app.models import Shop
 
 

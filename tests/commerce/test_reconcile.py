@@ -3,14 +3,14 @@ from typing import Any
 
 import pytest
 
-from personalize import reconcile
-from personalize.ingest import order_record_from_graphql, order_record_from_webhook, order_upsert
-from personalize.models import Customer, Order, OrderLine, SyncCursor
-from personalize.reconcile import order_read, reconcile_shop
-from shop_app.backfill import BULK_QUERIES
-from shop_app.models import Backfill, Shop
-from tests.personalize.fake_shopify import FakeShopify
-from tests.personalize.test_ingest import customer_node, order_node
+from commerce import reconcile
+from commerce.backfill import BULK_QUERIES
+from commerce.ingest import order_record_from_graphql, order_record_from_webhook, order_upsert
+from commerce.models import Backfill, Customer, Order, OrderLine, SyncCursor
+from commerce.reconcile import order_read, reconcile_shop
+from shop_app.models import Shop
+from tests.commerce.fake_shopify import FakeShopify
+from tests.commerce.test_ingest import customer_node, order_node
 from tests.webhooks.conftest import payload
 
 NOW = datetime(2026, 1, 6, 12, 0, tzinfo=UTC)

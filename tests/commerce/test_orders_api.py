@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.test import Client
 
-from personalize.models import Order
+from commerce.models import Order
 from shop_app.models import Shop
 
 

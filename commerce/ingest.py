@@ -5,7 +5,7 @@ backfill). Each is idempotent and order-insensitive: state is applied only if it
 we hold (Shopify's `updated_at`), so a duplicate or a late, older delivery changes nothing.
 
 The records and their adapters live in personalize/records.py and are re-exported here, so callers
-need one import: `from personalize.ingest import order_record_from_graphql, order_upsert`.
+need one import: `from commerce.ingest import order_record_from_graphql, order_upsert`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from personalize.models import ConsentLogEntry, Customer, InventoryLevel, Order, OrderLine, Refund, RefundLine
-from personalize.records import (
+from commerce.models import ConsentLogEntry, Customer, InventoryLevel, Order, OrderLine, Refund, RefundLine
+from commerce.records import (
     AddressRecord,
     CustomerRecord,
     EmailConsentRecord,
@@ -34,7 +34,7 @@ from personalize.records import (
     refund_record_from_graphql,
     refund_record_from_webhook,
 )
-from personalize.suppression import shopper_is_suppressed
+from privacy.suppression import shopper_is_suppressed
 from shop_app.models import Shop
 
 __all__ = [

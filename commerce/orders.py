@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from personalize.models import Order
+from commerce.models import Order
 from shop_app.models import Shop
 
 RECENT_ORDERS_MAX = 100

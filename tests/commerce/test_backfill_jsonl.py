@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from shop_app.backfill import BackfillFailed, jsonl_objects
+from commerce.backfill import BackfillFailed, backfill_import_lines, jsonl_objects
+from commerce.models import Backfill, Customer
 from shop_app.models import Shop
 
 
@@ -47,10 +48,6 @@ def test_an_orphan_child_is_an_error_not_a_silent_drop() -> None:
 
 
 def test_an_import_step_stops_at_its_limit_and_the_next_resumes_where_it_stopped(shop: Shop) -> None:
-    from personalize.models import Customer
-    from shop_app.backfill import backfill_import_lines
-    from shop_app.models import Backfill
-
     file = lines(
         *(
             {
@@ -74,10 +71,6 @@ def test_an_import_step_stops_at_its_limit_and_the_next_resumes_where_it_stopped
 
 
 def test_reimporting_a_finished_file_adds_nothing(shop: Shop) -> None:
-    from personalize.models import Customer
-    from shop_app.backfill import backfill_import_lines
-    from shop_app.models import Backfill
-
     file = lines(
         {"id": "gid://shopify/Customer/1", "email": "c1@example.com", "updatedAt": "2026-01-01T00:00:00Z"}
     )

@@ -1,0 +1,112 @@
+"""The app-proxy door: the one way a storefront request reaches a view.
+
+Shopify's app proxy forwards `/apps/omakase/...` on the shop's storefront to our `/proxy/...`,
+adding `shop`, `logged_in_customer_id`, `path_prefix`, `timestamp` and `signature` to the
+shopper's own query. `storefront_view` verifies all of that with the shopifyapp package and hands
+the view a `StorefrontVisit`: the installed shop and the signed-in customer's id, if any.
+
+Shopify signs the forwarded query as its sorted `key=value` strings, concatenated; the package
+sorts by key alone. The two orders agree unless one key is a prefix of another and the next
+character sorts below `=` (`-`, `.`, digits...): `page-size=5` sorts before `page=2`, while `page`
+sorts before `page-size`. So the parameters our storefront code sends are named with lower-case
+letters and `_` only (`_` sorts above `=`), never `page2` or `page-size`; a shopper who adds such
+pairs by hand gets a 401, which is harmless.
+"""
+
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Concatenate, ParamSpec
+
+from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, JsonResponse
+from django.views.decorators.http import require_GET
+from shopify_app import verify_app_proxy_req
+
+from shop_app.domains import shop_domain_is_valid
+from shop_app.models import Shop
+from shop_app.session_auth import shopify_request_input
+from shop_app.shopify_http import shopify_app_config
+
+logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+
+# What Shopify adds to the query, once each. The package refuses a repeated `shop` and
+# `signature`, but would take the first of two `timestamp`s or `logged_in_customer_id`s, each
+# signed as "a,b": a pair Shopify never sends.
+SHOPIFY_PROXY_PARAMETERS = ("shop", "logged_in_customer_id", "path_prefix", "timestamp", "signature")
+# A personalized answer must not be kept by Shopify's proxy, a CDN or the browser, for anyone else.
+PRIVATE_CACHE_CONTROL = "private, no-store"
+
+
+@dataclass(frozen=True)
+class StorefrontVisit:
+    """Who is asking, as Shopify's signature vouches: an installed shop, and the customer signed in
+    to its storefront (None for a guest)."""
+
+    shop: Shop
+    customer_id: int | None
+
+
+def _customer_id(value: str | None) -> int | None | bool:
+    """The signed `logged_in_customer_id`: empty for a guest, else a Shopify id; False if neither."""
+    if not value:
+        return None
+    return int(value) if value.isdigit() else False
+
+
+def storefront_visit_verify(request: HttpRequest) -> StorefrontVisit | None:
+    """The verified visit, or None when the request is not Shopify's app proxy speaking for an
+    installed shop: signature (constant time, current or previous secret), timestamp within 90 s,
+    each of Shopify's parameters once, a valid shop domain we hold an installation for."""
+    if any(len(request.GET.getlist(name)) > 1 for name in SHOPIFY_PROXY_PARAMETERS):
+        return None
+    result = verify_app_proxy_req(shopify_request_input(request), shopify_app_config())  # type: ignore[arg-type]
+    if not result.ok or not result.shop:
+        logger.info("app proxy request refused: %s", result.log.code)
+        return None
+    shop_domain = f"{result.shop}.myshopify.com"
+    customer_id = _customer_id(result.logged_in_customer_id)
+    if not shop_domain_is_valid(shop_domain) or customer_id is False:
+        return None
+    shop = Shop.objects.installed().filter(domain=shop_domain).first()
+    if shop is None:
+        logger.info("app proxy request for %s, which has not installed the app", shop_domain)
+        return None
+    return StorefrontVisit(shop=shop, customer_id=customer_id if isinstance(customer_id, int) else None)
+
+
+def storefront_view(
+    view: Callable[Concatenate[HttpRequest, StorefrontVisit, P], HttpResponse],
+) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+    """Put a view behind the door: it runs only for a verified visit, which it receives after the
+    request. Anything else gets a bare 401 (no detail to probe with). Answers are private and not
+    stored unless the view sets its own Cache-Control (a public, anonymous asset)."""
+
+    @functools.wraps(view)
+    def door(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        visit = storefront_visit_verify(request)
+        if visit is None:
+            refused = HttpResponse(status=401, content_type="text/plain")
+            refused["Cache-Control"] = PRIVATE_CACHE_CONTROL
+            return refused
+        response = view(request, visit, *args, **kwargs)
+        if not response.has_header("Cache-Control"):
+            response["Cache-Control"] = PRIVATE_CACHE_CONTROL
+        return response
+
+    return door
+
+
+@require_GET
+@storefront_view
+def proxy_ping(request: HttpRequest, visit: StorefrontVisit) -> HttpResponse:
+    """GET /proxy/ping: who the door let in. For the storefront's scripts and for tests."""
+    return JsonResponse({"shop": visit.shop.domain, "customer": visit.customer_id})
+
+
+def proxy_not_found(request: HttpRequest, path: str = "") -> HttpResponse:
+    """Any other address under /proxy/: a plain 404, never Django's debug page listing our URLs
+    (the storefront shows whatever we answer)."""
+    return HttpResponseNotFound("Not found", content_type="text/plain")
