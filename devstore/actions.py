@@ -157,8 +157,9 @@ def order_cancel(
             for item in items:
                 if item["variant_id"]:
                     conn.execute(
-                        "UPDATE variants SET inventory_quantity = inventory_quantity + ? WHERE id = ?",
-                        (item["quantity"], item["variant_id"]),
+                        "UPDATE variants SET inventory_quantity = inventory_quantity + ?,"
+                        " updated_at = ? WHERE id = ?",
+                        (item["quantity"], stamp, item["variant_id"]),
                     )
         if order["customer_id"]:
             orders.customer_stats_refresh(ds.db, shop["id"], order["customer_id"])
@@ -253,6 +254,61 @@ def stock_set(
     variant = catalog.variant_stock_set(ds.db, shop["id"], variant_id, available=available, delta=delta)
     _fire(ds, shop, "inventory_levels/update", payloads.inventory_level_payload(variant))
     return variant
+
+
+def product_create(ds: Devstore, shop: Row, **fields: Any) -> Row:
+    product = catalog.product_create(ds.db, shop["id"], **fields)
+    _fire(ds, shop, "products/create", payloads.product_payload(ds.db, product))
+    return product
+
+
+def product_update(
+    ds: Devstore,
+    shop: Row,
+    product_id: int,
+    changes: dict[str, Any],
+    variants: list[dict[str, Any]] | None = None,
+) -> Row:
+    """A merchant edits a product or its variants' prices: one products/update with all of it."""
+    product = catalog.product_update(ds.db, shop["id"], product_id, changes, variants)
+    _fire(ds, shop, "products/update", payloads.product_payload(ds.db, product))
+    return product
+
+
+def product_delete(ds: Devstore, shop: Row, product_id: int) -> None:
+    # Shopify announces only the product; its collections' memberships go with it silently.
+    product = catalog.product_delete(ds.db, shop["id"], product_id)
+    _fire(ds, shop, "products/delete", payloads.product_deleted_payload(product))
+
+
+def collection_create(ds: Devstore, shop: Row, **fields: Any) -> Row:
+    collection = catalog.collection_create(ds.db, shop["id"], **fields)
+    _fire(ds, shop, "collections/create", payloads.collection_payload(collection))
+    return collection
+
+
+def collection_update(ds: Devstore, shop: Row, collection_id: int, changes: dict[str, Any]) -> Row:
+    collection = catalog.collection_update(ds.db, shop["id"], collection_id, changes)
+    _fire(ds, shop, "collections/update", payloads.collection_payload(collection))
+    return collection
+
+
+def collection_delete(ds: Devstore, shop: Row, collection_id: int) -> None:
+    collection = catalog.collection_delete(ds.db, shop["id"], collection_id)
+    _fire(ds, shop, "collections/delete", payloads.collection_deleted_payload(collection))
+
+
+def collection_products_add(ds: Devstore, shop: Row, collection_id: int, product_ids: list[int]) -> Row:
+    """Products added from the collection's side: Shopify sends collections/update, not products/update."""
+    collection = catalog.collection_products_add(ds.db, shop["id"], collection_id, product_ids)
+    _fire(ds, shop, "collections/update", payloads.collection_payload(collection))
+    return collection
+
+
+def collection_products_remove(ds: Devstore, shop: Row, collection_id: int, product_ids: list[int]) -> Row:
+    collection = catalog.collection_products_remove(ds.db, shop["id"], collection_id, product_ids)
+    _fire(ds, shop, "collections/update", payloads.collection_payload(collection))
+    return collection
 
 
 def app_uninstall(ds: Devstore, shop: Row) -> None:

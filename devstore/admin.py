@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from devstore.auth import ACCOUNT_OWNER_USER_ID
 from devstore.context import Devstore
 from devstore.db import Row
 from devstore.oauth import admin_host_param
@@ -20,7 +21,6 @@ from devstore.shops import shop_resolve
 from devstore.signing import query_hmac, session_token_issue
 
 CDN_FILES = Path(__file__).parent / "storefront" / "cdn"
-ADMIN_USER_ID = 1
 
 
 def _admin_session_token(ds: Devstore, shop: Row) -> str:
@@ -28,7 +28,7 @@ def _admin_session_token(ds: Devstore, shop: Row) -> str:
         shop_domain=shop["domain"],
         api_key=ds.config.api_key,
         api_secret=ds.config.api_secret,
-        user_id=ADMIN_USER_ID,
+        user_id=ACCOUNT_OWNER_USER_ID,
         ttl=ds.settings.session_token_ttl,
     )
 

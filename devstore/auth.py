@@ -1,8 +1,9 @@
-"""Installations, access and refresh tokens, OAuth codes and token exchange."""
+"""Installations, access and refresh tokens, OAuth codes, token exchange and client credentials."""
 
 from __future__ import annotations
 
 import secrets
+import sqlite3
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -12,13 +13,24 @@ import jwt
 from devstore.db import Database, Row
 from devstore.formats import now_iso
 from devstore.runtime import RuntimeSettings
+from devstore.shops import shop_handle
 from devstore.signing import session_token_decode
 
 GRANT_TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"  # noqa: S105 - a protocol name, not a secret
 TOKEN_TYPE_ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token"  # noqa: S105 - a protocol name, not a secret
 OFFLINE_TOKEN = "urn:shopify:params:oauth:token-type:offline-access-token"  # noqa: S105 - a protocol name, not a secret
 ONLINE_TOKEN = "urn:shopify:params:oauth:token-type:online-access-token"  # noqa: S105 - a protocol name, not a secret
+GRANT_CLIENT_CREDENTIALS = "client_credentials"
 CODE_TTL = 600
+# An online token, and a client credentials token, answer "expires_in": 86399 (shopify.dev, "Exchange
+# a session token for an access token" and "Get API access tokens for Dev Dashboard apps").
+ONLINE_TOKEN_TTL = 86399
+CLIENT_CREDENTIALS_TTL = 86399
+# A used refresh token may be retried until its replacement is used, for at most 30 days after its
+# first use (changelog "More resilient refreshes for expiring offline access tokens", 2026-08-28).
+REFRESH_RETRY_WINDOW = 30 * 24 * 3600
+# The admin user devstore signs in as: the shop's owner (devstore keeps no staff accounts).
+ACCOUNT_OWNER_USER_ID = 1
 
 
 class OAuthError(Exception):
@@ -36,18 +48,27 @@ class OAuthError(Exception):
 
 @dataclass(frozen=True)
 class IssuedTokens:
+    """A token endpoint answer, in Shopify's field order for each kind of token."""
+
     access_token: str
     scope: str
-    expires_in: int | None
-    refresh_token: str | None
-    refresh_token_expires_in: int | None
+    expires_in: int | None = None
+    refresh_token: str | None = None
+    refresh_token_expires_in: int | None = None
+    # Online tokens only: the scopes the user may use, and who the user is.
+    associated_user_scope: str | None = None
+    associated_user: dict[str, Any] | None = None
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"access_token": self.access_token, "scope": self.scope}
         if self.expires_in is not None:
             data["expires_in"] = self.expires_in
+        if self.refresh_token is not None:
             data["refresh_token"] = self.refresh_token
             data["refresh_token_expires_in"] = self.refresh_token_expires_in
+        if self.associated_user is not None:
+            data["associated_user_scope"] = self.associated_user_scope
+            data["associated_user"] = self.associated_user
         return data
 
 
@@ -97,12 +118,19 @@ def installation_uninstall(db: Database, shop_id: int, scopes: str) -> None:
 
 
 def tokens_issue(
-    db: Database, settings: RuntimeSettings, shop_id: int, scopes: str, *, expiring: bool
+    db: Database,
+    settings: RuntimeSettings,
+    shop_id: int,
+    scopes: str,
+    *,
+    expiring: bool,
+    replaces: str | None = None,
 ) -> IssuedTokens:
     """A new offline token; an expiring one comes with a refresh token.
 
     Shopify keeps one expiring offline token per app and shop: issuing one revokes
-    the earlier expiring tokens and their refresh tokens.
+    the earlier expiring tokens and their refresh tokens, except `replaces`, the refresh
+    token this pair was issued for, which stays good for retries (token_refresh).
     """
     now = time.time()
     access = "shpat_" + secrets.token_hex(16)
@@ -112,19 +140,19 @@ def tokens_issue(
                 "UPDATE access_tokens SET revoked = 1 WHERE shop_id = ? AND expires_at IS NOT NULL",
                 (shop_id,),
             )
-            conn.execute("UPDATE refresh_tokens SET revoked = 1 WHERE shop_id = ?", (shop_id,))
+            conn.execute(
+                "UPDATE refresh_tokens SET revoked = 1 WHERE shop_id = ? AND token IS NOT ?",
+                (shop_id, replaces),
+            )
         expires_at = now + settings.access_token_ttl if expiring else None
-        conn.execute(
-            "INSERT INTO access_tokens (token, shop_id, scopes, expires_at,"
-            " created_at) VALUES (?, ?, ?, ?, ?)",
-            (access, shop_id, scopes, expires_at, now),
-        )
+        _access_token_insert(conn, access, shop_id, scopes, expires_at=expires_at, now=now)
         refresh = None
         if expiring:
             refresh = "shprt_" + secrets.token_hex(16)
             conn.execute(
-                "INSERT INTO refresh_tokens (token, shop_id, access_token, expires_at) VALUES (?, ?, ?, ?)",
-                (refresh, shop_id, access, now + settings.refresh_token_ttl),
+                "INSERT INTO refresh_tokens (token, shop_id, access_token, expires_at, replaces)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (refresh, shop_id, access, now + settings.refresh_token_ttl, replaces),
             )
     return IssuedTokens(
         access_token=access,
@@ -135,8 +163,31 @@ def tokens_issue(
     )
 
 
+def _access_token_insert(
+    conn: sqlite3.Connection, token: str, shop_id: int, scopes: str, *, expires_at: float | None, now: float
+) -> None:
+    conn.execute(
+        "INSERT INTO access_tokens (token, shop_id, scopes, expires_at, created_at) VALUES (?, ?, ?, ?, ?)",
+        (token, shop_id, scopes, expires_at, now),
+    )
+
+
+def _token_without_refresh_issue(db: Database, shop_id: int, scopes: str, ttl: int) -> str:
+    """An access token that expires after `ttl` seconds and has no refresh token (an online or a
+    client credentials token). It leaves the shop's offline tokens alone."""
+    now = time.time()
+    token = "shpat_" + secrets.token_hex(16)
+    with db.transaction() as conn:
+        _access_token_insert(conn, token, shop_id, scopes, expires_at=now + ttl, now=now)
+    return token
+
+
 def access_token_check(db: Database, shop_id: int, token: str | None) -> Row | None:
-    """The token row if it is valid for this shop right now, else None."""
+    """The token row if it is valid for this shop right now, else None.
+
+    A valid token is being used: if it came from a refresh, that retires the refresh token the
+    refresh spent (see token_refresh).
+    """
     if not token:
         return None
     row = db.one("SELECT * FROM access_tokens WHERE token = ?", (token,))
@@ -144,7 +195,22 @@ def access_token_check(db: Database, shop_id: int, token: str | None) -> Row | N
         return None
     if row["expires_at"] is not None and row["expires_at"] <= time.time():
         return None
+    _replaced_refresh_token_retire(db, token)
     return row
+
+
+def _replaced_refresh_token_retire(db: Database, access_token: str) -> None:
+    """The app uses the pair `access_token` belongs to: the refresh token it replaced is retired.
+
+    Read first, so that only the first use of a refreshed token writes.
+    """
+    replaced = db.scalar(
+        "SELECT p.token FROM refresh_tokens r JOIN refresh_tokens p ON p.token = r.replaces"
+        " WHERE r.access_token = ? AND p.revoked = 0",
+        (access_token,),
+    )
+    if replaced is not None:
+        db.execute("UPDATE refresh_tokens SET revoked = 1 WHERE token = ?", (replaced,))
 
 
 def client_check(config_key: str, config_secret: str, params: dict[str, str]) -> None:
@@ -201,37 +267,105 @@ def token_exchange(
         raise OAuthError("invalid_subject_token", f"Invalid subject token: {exc}") from exc
     if claims["dest"] != f"https://{shop['domain']}":
         raise OAuthError("invalid_subject_token", "Subject token is for another shop")
-    installation_install(db, shop["id"], scopes)
-    expiring = flag(params.get("expiring"))
     if requested == ONLINE_TOKEN:
-        # Online tokens are not the app's concern here; issue a short one without refresh.
-        return tokens_issue(db, settings, shop["id"], scopes, expiring=False)
-    return tokens_issue(db, settings, shop["id"], scopes, expiring=expiring)
+        # Shopify's user id is numeric; the token answer carries it as a number.
+        user_id = str(claims.get("sub", ""))
+        if not user_id.isdigit():
+            raise OAuthError("invalid_subject_token", "Invalid subject token: sub is not a user id")
+        installation_install(db, shop["id"], scopes)
+        return online_token_issue(db, shop, scopes, int(user_id))
+    installation_install(db, shop["id"], scopes)
+    return tokens_issue(db, settings, shop["id"], scopes, expiring=flag(params.get("expiring")))
+
+
+def staff_member(shop: Row, user_id: int) -> dict[str, Any]:
+    """The admin user an online token acts for, as Shopify's `associated_user` describes them.
+
+    devstore has no staff accounts: user ACCOUNT_OWNER_USER_ID is the shop's owner (the admin
+    signs in as them); any other id is a staff member with a made-up name and address.
+    """
+    owner = user_id == ACCOUNT_OWNER_USER_ID
+    return {
+        "id": user_id,
+        "first_name": "Shop" if owner else "Staff",
+        "last_name": "Owner" if owner else f"Member {user_id}",
+        "email": shop["email"] if owner else f"staff-{user_id}@{shop_handle(shop)}.example",
+        "email_verified": True,
+        "account_owner": owner,
+        "locale": "en",
+        "collaborator": False,
+    }
+
+
+def online_token_issue(db: Database, shop: Row, scopes: str, user_id: int) -> IssuedTokens:
+    """An online (per-user) token: 24 hours, no refresh token, and the user it acts for.
+
+    devstore has no per-user permissions, so the user may use every granted scope.
+    """
+    token = _token_without_refresh_issue(db, shop["id"], scopes, ONLINE_TOKEN_TTL)
+    return IssuedTokens(
+        access_token=token,
+        scope=scopes,
+        expires_in=ONLINE_TOKEN_TTL,
+        associated_user_scope=scopes,
+        associated_user=staff_member(shop, user_id),
+    )
+
+
+def client_credentials_grant(
+    db: Database, shop: Row, *, in_app_organization: bool, scopes: str
+) -> IssuedTokens:
+    """The client credentials grant: the app's own id and secret buy a 24-hour token, no refresh.
+
+    Shopify allows it only for an app on a store of the app's own organization, with the app
+    installed there (shopify.dev, "Using the client credentials grant"); the errors are Shopify's.
+    `scopes` are the app's configured ones, used when devstore never saw an install.
+    """
+    if not in_app_organization:
+        raise OAuthError("shop_not_permitted", "Client credentials cannot be performed on this shop.")
+    if not installation_is_active(db, shop["id"]):
+        raise OAuthError("app_not_installed", "The application is not installed on this shop.")
+    installation = installation_get(db, shop["id"])
+    granted = installation["scopes"] if installation is not None else scopes
+    token = _token_without_refresh_issue(db, shop["id"], granted, CLIENT_CREDENTIALS_TTL)
+    return IssuedTokens(access_token=token, scope=granted, expires_in=CLIENT_CREDENTIALS_TTL)
 
 
 def token_refresh(
     db: Database, settings: RuntimeSettings, shop_id: int, refresh_token: str | None
 ) -> IssuedTokens:
-    """Rotate: the refresh token is spent, a new access and refresh token pair is issued.
+    """Rotate: a new access and refresh token pair for a refresh token.
 
-    Spending and issuing are one transaction, and the spend is a conditional update: of two
-    concurrent refreshes with one token, exactly one finds it unrevoked; the other gets
-    invalid_grant.
+    As Shopify does since 2026-08-28, a used refresh token is not spent at once, so that an app
+    whose answer was lost can retry it: each retry answers a new pair (and revokes the pair the
+    earlier answer carried). It is retired when the app starts using its replacement, the first
+    use of the new access token (access_token_check) or the new refresh token (here), and it
+    works for at most REFRESH_RETRY_WINDOW after its first use, never past its own expiry.
+
+    Checking and issuing are one transaction (BEGIN IMMEDIATE): concurrent refreshes queue, and
+    the last to run holds the only live pair.
     """
     if not refresh_token:
         raise OAuthError("invalid_request", "Missing refresh_token")
+    now = time.time()
     with db.transaction() as conn:
-        spent = conn.execute(
-            "UPDATE refresh_tokens SET revoked = 1 WHERE token = ? AND shop_id = ? AND revoked = 0"
-            " AND expires_at > ?",
-            (refresh_token, shop_id, time.time()),
+        used = conn.execute(
+            "UPDATE refresh_tokens SET used_at = COALESCE(used_at, ?) WHERE token = ? AND shop_id = ?"
+            " AND revoked = 0 AND expires_at > ? AND (used_at IS NULL OR used_at > ?)",
+            (now, refresh_token, shop_id, now, now - REFRESH_RETRY_WINDOW),
         )
-        if spent.rowcount != 1:
+        if used.rowcount != 1:
             raise OAuthError("invalid_grant", "The refresh token is invalid, expired or revoked")
+        # This token replaced the one before it, which was kept for retries until now.
+        conn.execute(
+            "UPDATE refresh_tokens SET revoked = 1"
+            " WHERE token = (SELECT replaces FROM refresh_tokens WHERE token = ?)",
+            (refresh_token,),
+        )
         row = conn.execute(
             "SELECT t.scopes FROM refresh_tokens r LEFT JOIN access_tokens t ON t.token = r.access_token"
             " WHERE r.token = ?",
             (refresh_token,),
         ).fetchone()
         scopes = (row["scopes"] if row is not None else None) or ""
-        return tokens_issue(db, settings, shop_id, scopes, expiring=True)
+        return tokens_issue(db, settings, shop_id, scopes, expiring=True, replaces=refresh_token)

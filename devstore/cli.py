@@ -9,6 +9,15 @@ import sys
 import time
 from datetime import UTC, datetime
 
+import uvicorn
+
+from devstore.config import DevstoreConfig
+from devstore.db import Database
+from devstore.seed.generate import StoreSize, store_generate
+from devstore.seed.online_retail import online_retail_import
+from devstore.server import create_app
+from devstore.shops import shop_ensure
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
@@ -44,11 +53,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from devstore.config import DevstoreConfig
-    from devstore.server import create_app
-
     config = DevstoreConfig.from_env()
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s %(message)s")
     app = create_app(config)
@@ -57,12 +61,6 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _seed(args: argparse.Namespace) -> int:
-    from devstore.config import DevstoreConfig
-    from devstore.db import Database
-    from devstore.seed.generate import StoreSize, store_generate
-    from devstore.seed.online_retail import online_retail_import
-    from devstore.shops import shop_ensure
-
     config = DevstoreConfig.from_env()
     db = Database(config.db_path)
     domain = args.shop or config.default_shop

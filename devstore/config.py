@@ -88,6 +88,9 @@ class DevstoreConfig:
     extensions_dir: str = "extensions"
     cdn_base: str = ""
     start_workers: bool = True
+    # Stores of the app's own organization besides the default shop (its dev store): the only
+    # ones where Shopify lets the app use the client credentials grant.
+    organization_shops: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> DevstoreConfig:
@@ -104,11 +107,20 @@ class DevstoreConfig:
             app_toml=app_toml_load(toml_path),
             extensions_dir=env.get("DEVSTORE_EXTENSIONS", cls.extensions_dir),
             cdn_base=env.get("DEVSTORE_CDN", "").rstrip("/"),
+            organization_shops=tuple(
+                d.strip().lower() for d in env.get("DEVSTORE_ORGANIZATION_SHOPS", "").split(",") if d.strip()
+            ),
         )
 
     @property
     def cdn(self) -> str:
         return self.cdn_base or self.public_url + "/cdn"
+
+    def shop_in_app_organization(self, domain: str) -> bool:
+        """Does the shop belong to the organization that develops the app? The default shop does
+        (the organization's dev store), and those DEVSTORE_ORGANIZATION_SHOPS names."""
+        domain = domain.lower()
+        return domain == self.default_shop.lower() or domain in self.organization_shops
 
     def app_uri(self, uri: str) -> str:
         """Where a toml uri really points in development.

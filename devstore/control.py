@@ -325,6 +325,13 @@ def inventory_set(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
     return {"inventory_level": payloads.inventory_level_payload(variant)}
 
 
+# ---------------------------------------------------------------- catalog
+
+
+PRODUCT_INPUT_FIELDS = ("title", "description", "product_type", "vendor", "tags", "status", "image_url")
+VARIANT_INPUT_FIELDS = ("price", "compare_at_price", "sku", "inventory_quantity")
+
+
 def product_list(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
     shop = _shop(ds, request, body)
     limit = int(request.query_params.get("limit", 50))
@@ -352,6 +359,142 @@ def product_list(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
             }
         )
     return {"products": result}
+
+
+def _selected_options(raw: Any) -> list[dict[str, str]]:
+    """{"Size": "S"} or [{"name": "Size", "value": "S"}] -> Shopify's selectedOptions."""
+    if isinstance(raw, dict):
+        return [{"name": str(k), "value": str(v)} for k, v in raw.items()]
+    if isinstance(raw, list) and all(isinstance(o, dict) and "name" in o and "value" in o for o in raw):
+        return [{"name": str(o["name"]), "value": str(o["value"])} for o in raw]
+    raise BadRequest("variant options must be {name: value} or [{name, value}]")
+
+
+def _variants(body: dict[str, Any]) -> list[dict[str, Any]] | None:
+    raw = body.get("variants")
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not all(isinstance(v, dict) for v in raw):
+        raise BadRequest("variants must be a list of objects")
+    variants = []
+    for variant in raw:
+        parsed = {k: variant[k] for k in VARIANT_INPUT_FIELDS if k in variant}
+        if "id" in variant:
+            parsed["id"] = _int(variant["id"], "variant id")
+        if variant.get("options"):
+            parsed["options"] = _selected_options(variant["options"])
+        variants.append(parsed)
+    return variants
+
+
+def _product_ids(body: dict[str, Any]) -> list[int]:
+    raw = body.get("product_ids", [])
+    if not isinstance(raw, list):
+        raise BadRequest("product_ids must be a list of product ids")
+    return [_int(value, "product_ids") for value in raw]
+
+
+def _product_json(ds: Devstore, product: Row) -> dict[str, Any]:
+    return {"product": payloads.product_payload(ds.db, product)}
+
+
+def _collection_json(ds: Devstore, collection: Row) -> dict[str, Any]:
+    """The collections/update payload plus the member product ids, which the webhook leaves out."""
+    return {
+        **payloads.collection_payload(collection),
+        "product_ids": catalog.collection_product_ids(ds.db, collection["id"]),
+    }
+
+
+def product_create(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
+    shop = _shop(ds, request, body)
+    if not isinstance(body.get("title"), str):
+        raise BadRequest("title is required")
+    fields = {k: body[k] for k in PRODUCT_INPUT_FIELDS if k in body}
+    if "options" in body:
+        if not isinstance(body["options"], list):
+            raise BadRequest("options must be a list of option names")
+        fields["options"] = [str(name) for name in body["options"]]
+    product = actions.product_create(ds, shop, variants=_variants(body), **fields)
+    return _product_json(ds, product)
+
+
+def product_show(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
+    shop = _shop(ds, request, body)
+    product = catalog.product_get(ds.db, shop["id"], _path_id(request))
+    if product is None:
+        raise LookupError("product not found")
+    return _product_json(ds, product)
+
+
+def product_update(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
+    shop = _shop(ds, request, body)
+    changes = {k: body[k] for k in (*PRODUCT_INPUT_FIELDS, "handle") if k in body}
+    variants = _variants(body) or []
+    if any("id" not in v for v in variants):
+        raise BadRequest("each variant to change needs its id")
+    if any("inventory_quantity" in v or "options" in v for v in variants):
+        raise BadRequest(
+            "a variant's price, compare_at_price or sku can change here; stock through /inventory"
+        )
+    product = actions.product_update(ds, shop, _path_id(request), changes, variants)
+    return _product_json(ds, product)
+
+
+def product_delete(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
+    shop = _shop(ds, request, body)
+    actions.product_delete(ds, shop, _path_id(request))
+    return {"deleted": True}
+
+
+def collection_list(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
+    shop = _shop(ds, request, body)
+    return {"collections": [_collection_json(ds, c) for c in catalog.collection_list(ds.db, shop["id"])]}
+
+
+def collection_create(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
+    shop = _shop(ds, request, body)
+    if not isinstance(body.get("title"), str):
+        raise BadRequest("title is required")
+    fields = {k: body[k] for k in ("title", "description", "sort_order") if k in body}
+    collection = actions.collection_create(ds, shop, product_ids=_product_ids(body), **fields)
+    return {"collection": _collection_json(ds, collection)}
+
+
+def collection_show(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
+    shop = _shop(ds, request, body)
+    collection = catalog.collection_get(ds.db, shop["id"], _path_id(request))
+    if collection is None:
+        raise LookupError("collection not found")
+    return {"collection": _collection_json(ds, collection)}
+
+
+def collection_update(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
+    shop = _shop(ds, request, body)
+    changes = {k: body[k] for k in ("title", "handle", "description", "sort_order") if k in body}
+    collection = actions.collection_update(ds, shop, _path_id(request), changes)
+    return {"collection": _collection_json(ds, collection)}
+
+
+def collection_delete(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
+    shop = _shop(ds, request, body)
+    actions.collection_delete(ds, shop, _path_id(request))
+    return {"deleted": True}
+
+
+def _membership(action: Callable[[Devstore, Row, int, list[int]], Row]) -> Callable[..., Any]:
+    def work(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
+        shop = _shop(ds, request, body)
+        product_ids = _product_ids(body)
+        if not product_ids:
+            raise BadRequest("product_ids must name at least one product")
+        collection = action(ds, shop, _path_id(request), product_ids)
+        return {"collection": _collection_json(ds, collection)}
+
+    return work
+
+
+# ---------------------------------------------------------------- discounts
 
 
 def discount_list(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
@@ -422,6 +565,25 @@ def routes() -> list[Route]:
         Route(f"{p}/session-token", endpoint(session_token), methods=["POST"]),
         Route(f"{p}/access-token", endpoint(access_token), methods=["POST"]),
         Route(f"{p}/products", endpoint(product_list), methods=["GET"]),
+        Route(f"{p}/products", endpoint(product_create, 201), methods=["POST"]),
+        Route(f"{p}/products/{{id}}", endpoint(product_show), methods=["GET"]),
+        Route(f"{p}/products/{{id}}", endpoint(product_update), methods=["POST"]),
+        Route(f"{p}/products/{{id}}", endpoint(product_delete), methods=["DELETE"]),
+        Route(f"{p}/collections", endpoint(collection_list), methods=["GET"]),
+        Route(f"{p}/collections", endpoint(collection_create, 201), methods=["POST"]),
+        Route(f"{p}/collections/{{id}}", endpoint(collection_show), methods=["GET"]),
+        Route(f"{p}/collections/{{id}}", endpoint(collection_update), methods=["POST"]),
+        Route(f"{p}/collections/{{id}}", endpoint(collection_delete), methods=["DELETE"]),
+        Route(
+            f"{p}/collections/{{id}}/add",
+            endpoint(_membership(actions.collection_products_add)),
+            methods=["POST"],
+        ),
+        Route(
+            f"{p}/collections/{{id}}/remove",
+            endpoint(_membership(actions.collection_products_remove)),
+            methods=["POST"],
+        ),
         Route(f"{p}/orders", endpoint(order_place, 201), methods=["POST"]),
         Route(f"{p}/orders/{{id}}", endpoint(order_show), methods=["GET"]),
         Route(f"{p}/orders/{{id}}/update", endpoint(order_update), methods=["POST"]),

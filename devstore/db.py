@@ -40,12 +40,16 @@ CREATE TABLE IF NOT EXISTS access_tokens (
     revoked INTEGER NOT NULL DEFAULT 0,
     created_at REAL NOT NULL
 );
+-- A used refresh token keeps working (used_at set) until the pair that replaced it is used;
+-- `replaces` names the refresh token a pair's refresh token was issued for (auth.token_refresh).
 CREATE TABLE IF NOT EXISTS refresh_tokens (
     token TEXT PRIMARY KEY,
     shop_id INTEGER NOT NULL,
     access_token TEXT NOT NULL,
     expires_at REAL NOT NULL,
-    revoked INTEGER NOT NULL DEFAULT 0
+    revoked INTEGER NOT NULL DEFAULT 0,
+    used_at REAL,
+    replaces TEXT
 );
 CREATE TABLE IF NOT EXISTS oauth_codes (
     code TEXT PRIMARY KEY,
@@ -85,12 +89,15 @@ CREATE TABLE IF NOT EXISTS variants (
     updated_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS variants_product ON variants(product_id);
+-- Custom (manual) collections; sort_order is a CollectionSortOrder value.
 CREATE TABLE IF NOT EXISTS collections (
     id INTEGER PRIMARY KEY,
     shop_id INTEGER NOT NULL,
     title TEXT NOT NULL,
     handle TEXT NOT NULL,
     description TEXT NOT NULL DEFAULT '',
+    sort_order TEXT NOT NULL DEFAULT 'MANUAL',
+    published_at TEXT,
     updated_at TEXT NOT NULL,
     UNIQUE (shop_id, handle)
 );
@@ -268,6 +275,15 @@ CREATE TABLE IF NOT EXISTS bulk_operations (
 );
 """
 
+# Columns added after a table first shipped: (table, column, declaration). A database file
+# made before them gets them on open; CREATE TABLE IF NOT EXISTS leaves an old table as it is.
+ADDED_COLUMNS = (
+    ("collections", "sort_order", "TEXT NOT NULL DEFAULT 'MANUAL'"),
+    ("collections", "published_at", "TEXT"),
+    ("refresh_tokens", "used_at", "REAL"),
+    ("refresh_tokens", "replaces", "TEXT"),
+)
+
 # Tables wiped by a reset, children first.
 ALL_TABLES = (
     "webhook_attempts",
@@ -302,6 +318,14 @@ class Database:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self.connection().executescript(SCHEMA)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        conn = self.connection()
+        for table, column, declaration in ADDED_COLUMNS:
+            present = {row["name"] for row in conn.execute(f"PRAGMA table_info({table})")}
+            if column not in present:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     def connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)

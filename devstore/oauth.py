@@ -82,9 +82,7 @@ async def access_token(request: Request) -> Response:
     try:
         params = await _params(request)
     except ValueError:
-        return JSONResponse(
-            {"error": "invalid_request", "error_description": "Malformed request body"}, status_code=400
-        )
+        return _token_error(request, auth.OAuthError("invalid_request", "Malformed request body"))
     shop = shop_resolve(ds.db, ds.config.default_shop, request.headers.get("host"), params.get("shop"))
     try:
         auth.client_check(ds.config.api_key, ds.config.api_secret, params)
@@ -101,6 +99,13 @@ async def access_token(request: Request) -> Response:
             )
         elif grant == "refresh_token":
             issued = auth.token_refresh(ds.db, ds.settings, shop["id"], params.get("refresh_token"))
+        elif grant == auth.GRANT_CLIENT_CREDENTIALS:
+            issued = auth.client_credentials_grant(
+                ds.db,
+                shop,
+                in_app_organization=ds.config.shop_in_app_organization(shop["domain"]),
+                scopes=ds.config.app_toml.scopes,
+            )
         elif params.get("code"):
             issued = auth.code_redeem(
                 ds.db,
@@ -112,5 +117,16 @@ async def access_token(request: Request) -> Response:
         else:
             raise auth.OAuthError("unsupported_grant_type", f"Unsupported grant type: {grant}")
     except auth.OAuthError as exc:
-        return JSONResponse(exc.as_json(), status_code=exc.status)
+        return _token_error(request, exc)
     return JSONResponse(issued.as_json())
+
+
+def _token_error(request: Request, error: auth.OAuthError) -> Response:
+    """Shopify's token endpoint answers an error as JSON only to a client that accepts JSON;
+    anyone else gets its "Oauth error" page."""
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse(error.as_json(), status_code=error.status)
+    return HTMLResponse(
+        f"<h1>Oauth error {html.escape(error.code)}: {html.escape(error.description)}</h1>",
+        status_code=error.status,
+    )

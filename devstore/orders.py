@@ -224,8 +224,9 @@ def order_refund_create(
             )
             if restock and items[item_id]["variant_id"]:
                 conn.execute(
-                    "UPDATE variants SET inventory_quantity = inventory_quantity + ? WHERE id = ?",
-                    (quantity, items[item_id]["variant_id"]),
+                    "UPDATE variants SET inventory_quantity = inventory_quantity + ?,"
+                    " updated_at = ? WHERE id = ?",
+                    (quantity, stamp, items[item_id]["variant_id"]),
                 )
         refunded_total = conn.execute(
             "SELECT SUM(CAST(amount AS REAL)) FROM refunds WHERE order_id = ?", (order["id"],)

@@ -6,7 +6,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from devstore import customers, orders
+from devstore import catalog, customers, orders
 from devstore.db import Database, Row
 from devstore.formats import gid, rest_money_set
 
@@ -207,6 +207,157 @@ def order_payload(db: Database, order: Row, shop: Row) -> dict[str, Any]:
         "line_items": [line_item_payload(i, currency) for i in items],
         "refunds": refunds,
         "shipping_lines": [{"title": "Standard", "price": order["total_shipping"], "code": "STANDARD"}],
+    }
+
+
+def _rest_timestamp_millis(stamp: str) -> str:
+    """2026-01-01T00:00:00Z -> 2026-01-01T00:00:00.000Z, the spelling of variant_gids' updated_at."""
+    return stamp[:-1] + ".000Z" if stamp.endswith("Z") and "." not in stamp else stamp
+
+
+def _rest_image(product: Row) -> dict[str, Any] | None:
+    if not product["image_url"]:
+        return None
+    return {
+        "id": product["id"],
+        "product_id": product["id"],
+        "position": 1,
+        "created_at": product["created_at"],
+        "updated_at": product["updated_at"],
+        "alt": product["title"],
+        "width": None,
+        "height": None,
+        "src": product["image_url"],
+        "variant_ids": [],
+        "admin_graphql_api_id": gid("ProductImage", product["id"]),
+    }
+
+
+def _rest_media(product: Row) -> list[dict[str, Any]]:
+    if not product["image_url"]:
+        return []
+    return [
+        {
+            "id": product["id"],
+            "product_id": product["id"],
+            "position": 1,
+            "created_at": product["created_at"],
+            "updated_at": product["updated_at"],
+            "alt": product["title"],
+            "status": "READY",
+            "media_content_type": "IMAGE",
+            "preview_image": {"width": None, "height": None, "src": product["image_url"], "status": "READY"},
+            "variant_ids": [],
+            "admin_graphql_api_id": gid("MediaImage", product["id"]),
+        }
+    ]
+
+
+def variant_payload(variant: Row, option_names: list[str]) -> dict[str, Any]:
+    selected = {o["name"]: o["value"] for o in json.loads(variant["selected_options"])}
+    values = [selected.get(name) for name in option_names[:3]]
+    values += [None] * (3 - len(values))
+    return {
+        "admin_graphql_api_id": gid("ProductVariant", variant["id"]),
+        "barcode": None,
+        "compare_at_price": variant["compare_at_price"],
+        "created_at": variant["created_at"],
+        "id": variant["id"],
+        "inventory_policy": "deny",
+        "position": variant["position"],
+        "price": variant["price"],
+        "product_id": variant["product_id"],
+        "sku": variant["sku"] or None,
+        "taxable": True,
+        "title": variant["title"],
+        "updated_at": variant["updated_at"],
+        "option1": values[0],
+        "option2": values[1],
+        "option3": values[2],
+        "image_id": None,
+        # One inventory item per variant, with the variant's id (see inventory_level_payload).
+        "inventory_item_id": variant["id"],
+        "inventory_quantity": variant["inventory_quantity"],
+        "old_inventory_quantity": variant["inventory_quantity"],
+    }
+
+
+def product_payload(db: Database, product: Row) -> dict[str, Any]:
+    """products/create and products/update: the product with its variants, options and image."""
+    variants = catalog.product_variants(db, product["id"])
+    options = catalog.product_options(product, variants)
+    image = _rest_image(product)
+    return {
+        "admin_graphql_api_id": gid("Product", product["id"]),
+        "body_html": catalog.body_html(product),
+        "created_at": product["created_at"],
+        "handle": product["handle"],
+        "id": product["id"],
+        "product_type": product["product_type"],
+        "published_at": product["created_at"],
+        "template_suffix": None,
+        "title": product["title"],
+        "updated_at": product["updated_at"],
+        "vendor": product["vendor"],
+        "status": product["status"].lower(),
+        "published_scope": "web",
+        "tags": product["tags"],
+        "variants": [variant_payload(v, [o["name"] for o in options]) for v in variants],
+        "options": [
+            {
+                "id": catalog.product_option_id(product["id"], option["position"]),
+                "product_id": product["id"],
+                "name": option["name"],
+                "position": option["position"],
+                "values": option["values"],
+            }
+            for option in options
+        ],
+        "images": [image] if image else [],
+        "image": image,
+        "media": _rest_media(product),
+        "variant_gids": [
+            {
+                "admin_graphql_api_id": gid("ProductVariant", v["id"]),
+                "updated_at": _rest_timestamp_millis(v["updated_at"]),
+            }
+            for v in sorted(variants, key=lambda v: v["updated_at"], reverse=True)
+        ],
+        "has_variants_that_requires_components": False,
+        "category": None,
+    }
+
+
+def product_deleted_payload(product: Row) -> dict[str, Any]:
+    return {"id": product["id"]}
+
+
+def _rest_sort_order(value: str) -> str:
+    """CollectionSortOrder -> the REST spelling: BEST_SELLING -> best-selling."""
+    return value.lower().replace("_", "-")
+
+
+def collection_payload(collection: Row) -> dict[str, Any]:
+    """collections/create and collections/update. Membership is not in it: read it from the API."""
+    return {
+        "id": collection["id"],
+        "handle": collection["handle"],
+        "title": collection["title"],
+        "updated_at": collection["updated_at"],
+        "body_html": catalog.body_html(collection) or None,
+        "published_at": collection["published_at"],
+        "sort_order": _rest_sort_order(collection["sort_order"]),
+        "template_suffix": None,
+        "published_scope": "web",
+        "admin_graphql_api_id": gid("Collection", collection["id"]),
+    }
+
+
+def collection_deleted_payload(collection: Row) -> dict[str, Any]:
+    return {
+        "id": collection["id"],
+        "published_scope": "web",
+        "admin_graphql_api_id": gid("Collection", collection["id"]),
     }
 
 

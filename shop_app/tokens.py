@@ -2,6 +2,7 @@
 refreshed once however many workers notice at the same moment."""
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,6 +19,15 @@ logger = logging.getLogger(__name__)
 # Refresh this long before the access token expires, so that a call started just before expiry
 # does not fail half-way.
 REFRESH_MARGIN = timedelta(minutes=5)
+# A refresh that fails in transport may have reached Shopify and lost only its answer. Shopify keeps
+# a used refresh token good until its replacement is first used (changelog "More resilient
+# refreshes for expiring offline access tokens", 2026-08-28), so we ask again with the same stored
+# token after each of these waits (seconds). The shopifyapp package already repeats a 5xx twice at
+# once. The waits are spent holding the shop's row lock, so they stay short.
+REFRESH_RETRY_DELAYS = (0.5, 2.0)
+# The package's codes for a refresh that failed in transport: a timeout or dropped connection, or
+# Shopify's 5xx after the package's own retries. Anything else is an answer, and is final.
+REFRESH_TRANSPORT_FAILURES = frozenset({"network_error", "server_error"})
 
 
 class ShopNotAuthorized(Exception):
@@ -120,30 +130,45 @@ def _mark_reauthorization_required(shop: Shop, reason: str) -> None:
 
 
 def _refresh(shop: Shop) -> IssuedToken:
+    """Shopify's new token pair for the stored refresh token, asked again (same token, after
+    REFRESH_RETRY_DELAYS) while the answer is lost in transport.
+
+    Raises _RefreshRefused when Shopify says no to the token, TokenRefreshUnavailable when it
+    cannot be reached or answers anything else.
+    """
     if not shop.refresh_token_encrypted:
         # A static custom-app token, or a legacy non-expiring one, that Shopify no longer accepts.
         raise _RefreshRefused("token rejected and there is no refresh token")
+    stored = {
+        "shop": shop.domain.removesuffix(".myshopify.com"),
+        "refresh_token": token_decrypt(shop.refresh_token_encrypted),
+        # Empty on purpose: we decide when to refresh (REFRESH_MARGIN, or a 401), not the
+        # package's own 60-second rule.
+        "expires": "",
+        "refresh_token_expires": (
+            shop.refresh_token_expires_at.isoformat() if shop.refresh_token_expires_at else ""
+        ),
+        "access_mode": "offline",
+    }
+    delays = iter(REFRESH_RETRY_DELAYS)
     with shopify_http_client() as http:
-        result = refresh_access_token(
-            {
-                "shop": shop.domain.removesuffix(".myshopify.com"),
-                "refresh_token": token_decrypt(shop.refresh_token_encrypted),
-                # Empty on purpose: we decide when to refresh (REFRESH_MARGIN, or a 401), not the
-                # package's own 60-second rule.
-                "expires": "",
-                "refresh_token_expires": (
-                    shop.refresh_token_expires_at.isoformat() if shop.refresh_token_expires_at else ""
-                ),
-                "access_mode": "offline",
-            },
-            shopify_app_config(),
-            http_client=http,
-        )
-    if result.ok and result.access_token is not None:
-        return issued_token_from_exchange(result.access_token)
-    if result.log.code in ("invalid_grant", "refresh_token_expired"):
-        raise _RefreshRefused(f"Shopify refused the refresh token ({result.log.code})")
-    raise TokenRefreshUnavailable(f"{shop.domain}: refresh failed ({result.log.code}): {result.log.detail}")
+        while True:
+            result = refresh_access_token(stored, shopify_app_config(), http_client=http)
+            if result.ok and result.access_token is not None:
+                return issued_token_from_exchange(result.access_token)
+            code = result.log.code
+            if code in ("invalid_grant", "refresh_token_expired"):
+                raise _RefreshRefused(f"Shopify refused the refresh token ({code})")
+            delay = next(delays, None) if code in REFRESH_TRANSPORT_FAILURES else None
+            if delay is None:
+                raise TokenRefreshUnavailable(f"{shop.domain}: refresh failed ({code}): {result.log.detail}")
+            logger.warning(
+                "refreshing the token of %s failed in transport (%s); asking again in %.1f s",
+                shop.domain,
+                code,
+                delay,
+            )
+            time.sleep(delay)
 
 
 def shop_access_token(shop: Shop, *, rejected: str | None = None) -> str:
@@ -158,7 +183,8 @@ def shop_access_token(shop: Shop, *, rejected: str | None = None) -> str:
     try:
         with transaction.atomic():
             # The row lock makes concurrent workers queue here; the first refreshes, the others
-            # find the new token when they get the lock (a refresh token is single-use).
+            # find the new token when they get the lock (a second refresh would get another pair
+            # and revoke the one the first worker stored).
             locked = Shop.objects.select_for_update().get(pk=shop.pk)
             token = _usable_token(locked, rejected)
             if token is None:

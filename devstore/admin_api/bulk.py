@@ -16,6 +16,7 @@ from graphql import FieldNode, GraphQLError, OperationDefinitionNode, execute, g
 
 from devstore import auth
 from devstore.admin_api import nodes
+from devstore.admin_api.queries import query_root
 from devstore.admin_api.schema import admin_schema
 from devstore.context import Devstore
 from devstore.db import Row
@@ -85,8 +86,6 @@ def bulk_operation_cancel(ds: Devstore, shop: Row, operation_gid: str) -> Row | 
 
 
 def _run(ds: Devstore, shop: Row, operation_id: int, query: str) -> None:
-    from devstore.admin_api.queries import query_root
-
     ds.db.execute(
         "UPDATE bulk_operations SET status = 'RUNNING' WHERE id = ? AND status = 'CREATED'", (operation_id,)
     )

@@ -17,7 +17,7 @@ from typing import Any
 from graphql import GraphQLError
 
 from devstore.db import Database, Row
-from devstore.formats import iso, iso_parse
+from devstore.formats import gid_parse, iso, iso_parse
 
 MAX_PAGE = 250
 
@@ -233,13 +233,13 @@ def _field_clause(spec: SearchField, op: str, value: str) -> tuple[str, list[Any
     if spec.kind == "number":
         return f"CAST({spec.expr} AS REAL) {sql_op} ?", [float(value)]
     if spec.kind == "id":
-        from devstore.formats import gid_parse
-
         return f"{spec.expr} {sql_op} ?", [gid_parse(value)]
     if spec.kind == "tags":
         return f"(', ' || {spec.expr} || ', ') LIKE ?", [f"%, {value}, %"]
     if spec.kind == "enum":
-        return f"upper({spec.expr}) = upper(?)", [value]
+        # A comma-separated list matches any of its values: status:active,draft
+        choices = [v.strip().upper() for v in value.split(",") if v.strip()]
+        return f"upper({spec.expr}) IN ({', '.join('?' * len(choices))})", list(choices)
     if value.endswith("*"):
         return f"{spec.expr} LIKE ?", [value[:-1] + "%"]
     return f"lower({spec.expr}) = lower(?)", [value]

@@ -12,6 +12,7 @@ from graphql import GraphQLResolveInfo
 from devstore import actions, customers, discounts, webhooks
 from devstore.admin_api import bulk, nodes
 from devstore.admin_api.nodes import ctx
+from devstore.admin_api.queries import node_by_gid
 from devstore.formats import gid_parse, iso, iso_parse
 
 
@@ -267,8 +268,6 @@ def _tags_add(info: GraphQLResolveInfo, id: str, tags: list[str]) -> dict[str, A
         actions.order_update(context.ds, context.shop, object_id, {"tags": ", ".join(merged)})
     else:
         context.ds.db.update(table, object_id, {"tags": ", ".join(merged)})
-    from devstore.admin_api.queries import node_by_gid
-
     return {"node": node_by_gid(info, id), "userErrors": []}
 
 
@@ -326,7 +325,8 @@ def _webhook_delete(info: GraphQLResolveInfo, id: str) -> dict[str, Any]:
     return {"deletedWebhookSubscriptionId": id, "userErrors": []}
 
 
-def _bulk_run(info: GraphQLResolveInfo, query: str, groupObjects: bool | None = None) -> dict[str, Any]:  # noqa: N803
+def _bulk_run(info: GraphQLResolveInfo, query: str, groupObjects: bool = False) -> dict[str, Any]:  # noqa: N803
+    # The JSONL is always ungrouped (`__parentId` lines), Shopify's default; grouping is not served.
     context = ctx(info)
     row, errors = bulk.bulk_operation_start(context.ds, context.shop, query)
     if errors:

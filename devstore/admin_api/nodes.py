@@ -17,7 +17,7 @@ from devstore import catalog, customers, discounts, orders
 from devstore.admin_api.connections import list_connection
 from devstore.context import Devstore
 from devstore.db import Row
-from devstore.formats import gid, money_bag, money_str
+from devstore.formats import gid, gid_parse, money_bag, money_str
 from devstore.webhooks import subscription_gid, topic_to_enum
 
 
@@ -82,12 +82,44 @@ def shop_node(shop: Row) -> dict[str, Any]:
 # ---------------------------------------------------------------- catalog
 
 
+def image_node(product: Row) -> dict[str, Any] | None:
+    """A product's one image (devstore keeps a single image per product)."""
+    if not product["image_url"]:
+        return None
+    return {
+        "__typename": "Image",
+        "id": gid("ProductImage", product["id"]),
+        "url": product["image_url"],
+        "altText": product["title"],
+        "width": None,
+        "height": None,
+    }
+
+
+def media_image_node(product: Row) -> dict[str, Any] | None:
+    """The product's image as its featured MediaImage, as Product.featuredMedia answers it."""
+    image = image_node(product)
+    if image is None:
+        return None
+    return {
+        "__typename": "MediaImage",
+        "id": gid("MediaImage", product["id"]),
+        "alt": image["altText"],
+        "mediaContentType": "IMAGE",
+        "status": "READY",
+        "image": image,
+        "preview": {"image": image, "status": "READY"},
+        "mimeType": None,
+        "createdAt": product["created_at"],
+        "updatedAt": product["updated_at"],
+    }
+
+
 def product_node(row: Row) -> dict[str, Any]:
     product_id = row["id"]
 
     def variants(info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
-        rows = catalog.product_variants(ctx(info).ds.db, product_id)
-        return list_connection(rows, args, variant_node, bulk=ctx(info).bulk)
+        return list_connection(variant_rows(info), args, variant_node, bulk=ctx(info).bulk)
 
     def collections(info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
         rows = catalog.product_collections(ctx(info).ds.db, product_id)
@@ -104,31 +136,33 @@ def product_node(row: Row) -> dict[str, Any]:
             "maxVariantPrice": money_v2(max(prices), currency),
         }
 
-    def options(info: GraphQLResolveInfo) -> list[dict[str, Any]]:
-        names: list[str] = json.loads(row["options"])
-        values: dict[str, list[str]] = {n: [] for n in names}
-        for variant in variant_rows(info):
-            for option in json.loads(variant["selected_options"]):
-                bucket = values.setdefault(option["name"], [])
-                if option["value"] not in bucket:
-                    bucket.append(option["value"])
+    def options(info: GraphQLResolveInfo, first: int | None = None) -> list[dict[str, Any]]:
+        found = catalog.product_options(row, variant_rows(info))
         return [
             {
-                "id": gid("ProductOption", product_id * 10 + i),
-                "name": name,
-                "position": i,
-                "values": values.get(name, []),
+                **option,
+                "__typename": "ProductOption",
+                "id": gid("ProductOption", catalog.product_option_id(product_id, option["position"])),
             }
-            for i, name in enumerate(names, start=1)
+            for option in found[:first]
         ]
+
+    def only_default_variant(info: GraphQLResolveInfo) -> bool:
+        found = variant_rows(info)
+        return len(found) == 1 and found[0]["title"] == "Default Title"
+
+    def in_collection(info: GraphQLResolveInfo, id: str) -> bool:
+        collection_id = gid_parse(id, "Collection")
+        return any(c["id"] == collection_id for c in catalog.product_collections(ctx(info).ds.db, product_id))
 
     return {
         "__typename": "Product",
         "id": gid("Product", product_id),
+        "legacyResourceId": product_id,
         "title": row["title"],
         "handle": row["handle"],
         "description": row["description"],
-        "descriptionHtml": f"<p>{row['description']}</p>" if row["description"] else "",
+        "descriptionHtml": catalog.body_html(row),
         "productType": row["product_type"],
         "vendor": row["vendor"],
         "tags": _tags(row["tags"]),
@@ -138,14 +172,11 @@ def product_node(row: Row) -> dict[str, Any]:
         "publishedAt": row["created_at"],
         "tracksInventory": True,
         "totalInventory": lambda info: sum(max(0, v["inventory_quantity"]) for v in variant_rows(info)),
+        "hasOnlyDefaultVariant": only_default_variant,
+        "inCollection": in_collection,
         "onlineStoreUrl": None,
-        "featuredImage": {
-            "id": gid("ProductImage", product_id),
-            "url": row["image_url"],
-            "altText": row["title"],
-        }
-        if row["image_url"]
-        else None,
+        "featuredImage": image_node(row),
+        "featuredMedia": media_image_node(row),
         "options": options,
         "priceRangeV2": price_range,
         "variants": variants,
@@ -166,15 +197,20 @@ def variant_node(row: Row) -> dict[str, Any]:
         title = found["title"] if found else ""
         return title if row["title"] == "Default Title" else f"{title} - {row['title']}"
 
+    # One inventory item per variant, sharing the variant's id (as inventory_levels/update says).
     return {
         "__typename": "ProductVariant",
         "id": gid("ProductVariant", row["id"]),
+        "legacyResourceId": row["id"],
         "title": row["title"],
         "displayName": display_name,
         "sku": row["sku"] or None,
+        "barcode": None,
         "price": row["price"],
         "compareAtPrice": row["compare_at_price"],
         "position": row["position"],
+        "taxable": True,
+        "inventoryPolicy": "DENY",
         "availableForSale": row["inventory_quantity"] > 0,
         "inventoryQuantity": row["inventory_quantity"],
         "selectedOptions": json.loads(row["selected_options"]),
@@ -182,8 +218,12 @@ def variant_node(row: Row) -> dict[str, Any]:
         "inventoryItem": {
             "__typename": "InventoryItem",
             "id": gid("InventoryItem", row["id"]),
+            "legacyResourceId": row["id"],
             "sku": row["sku"] or None,
             "tracked": True,
+            "requiresShipping": True,
+            "createdAt": row["created_at"],
+            "updatedAt": row["updated_at"],
         },
         "createdAt": row["created_at"],
         "updatedAt": row["updated_at"],
@@ -191,25 +231,31 @@ def variant_node(row: Row) -> dict[str, Any]:
 
 
 def collection_node(row: Row) -> dict[str, Any]:
+    def product_rows(info: GraphQLResolveInfo) -> list[Row]:
+        # The Admin API lists every member, drafts included; the storefront only ACTIVE ones.
+        return catalog.collection_products(ctx(info).ds.db, row["id"], limit=-1, active_only=False)
+
     def products(info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
-        rows = catalog.collection_products(ctx(info).ds.db, row["id"], limit=100000)
-        return list_connection(rows, args, product_node, bulk=ctx(info).bulk)
+        return list_connection(product_rows(info), args, product_node, bulk=ctx(info).bulk)
+
+    def has_product(info: GraphQLResolveInfo, id: str) -> bool:
+        product_id = gid_parse(id, "Product")
+        return product_id in catalog.collection_product_ids(ctx(info).ds.db, row["id"])
 
     return {
         "__typename": "Collection",
         "id": gid("Collection", row["id"]),
+        "legacyResourceId": row["id"],
         "title": row["title"],
         "handle": row["handle"],
         "description": row["description"],
+        "descriptionHtml": catalog.body_html(row),
+        "sortOrder": row["sort_order"],
+        "image": None,
         "updatedAt": row["updated_at"],
         "products": products,
-        "productsCount": lambda info: count(
-            int(
-                ctx(info).ds.db.scalar(
-                    "SELECT COUNT(*) FROM collection_products WHERE collection_id = ?", (row["id"],)
-                )
-            )
-        ),
+        "hasProduct": has_product,
+        "productsCount": lambda info: count(len(catalog.collection_product_ids(ctx(info).ds.db, row["id"]))),
     }
 
 
@@ -297,12 +343,13 @@ def customer_node(row: Row) -> dict[str, Any]:
     address = customers.customer_address(row)
 
     def orders_connection(info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
-        from devstore.admin_api.queries import orders_connection as connection
+        # queries imports nodes to build its answers; importing it here breaks that cycle.
+        from devstore.admin_api.queries import orders_connection as connection  # noqa: PLC0415
 
         return connection(info, extra=("customer_id = ?", customer_id), **args)
 
     def last_order(info: GraphQLResolveInfo) -> dict[str, Any] | None:
-        from devstore.admin_api.queries import order_visible
+        from devstore.admin_api.queries import order_visible  # noqa: PLC0415 - the cycle above
 
         found = ctx(info).ds.db.one(
             "SELECT * FROM orders WHERE customer_id = ? ORDER BY id DESC LIMIT 1", (customer_id,)

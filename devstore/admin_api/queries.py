@@ -106,12 +106,15 @@ VARIANT_SEARCH = {
     "product_id": SearchField("product_id", "id"),
     "id": SearchField("id", "id"),
     "inventory_quantity": SearchField("inventory_quantity", "number"),
+    "updated_at": SearchField("updated_at", "date"),
 }
 COLLECTION_SORT = {"ID": "id", "RELEVANCE": "id", "TITLE": "title", "UPDATED_AT": "updated_at"}
 COLLECTION_SEARCH = {
     "title": SearchField("title"),
     "handle": SearchField("handle"),
     "updated_at": SearchField("updated_at", "date"),
+    "published_at": SearchField("published_at", "date"),
+    "id": SearchField("id", "id"),
 }
 
 

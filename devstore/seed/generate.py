@@ -494,20 +494,24 @@ def _collections(
         "Coffee": ("Coffee",),
     }
     collection_id = next_id(db, "collections")
-    rows: list[tuple[int, int, str, str, str]] = []
+    rows: list[tuple[int, int, str, str, str, str]] = []
     links: list[tuple[int, int, int]] = []
     for title, types in groups.items():
         members = [p.id for p in products if p.spec.product_type in types]
-        rows.append((collection_id, shop_id, title, handleize(title), stamp))
+        rows.append((collection_id, shop_id, title, handleize(title), stamp, stamp))
         links.extend((collection_id, pid, i) for i, pid in enumerate(members))
         collection_id += 1
     for title, season in (("Summer Edit", "summer"), ("Winter Warmers", "winter")):
         members = [p.id for p in products if p.spec.season == season]
-        rows.append((collection_id, shop_id, title, handleize(title), stamp))
+        rows.append((collection_id, shop_id, title, handleize(title), stamp, stamp))
         links.extend((collection_id, pid, i) for i, pid in enumerate(members))
         collection_id += 1
     execute = conn.executemany
-    execute("INSERT INTO collections (id, shop_id, title, handle, updated_at) VALUES (?, ?, ?, ?, ?)", rows)
+    execute(
+        "INSERT INTO collections (id, shop_id, title, handle, published_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        rows,
+    )
     execute("INSERT INTO collection_products (collection_id, product_id, position) VALUES (?, ?, ?)", links)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from devstore import catalog, customers
 from devstore.db import Database, Row
+from devstore.storefront.money import money_format_for, money_with_currency_format_for
 
 
 def cents(amount: str | Decimal) -> int:
@@ -23,7 +24,8 @@ def shop_drop(shop: Row) -> dict[str, Any]:
         "domain": shop["domain"],
         "currency": shop["currency"],
         "url": "",
-        "money_format": "${{amount}}",
+        "money_format": money_format_for(shop["currency"]),
+        "money_with_currency_format": money_with_currency_format_for(shop["currency"]),
     }
 
 
@@ -92,6 +94,17 @@ def customer_drop(db: Database, row: Row | None) -> dict[str, Any] | None:
         "total_spent": cents(row["amount_spent"]),
         "accepts_marketing": row["marketing_state"] == "SUBSCRIBED",
         "default_address": address or None,
+    }
+
+
+def order_drop(row: Row) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "currency": row["currency"],
+        "subtotal_price": cents(row["subtotal_price"]),
+        "total_discounts": cents(row["total_discounts"]),
+        "total_price": cents(row["total_price"]),
     }
 
 

@@ -157,7 +157,7 @@ async def thank_you(request: Request) -> Response:
             request,
             context,
             "thank_you",
-            {"order": {"id": row["id"], "name": row["name"], "total": drops.cents(row["total_price"])}},
+            {"order": drops.order_drop(row)},
         )
 
     return await run_in_threadpool(work)

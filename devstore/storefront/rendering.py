@@ -4,26 +4,57 @@ from __future__ import annotations
 
 import html
 import json
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from liquid import Environment, FileSystemLoader
+from liquid import Environment, FileSystemLoader, RenderContext
+from liquid.filter import with_context
 
 from devstore.storefront.extensions import AppBlock, Extension
+from devstore.storefront.money import (
+    money_format,
+    money_format_for,
+    money_format_placeholder,
+    money_with_currency_format_for,
+)
 
 THEME = Path(__file__).parent / "theme"
 
 
-def money(cents: Any, *_: Any) -> str:
-    try:
-        return f"${Decimal(int(cents)) / 100:,.2f}"
-    except (TypeError, ValueError):
-        return str(cents)
+def _shop_format(context: RenderContext, key: str) -> str:
+    """The shop's money format from the `shop` object every page and block sees."""
+    shop = context.resolve("shop", default=None)
+    if isinstance(shop, dict) and shop.get(key):
+        return str(shop[key])
+    return (
+        money_with_currency_format_for("USD")
+        if key == "money_with_currency_format"
+        else money_format_for("USD")
+    )
 
 
-def money_without_currency(cents: Any, *_: Any) -> str:
-    return money(cents).lstrip("$")
+@with_context
+def money(cents: Any, *_: Any, context: RenderContext) -> str:
+    """{{ 13600 | money }} -> "$136.00" (the shop's money_format)."""
+    return money_format(cents, _shop_format(context, "money_format"))
+
+
+@with_context
+def money_with_currency(cents: Any, *_: Any, context: RenderContext) -> str:
+    """{{ 13600 | money_with_currency }} -> "$136.00 USD"."""
+    return money_format(cents, _shop_format(context, "money_with_currency_format"))
+
+
+@with_context
+def money_without_currency(cents: Any, *_: Any, context: RenderContext) -> str:
+    """{{ 13600 | money_without_currency }} -> "136.00" (the shop's number format, no symbol)."""
+    return money_format(cents, money_format_placeholder(_shop_format(context, "money_format")))
+
+
+@with_context
+def money_without_trailing_zeros(cents: Any, *_: Any, context: RenderContext) -> str:
+    """{{ 13600 | money_without_trailing_zeros }} -> "$136"; "$136.50" keeps its cents."""
+    return money_format(cents, _shop_format(context, "money_format"), trailing_zeros=False)
 
 
 def _json(value: Any, *_: Any) -> str:
@@ -33,7 +64,9 @@ def _json(value: Any, *_: Any) -> str:
 def _base_environment(loader: Any = None) -> Environment:
     env = Environment(loader=loader, strict_filters=False)
     env.add_filter("money", money)
+    env.add_filter("money_with_currency", money_with_currency)
     env.add_filter("money_without_currency", money_without_currency)
+    env.add_filter("money_without_trailing_zeros", money_without_trailing_zeros)
     env.add_filter("json", _json)
     env.add_filter("img_url", lambda value, *_: value or "")
     env.add_filter("image_url", lambda value, *_args, **_kw: value or "")

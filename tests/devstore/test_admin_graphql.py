@@ -73,6 +73,121 @@ def test_products_with_variants_options_and_stock(gql: GraphQL, product: Row) ->
     ]
 
 
+CATALOG_SYNC = """query($since: String!) {
+  products(first: 10, query: $since) { nodes {
+    id handle title productType vendor tags status createdAt updatedAt
+    featuredImage { url }
+    featuredMedia { ... on MediaImage { image { url } } preview { image { url } } }
+    variants(first: 10) { nodes {
+      id sku price compareAtPrice inventoryQuantity
+      selectedOptions { name value }
+      inventoryItem { id } } } } }
+  collections(first: 10, query: $since) { nodes {
+    id handle title sortOrder updatedAt products(first: 10) { nodes { id } } } }
+}"""
+
+
+def test_only_the_catalog_changed_since_a_time_is_answered(
+    client: TestClient, gql: GraphQL, ds: Devstore, product: Row, variant_ids: list[int]
+) -> None:
+    # Given a catalog last synced at the start of 2025: one product and one collection untouched since
+    created = client.post(
+        "/_devstore/products",
+        json={"title": "Wool Beanie", "variants": [{"price": "20", "sku": "WB", "inventory_quantity": 4}]},
+    ).json()["product"]
+    quiet = client.post("/_devstore/collections", json={"title": "Hats", "product_ids": [created["id"]]})
+    busy = client.post("/_devstore/collections", json={"title": "Shirts"})
+    ds.db.execute("UPDATE products SET updated_at = '2024-06-01T00:00:00Z'")
+    ds.db.execute("UPDATE collections SET updated_at = '2024-06-01T00:00:00Z'")
+
+    # When the shirt is repriced and drafted, and added to a collection
+    client.post(
+        f"/_devstore/products/{product['id']}",
+        json={
+            "status": "draft",
+            "image_url": "https://cdn.example.com/s.jpg",
+            "variants": [{"id": variant_ids[0], "price": "55", "compare_at_price": "60"}],
+        },
+    )
+    client.post(
+        f"/_devstore/collections/{busy.json()['collection']['id']}/add", json={"product_ids": [product["id"]]}
+    )
+    body = gql(CATALOG_SYNC, {"since": "updated_at:>'2025-01-01T00:00:00Z'"})
+
+    # Then only the changed product and collection are answered, with Shopify's fields
+    assert "errors" not in body, body
+    [shirt] = body["data"]["products"]["nodes"]
+    assert shirt["id"] == f"gid://shopify/Product/{product['id']}"
+    assert (shirt["status"], shirt["productType"], shirt["tags"]) == ("DRAFT", "Shirts", ["linen"])
+    assert shirt["updatedAt"] > "2025-01-01T00:00:00Z"
+    assert shirt["featuredImage"] == {"url": "https://cdn.example.com/s.jpg"}
+    assert (
+        shirt["featuredMedia"]["image"]
+        == shirt["featuredMedia"]["preview"]["image"]
+        == shirt["featuredImage"]
+    )
+    small = shirt["variants"]["nodes"][0]
+    assert small == {
+        "id": f"gid://shopify/ProductVariant/{variant_ids[0]}",
+        "sku": "LCS-S",
+        "price": "55.00",
+        "compareAtPrice": "60.00",
+        "inventoryQuantity": 5,
+        "selectedOptions": [{"name": "Size", "value": "S"}, {"name": "Color", "value": "Sand"}],
+        "inventoryItem": {"id": f"gid://shopify/InventoryItem/{variant_ids[0]}"},
+    }
+    [shirts] = body["data"]["collections"]["nodes"]
+    assert (shirts["title"], shirts["sortOrder"]) == ("Shirts", "MANUAL")
+    # The admin sees a collection's draft members too
+    assert shirts["products"]["nodes"] == [{"id": f"gid://shopify/Product/{product['id']}"}]
+    assert quiet.json()["collection"]["id"] not in [c["id"] for c in body["data"]["collections"]["nodes"]]
+
+
+def test_products_are_filtered_by_a_list_of_statuses(client: TestClient, gql: GraphQL, product: Row) -> None:
+    for title, status in (("Draft Hat", "draft"), ("Old Scarf", "archived")):
+        client.post("/_devstore/products", json={"title": title, "status": status})
+
+    def titles(query: str) -> list[str]:
+        found = gql("query($q: String) { products(first: 10, query: $q) { nodes { title } } }", {"q": query})
+        return [n["title"] for n in found["data"]["products"]["nodes"]]
+
+    assert titles("status:active,draft") == ["Linen Camp Shirt", "Draft Hat"]
+    assert titles("status:archived") == ["Old Scarf"]
+    assert titles("-status:active") == ["Draft Hat", "Old Scarf"]
+
+
+def test_a_product_knows_its_collections_and_a_collection_its_products(
+    client: TestClient, gql: GraphQL, product: Row
+) -> None:
+    collection = client.post(
+        "/_devstore/collections", json={"title": "Linen", "product_ids": [product["id"]]}
+    )
+    collection_gid = f"gid://shopify/Collection/{collection.json()['collection']['id']}"
+    product_gid = f"gid://shopify/Product/{product['id']}"
+
+    body = gql(
+        """query($p: ID!, $c: ID!) {
+          product(id: $p) { legacyResourceId inCollection(id: $c) hasOnlyDefaultVariant
+                            collections(first: 5) { nodes { id handle } } }
+          collection(id: $c) { hasProduct(id: $p) productsCount { count } descriptionHtml } }""",
+        {"p": product_gid, "c": collection_gid},
+    )
+
+    assert "errors" not in body, body
+    found = body["data"]["product"]
+    assert found == {
+        "legacyResourceId": str(product["id"]),
+        "inCollection": True,
+        "hasOnlyDefaultVariant": False,
+        "collections": {"nodes": [{"id": collection_gid, "handle": "linen"}]},
+    }
+    assert body["data"]["collection"] == {
+        "hasProduct": True,
+        "productsCount": {"count": 1},
+        "descriptionHtml": "",
+    }
+
+
 def _make_customers(ds: Devstore, shop: Row, count: int) -> list[int]:
     return [
         customers.customer_create(

@@ -7,6 +7,7 @@ import time
 
 from starlette.testclient import TestClient
 
+from devstore.context import Devstore
 from tests.devstore.conftest import GraphQL
 
 RUN = """mutation($q: String!) { bulkOperationRunQuery(query: $q) {
@@ -77,3 +78,88 @@ def test_a_bulk_query_without_a_connection_is_refused(gql: GraphQL) -> None:
     errors = result["data"]["bulkOperationRunQuery"]["userErrors"]
     assert errors
     assert errors[0]["field"] == ["query"]
+
+
+def _jsonl(client: TestClient, gql: GraphQL, query: str) -> tuple[dict, list[dict]]:
+    started = gql(RUN, {"q": query})["data"]["bulkOperationRunQuery"]
+    assert started["userErrors"] == []
+    done = _finish(gql)
+    assert done["status"] == "COMPLETED", done
+    body = client.get(done["url"].replace("http://testserver", "")).text
+    return done, [json.loads(line) for line in body.splitlines()]
+
+
+def test_a_bulk_product_export_puts_variants_and_collections_under_their_product(
+    client: TestClient, gql: GraphQL, ds: Devstore, product: dict, variant_ids: list[int]
+) -> None:
+    # Given a product unchanged since 2024, the shirt in a collection, and a second product
+    old = client.post("/_devstore/products", json={"title": "Old Scarf"}).json()["product"]
+    ds.db.execute("UPDATE products SET updated_at = '2024-06-01T00:00:00Z' WHERE id = ?", (old["id"],))
+    hat = client.post(
+        "/_devstore/products",
+        json={"title": "Wool Beanie", "variants": [{"price": "20", "inventory_quantity": 4}]},
+    ).json()["product"]
+    collection = client.post(
+        "/_devstore/collections", json={"title": "Linen", "product_ids": [product["id"]]}
+    )
+    collection_gid = f"gid://shopify/Collection/{collection.json()['collection']['id']}"
+    query = """{ products(query: "updated_at:>'2025-01-01T00:00:00Z'") { edges { node {
+        id handle status tags
+        variants { edges { node { id sku price inventoryQuantity
+                                  selectedOptions { name value } inventoryItem { id } } } }
+        collections { edges { node { id } } } } } } }"""
+
+    # When the app exports what changed since 2025 in bulk
+    done, lines = _jsonl(client, gql, query)
+
+    # Then each changed product is a line, followed by its variants' and its collections' lines
+    shirt_gid, hat_gid = f"gid://shopify/Product/{product['id']}", f"gid://shopify/Product/{hat['id']}"
+    assert [line["id"] for line in lines] == [
+        shirt_gid,
+        *[f"gid://shopify/ProductVariant/{v}" for v in variant_ids],
+        collection_gid,
+        hat_gid,
+        f"gid://shopify/ProductVariant/{hat['variants'][0]['id']}",
+    ]
+    assert (done["objectCount"], done["rootObjectCount"]) == ("7", "2")
+    assert lines[0] == {"id": shirt_gid, "handle": "linen-camp-shirt", "status": "ACTIVE", "tags": ["linen"]}
+    assert lines[1] == {
+        "id": f"gid://shopify/ProductVariant/{variant_ids[0]}",
+        "sku": "LCS-S",
+        "price": "60.00",
+        "inventoryQuantity": 5,
+        "selectedOptions": [{"name": "Size", "value": "S"}, {"name": "Color", "value": "Sand"}],
+        "inventoryItem": {"id": f"gid://shopify/InventoryItem/{variant_ids[0]}"},
+        "__parentId": shirt_gid,
+    }
+    assert lines[4] == {"id": collection_gid, "__parentId": shirt_gid}
+    assert lines[6]["__parentId"] == hat_gid
+
+
+def test_a_bulk_collection_export_lists_each_collections_products_under_it(
+    client: TestClient, gql: GraphQL, product: dict
+) -> None:
+    hat = client.post("/_devstore/products", json={"title": "Wool Beanie", "status": "draft"}).json()[
+        "product"
+    ]
+    for title, members in (
+        ("Linen", [product["id"]]),
+        ("Everything", [hat["id"], product["id"]]),
+        ("Empty", []),
+    ):
+        client.post("/_devstore/collections", json={"title": title, "product_ids": members})
+
+    _, lines = _jsonl(
+        client,
+        gql,
+        "{ collections { edges { node { id handle sortOrder products { edges { node { id } } } } } } }",
+    )
+
+    collections = {line["id"]: line for line in lines if "__parentId" not in line}
+    assert [c["handle"] for c in collections.values()] == ["linen", "everything", "empty"]
+    members: dict[str, list[str]] = {gid: [] for gid in collections}
+    for line in lines:
+        if "__parentId" in line:
+            members[line["__parentId"]].append(line["id"])
+    shirt_gid, hat_gid = f"gid://shopify/Product/{product['id']}", f"gid://shopify/Product/{hat['id']}"
+    assert list(members.values()) == [[shirt_gid], [hat_gid, shirt_gid], []]

@@ -1,4 +1,5 @@
-"""OAuth: authorize and callback hmac, code grant, token exchange, refresh, expiry, uninstall."""
+"""OAuth: authorize and callback hmac, code grant, token exchange (offline and online), refresh and
+its retry window, client credentials, expiry, uninstall, and how the token endpoint answers errors."""
 
 from __future__ import annotations
 
@@ -18,8 +19,11 @@ from devstore import auth
 from devstore.config import AppToml, DevstoreConfig, app_toml_load
 from devstore.context import Devstore
 from devstore.db import Row
-from tests.devstore.conftest import API_KEY, API_SECRET, SHOP, VERSION, Receiver
+from devstore.server import create_app
+from tests.devstore.conftest import API_KEY, API_SECRET, OTHER_SHOP, SHOP, VERSION, Receiver
 
+# The shopifyapp package asks for JSON; without it Shopify answers an error as an HTML page.
+JSON = {"Accept": "application/json"}
 EXCHANGE = {
     "client_id": API_KEY,
     "client_secret": API_SECRET,
@@ -102,7 +106,7 @@ def test_a_code_is_exchanged_once(client: TestClient, shop: Row, receiver: Recei
     form = {"client_id": API_KEY, "client_secret": API_SECRET, "code": code}
 
     first = client.post("/admin/oauth/access_token", data=form)
-    second = client.post("/admin/oauth/access_token", data=form)
+    second = client.post("/admin/oauth/access_token", data=form, headers=JSON)
 
     assert first.status_code == 200
     assert first.json()["scope"] == "read_orders"
@@ -135,10 +139,13 @@ def test_token_exchange_without_expiring_gives_a_lasting_token(client: TestClien
 
 
 def test_a_bad_subject_token_or_client_is_refused(client: TestClient, shop: Row) -> None:
-    bad_subject = client.post("/admin/oauth/access_token", json={**EXCHANGE, "subject_token": "not.a.jwt"})
+    bad_subject = client.post(
+        "/admin/oauth/access_token", json={**EXCHANGE, "subject_token": "not.a.jwt"}, headers=JSON
+    )
     bad_client = client.post(
         "/admin/oauth/access_token",
         json={**EXCHANGE, "client_secret": "wrong", "subject_token": _session_token(client)},
+        headers=JSON,
     )
 
     assert bad_subject.status_code == 400
@@ -150,33 +157,139 @@ def test_a_bad_subject_token_or_client_is_refused(client: TestClient, shop: Row)
 def test_an_expired_session_token_is_an_invalid_subject_token(client: TestClient, shop: Row) -> None:
     old = client.post("/_devstore/session-token", json={"ttl": -60}).json()["session_token"]
 
-    response = client.post("/admin/oauth/access_token", json={**EXCHANGE, "subject_token": old})
+    response = client.post("/admin/oauth/access_token", json={**EXCHANGE, "subject_token": old}, headers=JSON)
 
     assert response.json()["error"] == "invalid_subject_token"
 
 
-def test_refresh_rotates_both_tokens_and_spends_the_old_refresh_token(client: TestClient, shop: Row) -> None:
-    first = client.post(
+def _expiring_pair(client: TestClient) -> dict[str, Any]:
+    body: dict[str, Any] = client.post(
         "/admin/oauth/access_token",
         json={**EXCHANGE, "subject_token": _session_token(client), "expiring": "1"},
     ).json()
-    form = {
-        "client_id": API_KEY,
-        "client_secret": API_SECRET,
-        "grant_type": "refresh_token",
-        "refresh_token": first["refresh_token"],
-    }
+    return body
 
-    second = client.post("/admin/oauth/access_token", data=form)
-    replay = client.post("/admin/oauth/access_token", data=form)
+
+def _refresh(client: TestClient, refresh_token: str) -> Any:
+    return client.post(
+        "/admin/oauth/access_token",
+        data={
+            "client_id": API_KEY,
+            "client_secret": API_SECRET,
+            "grant_type": "refresh_token",
+            "refresh_token": refresh_token,
+        },
+        headers=JSON,
+    )
+
+
+def test_refresh_rotates_both_tokens(client: TestClient, shop: Row) -> None:
+    first = _expiring_pair(client)
+
+    second = _refresh(client, first["refresh_token"])
 
     assert second.status_code == 200
+    assert set(second.json()) == {
+        "access_token",
+        "scope",
+        "expires_in",
+        "refresh_token",
+        "refresh_token_expires_in",
+    }
     assert second.json()["access_token"] != first["access_token"]
     assert second.json()["refresh_token"] != first["refresh_token"]
     assert _shop_query(client, second.json()["access_token"]) == 200
     assert _shop_query(client, first["access_token"]) == 401
-    assert replay.status_code == 400
-    assert replay.json()["error"] == "invalid_grant"
+
+
+def test_a_used_refresh_token_can_be_retried_while_its_replacement_is_unused(
+    client: TestClient, shop: Row
+) -> None:
+    # Given a refresh whose answer the app never received
+    first = _expiring_pair(client)
+    lost = _refresh(client, first["refresh_token"]).json()
+
+    # When the app retries with the refresh token it still holds
+    retried = _refresh(client, first["refresh_token"])
+
+    # Then it gets a new pair, which works, and the lost answer's pair is retired
+    assert retried.status_code == 200
+    pair = retried.json()
+    assert pair["access_token"] not in (first["access_token"], lost["access_token"])
+    assert pair["refresh_token"] not in (first["refresh_token"], lost["refresh_token"])
+    assert _shop_query(client, pair["access_token"]) == 200
+    assert _refresh(client, lost["refresh_token"]).json()["error"] == "invalid_grant"
+
+
+def test_using_the_new_access_token_retires_the_previous_refresh_token(client: TestClient, shop: Row) -> None:
+    # Given a refresh answered twice (the first answer lost)
+    first = _expiring_pair(client)
+    lost = _refresh(client, first["refresh_token"]).json()
+    current = _refresh(client, first["refresh_token"]).json()
+
+    # When the app calls the API with the new access token
+    assert _shop_query(client, current["access_token"]) == 200
+
+    # Then the refresh token it used is refused, with Shopify's error
+    refused = _refresh(client, first["refresh_token"])
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "error": "invalid_grant",
+        "error_description": "The refresh token is invalid, expired or revoked",
+    }
+    # and the pair in use still works, while the lost answer's stays retired
+    assert _shop_query(client, current["access_token"]) == 200
+    assert _refresh(client, lost["refresh_token"]).status_code == 400
+
+
+def test_using_the_new_refresh_token_retires_the_previous_one(client: TestClient, shop: Row) -> None:
+    first = _expiring_pair(client)
+    second = _refresh(client, first["refresh_token"]).json()
+
+    third = _refresh(client, second["refresh_token"])
+
+    assert third.status_code == 200
+    assert _refresh(client, first["refresh_token"]).json()["error"] == "invalid_grant"
+    # while the token just used is, in turn, retryable until its own replacement is used
+    assert _refresh(client, second["refresh_token"]).status_code == 200
+
+
+def test_the_retry_window_closes_thirty_days_after_the_first_use(
+    client: TestClient, ds: Devstore, shop: Row
+) -> None:
+    first = _expiring_pair(client)
+    _refresh(client, first["refresh_token"])
+    # Given the first use was 30 days ago (the token itself lives 90)
+    ds.db.execute(
+        "UPDATE refresh_tokens SET used_at = used_at - ? WHERE token = ?",
+        (auth.REFRESH_RETRY_WINDOW + 1, first["refresh_token"]),
+    )
+
+    assert _refresh(client, first["refresh_token"]).json()["error"] == "invalid_grant"
+
+
+def test_a_new_token_exchange_retires_a_refresh_token_kept_for_retries(client: TestClient, shop: Row) -> None:
+    first = _expiring_pair(client)
+    _refresh(client, first["refresh_token"])
+
+    _expiring_pair(client)
+
+    assert _refresh(client, first["refresh_token"]).json()["error"] == "invalid_grant"
+
+
+def test_the_token_endpoint_answers_errors_as_json_only_to_who_accepts_json(
+    client: TestClient, shop: Row
+) -> None:
+    form = {"client_id": API_KEY, "client_secret": API_SECRET, "grant_type": "refresh_token"}
+    form["refresh_token"] = "shprt_unknown"
+
+    page = client.post("/admin/oauth/access_token", data=form)
+    data = client.post("/admin/oauth/access_token", data=form, headers=JSON)
+
+    assert page.status_code == data.status_code == 400
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Oauth error invalid_grant: The refresh token is invalid, expired or revoked" in page.text
+    assert data.json()["error"] == "invalid_grant"
 
 
 def test_short_lifetimes_set_through_the_control_api(client: TestClient, shop: Row) -> None:
@@ -198,6 +311,7 @@ def test_short_lifetimes_set_through_the_control_api(client: TestClient, shop: R
             "grant_type": "refresh_token",
             "refresh_token": issued["refresh_token"],
         },
+        headers=JSON,
     )
     assert refused.json()["error"] == "invalid_grant"
 
@@ -323,7 +437,7 @@ def test_the_code_grant_can_ask_for_an_expiring_token(
     assert refreshed.json()["scope"] == "read_orders"
 
 
-def test_two_concurrent_refreshes_of_one_refresh_token_only_one_succeeds(
+def test_two_concurrent_refreshes_of_one_refresh_token_leave_one_live_pair(
     client: TestClient, ds: Devstore, shop: Row, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     issued = client.post(
@@ -342,11 +456,12 @@ def test_two_concurrent_refreshes_of_one_refresh_token_only_one_succeeds(
 
     monkeypatch.setattr(auth, "tokens_issue", issue_when_both_arrive)
     outcomes: list[str] = []
+    answers: list[auth.IssuedTokens] = []
     lock = threading.Lock()
 
     def refresh() -> None:
         try:
-            auth.token_refresh(ds.db, ds.settings, shop["id"], issued["refresh_token"])
+            answer = auth.token_refresh(ds.db, ds.settings, shop["id"], issued["refresh_token"])
             outcome = "ok"
         except auth.OAuthError as exc:
             outcome = exc.code
@@ -354,6 +469,8 @@ def test_two_concurrent_refreshes_of_one_refresh_token_only_one_succeeds(
             ds.db.close()
         with lock:
             outcomes.append(outcome)
+            if outcome == "ok":
+                answers.append(answer)
 
     threads = [threading.Thread(target=refresh) for _ in range(2)]
     for thread in threads:
@@ -361,6 +478,157 @@ def test_two_concurrent_refreshes_of_one_refresh_token_only_one_succeeds(
     for thread in threads:
         thread.join(timeout=30)
 
-    assert sorted(outcomes) == ["invalid_grant", "ok"]
-    live = ds.db.scalar("SELECT COUNT(*) FROM refresh_tokens WHERE revoked = 0")
-    assert live == 1
+    # Both are answered (the second is a retry of a used token), one after the other: only the last
+    # answer's refresh token is live, besides the used one kept for retries.
+    assert outcomes == ["ok", "ok"]
+    live = {r["token"] for r in ds.db.all("SELECT token FROM refresh_tokens WHERE revoked = 0")}
+    assert live == {issued["refresh_token"], answers[-1].refresh_token}
+
+
+ONLINE = {**EXCHANGE, "requested_token_type": "urn:shopify:params:oauth:token-type:online-access-token"}
+
+
+def test_an_online_token_expires_in_a_day_and_names_its_user(client: TestClient, shop: Row) -> None:
+    # Given a session token for staff member 7
+    response = client.post(
+        "/admin/oauth/access_token", data={**ONLINE, "subject_token": _session_token(client)}
+    )
+
+    # Then the answer has Shopify's online shape: expiry, the user's scopes and the user
+    body = response.json()
+    assert response.status_code == 200
+    assert list(body) == ["access_token", "scope", "expires_in", "associated_user_scope", "associated_user"]
+    assert body["expires_in"] == 86399
+    assert body["associated_user_scope"] == body["scope"]
+    assert body["associated_user"] == {
+        "id": 7,
+        "first_name": "Staff",
+        "last_name": "Member 7",
+        "email": "staff-7@omakase-demo.example",
+        "email_verified": True,
+        "account_owner": False,
+        "locale": "en",
+        "collaborator": False,
+    }
+    assert _shop_query(client, body["access_token"]) == 200
+
+
+def test_an_online_token_for_the_admin_user_is_the_account_owners(client: TestClient, shop: Row) -> None:
+    owner_token = client.post(
+        "/_devstore/session-token", json={"user_id": auth.ACCOUNT_OWNER_USER_ID}
+    ).json()["session_token"]
+
+    user = client.post("/admin/oauth/access_token", json={**ONLINE, "subject_token": owner_token}).json()[
+        "associated_user"
+    ]
+
+    assert user["id"] == auth.ACCOUNT_OWNER_USER_ID
+    assert user["account_owner"] is True
+    assert user["email"] == shop["email"]
+
+
+def test_an_online_token_expires_and_leaves_the_offline_token_alone(
+    client: TestClient, ds: Devstore, shop: Row
+) -> None:
+    offline = _expiring_pair(client)
+    online = client.post(
+        "/admin/oauth/access_token", json={**ONLINE, "subject_token": _session_token(client)}
+    )
+
+    assert _shop_query(client, offline["access_token"]) == 200
+    assert _refresh(client, offline["refresh_token"]).status_code == 200
+    # a day later
+    ds.db.execute(
+        "UPDATE access_tokens SET expires_at = ? WHERE token = ?",
+        (time.time() - 1, online.json()["access_token"]),
+    )
+    assert _shop_query(client, online.json()["access_token"]) == 401
+
+
+CLIENT_CREDENTIALS = {"client_id": API_KEY, "client_secret": API_SECRET, "grant_type": "client_credentials"}
+
+
+def test_client_credentials_give_the_organizations_own_shop_a_day_long_token(
+    client: TestClient, shop: Row
+) -> None:
+    response = client.post("/admin/oauth/access_token", data=CLIENT_CREDENTIALS)
+
+    body = response.json()
+    assert response.status_code == 200
+    assert list(body) == ["access_token", "scope", "expires_in"]
+    assert body["expires_in"] == 86399
+    assert body["scope"] == AppToml().scopes
+    assert _shop_query(client, body["access_token"]) == 200
+
+
+def test_client_credentials_leave_the_shops_offline_tokens_alone(client: TestClient, shop: Row) -> None:
+    offline = _expiring_pair(client)
+
+    client.post("/admin/oauth/access_token", data=CLIENT_CREDENTIALS)
+
+    assert _shop_query(client, offline["access_token"]) == 200
+    assert _refresh(client, offline["refresh_token"]).status_code == 200
+
+
+def test_client_credentials_are_refused_on_a_shop_outside_the_apps_organization(
+    client: TestClient, other_shop: Row
+) -> None:
+    page = client.post("/admin/oauth/access_token", data=CLIENT_CREDENTIALS, headers={"Host": OTHER_SHOP})
+    data = client.post(
+        "/admin/oauth/access_token", data=CLIENT_CREDENTIALS, headers={"Host": OTHER_SHOP, **JSON}
+    )
+
+    assert page.status_code == 400
+    assert "Oauth error shop_not_permitted: Client credentials cannot be performed on this shop." in page.text
+    assert data.json()["error"] == "shop_not_permitted"
+
+
+def test_a_shop_listed_as_the_organizations_may_use_client_credentials(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    store_config = DevstoreConfig(
+        db_path=str(tmp_path / "organization.sqlite3"),
+        default_shop=SHOP,
+        app_url=receiver.url,
+        api_key=API_KEY,
+        api_secret=API_SECRET,
+        organization_shops=(OTHER_SHOP,),
+    )
+    with TestClient(create_app(store_config), headers={"Host": OTHER_SHOP}) as other:
+        other.post("/_devstore/shops", json={"domain": OTHER_SHOP})
+
+        response = other.post("/admin/oauth/access_token", data=CLIENT_CREDENTIALS)
+
+    assert response.status_code == 200
+
+
+def test_client_credentials_need_the_app_installed(client: TestClient, shop: Row) -> None:
+    client.post("/_devstore/uninstall", json={})
+
+    response = client.post("/admin/oauth/access_token", data=CLIENT_CREDENTIALS, headers=JSON)
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "app_not_installed",
+        "error_description": "The application is not installed on this shop.",
+    }
+
+
+def test_client_credentials_need_the_right_secret(client: TestClient, shop: Row) -> None:
+    response = client.post(
+        "/admin/oauth/access_token", data={**CLIENT_CREDENTIALS, "client_secret": "wrong"}, headers=JSON
+    )
+
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+
+
+def test_the_organizations_shops_come_from_the_environment() -> None:
+    config = DevstoreConfig.from_env(
+        {"DEVSTORE_ORGANIZATION_SHOPS": "Second.myshopify.com, third.myshopify.com"}
+    )
+
+    assert config.shop_in_app_organization(config.default_shop)
+    assert config.shop_in_app_organization("second.myshopify.com")
+    assert config.shop_in_app_organization("third.myshopify.com")
+    assert not config.shop_in_app_organization("elsewhere.myshopify.com")
