@@ -1,4 +1,4 @@
-"""Embedded-admin APIs of personalize (session-token authenticated, scoped to request.shop)."""
+"""Embedded-admin APIs of commerce (session-token authenticated, scoped to request.shop)."""
 
 from typing import Any
 
@@ -8,7 +8,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from commerce.backfill import backfill_latest_for_shop
-from commerce.models import Order
+from commerce.catalog import PRODUCTS_SEARCH_MAX, products_search_for_shop
+from commerce.models import Order, Variant
 from commerce.orders import RECENT_ORDERS_MAX, orders_recent_for_shop
 
 
@@ -37,6 +38,8 @@ class ImportOutput(serializers.Serializer[Any]):
     phase = serializers.CharField()
     customers_imported = serializers.IntegerField()
     orders_imported = serializers.IntegerField()
+    products_imported = serializers.IntegerField()
+    collections_imported = serializers.IntegerField()
     error = serializers.CharField()
     started_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
@@ -58,3 +61,52 @@ class RecentOrdersApi(APIView):
         query.is_valid(raise_exception=True)
         orders = orders_recent_for_shop(request.shop, query.validated_data["limit"])
         return Response({"results": OrderOutput(orders, many=True).data})
+
+
+class ProductsInput(serializers.Serializer[Any]):
+    q = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
+    limit = serializers.IntegerField(min_value=1, max_value=PRODUCTS_SEARCH_MAX, default=20)
+
+
+class VariantOutput(serializers.ModelSerializer[Variant]):
+    class Meta:
+        model = Variant
+        fields = [
+            "shopify_id",
+            "title",
+            "sku",
+            "options",
+            "price",
+            "compare_at_price",
+            "currency",
+            "available",
+        ]
+
+
+class ProductOutput(serializers.Serializer[Any]):
+    """A ProductListing."""
+
+    shopify_id = serializers.IntegerField(source="product.shopify_id")
+    title = serializers.CharField(source="product.title")
+    handle = serializers.CharField(source="product.handle")
+    product_type = serializers.CharField(source="product.product_type")
+    vendor = serializers.CharField(source="product.vendor")
+    tags = serializers.ListField(source="product.tag_list", child=serializers.CharField())
+    status = serializers.CharField(source="product.status")
+    image_url = serializers.CharField(source="product.image_url")
+    shopify_updated_at = serializers.DateTimeField(source="product.shopify_updated_at")
+    available = serializers.IntegerField(allow_null=True)
+    variants = VariantOutput(many=True)
+
+
+class ProductsApi(APIView):
+    """GET /api/products?q=&limit=20: the store's products whose title, handle, vendor, type or a
+    variant's SKU contains q, by title, each with its variants and their stock."""
+
+    def get(self, request: Request) -> Response:
+        query = ProductsInput(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        products = products_search_for_shop(
+            request.shop, query.validated_data["q"], query.validated_data["limit"]
+        )
+        return Response({"results": ProductOutput(products, many=True).data})

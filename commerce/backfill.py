@@ -1,9 +1,10 @@
-"""After install, import the shop's existing customers and orders with bulk operations.
+"""After install, import the shop's existing customers, orders and catalog with bulk operations.
 
-One bulk operation per phase (customers, then orders): start it, poll until Shopify has written
-the JSONL file, then stream the file into our tables in chunks. Every step is idempotent (the
-upserts are, and `lines_processed` lets a retried step skip what is already in), so a worker dying
-half-way loses nothing and counts nothing twice.
+One bulk operation per phase (customers, orders, products with their variants, collections with
+their products' ids): start it, poll until Shopify has written the JSONL file, then stream the
+file into our tables in chunks. Every step is idempotent (the upserts are, and `lines_processed`
+lets a retried step skip what is already in), so a worker dying half-way loses nothing and counts
+nothing twice.
 """
 
 import json
@@ -15,7 +16,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from commerce import ingest
-from commerce.graphql_fields import CUSTOMER_FIELDS, LINE_ITEM_FIELDS, ORDER_FIELDS
+from commerce.graphql_fields import (
+    COLLECTION_FIELDS,
+    CUSTOMER_FIELDS,
+    LINE_ITEM_FIELDS,
+    ORDER_FIELDS,
+    PRODUCT_FIELDS,
+    VARIANT_FIELDS,
+)
 from commerce.models import Backfill
 from shop_app.admin_api import AdminClient
 from shop_app.models import Shop
@@ -35,7 +43,27 @@ BULK_QUERIES = {
         f"{{ orders {{ edges {{ node {{ {ORDER_FIELDS}"
         f" lineItems {{ edges {{ node {{ {LINE_ITEM_FIELDS} }} }} }} }} }} }} }}"
     ),
+    Backfill.Phase.PRODUCTS: (
+        f"{{ products {{ edges {{ node {{ {PRODUCT_FIELDS}"
+        f" variants {{ edges {{ node {{ {VARIANT_FIELDS} }} }} }} }} }} }} }}"
+    ),
+    Backfill.Phase.COLLECTIONS: (
+        f"{{ collections {{ edges {{ node {{ {COLLECTION_FIELDS}"
+        " products { edges { node { id } } } } } } }"
+    ),
 }
+
+# The count each phase adds to, on the Backfill row.
+IMPORTED_COUNTER = {
+    Backfill.Phase.CUSTOMERS: "customers_imported",
+    Backfill.Phase.ORDERS: "orders_imported",
+    Backfill.Phase.PRODUCTS: "products_imported",
+    Backfill.Phase.COLLECTIONS: "collections_imported",
+}
+
+# The field of its parent a nested node's lines are gathered under, by the node's kind (from its
+# gid); a kind not listed takes its plural, lower camel case (`Product` -> `products`).
+CHILD_FIELDS = {"LineItem": "lineItems", "ProductVariant": "variants"}
 
 RUN_BULK_QUERY = """
 mutation RunBulk($query: String!) {
@@ -50,7 +78,12 @@ CURRENT_BULK_OPERATION = """
 query { currentBulkOperation { id status errorCode objectCount url } }
 """
 
-NEXT_PHASE = {Backfill.Phase.CUSTOMERS: Backfill.Phase.ORDERS, Backfill.Phase.ORDERS: None}
+NEXT_PHASE = {
+    Backfill.Phase.CUSTOMERS: Backfill.Phase.ORDERS,
+    Backfill.Phase.ORDERS: Backfill.Phase.PRODUCTS,
+    Backfill.Phase.PRODUCTS: Backfill.Phase.COLLECTIONS,
+    Backfill.Phase.COLLECTIONS: None,
+}
 
 
 class BackfillFailed(Exception):
@@ -112,7 +145,7 @@ def jsonl_objects(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any]]]:
             current = node
         elif current is not None and current.get("id") == parent:
             kind = str(node.get("id", "")).split("/")[-2] if "/" in str(node.get("id", "")) else "Child"
-            field = {"LineItem": "lineItems"}.get(kind, kind[:1].lower() + kind[1:] + "s")
+            field = CHILD_FIELDS.get(kind, kind[:1].lower() + kind[1:] + "s")
             current.setdefault(field, {"edges": []})["edges"].append({"node": node})
         else:
             raise BackfillFailed(f"line {number}: a child of {parent} does not follow its parent")
@@ -123,15 +156,19 @@ def jsonl_objects(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any]]]:
 def _import_object(shop: Shop, phase: str, node: dict[str, Any]) -> None:
     if phase == Backfill.Phase.CUSTOMERS:
         ingest.customer_upsert(shop, ingest.customer_record_from_graphql(node))
-    else:
+    elif phase == Backfill.Phase.ORDERS:
         ingest.order_upsert(shop, ingest.order_record_from_graphql(node))
+    elif phase == Backfill.Phase.PRODUCTS:
+        ingest.product_upsert(shop, ingest.product_record_from_graphql(node, shop.currency))
+    else:
+        ingest.collection_upsert(shop, ingest.collection_record_from_graphql(node))
 
 
 def backfill_import_lines(backfill: Backfill, lines: Iterable[str], limit: int = OBJECTS_PER_STEP) -> bool:
     """Stream a phase's JSONL into our tables, CHUNK_SIZE objects per transaction, skipping the
     lines an earlier step already imported. Returns True when the file is done, False when it
     stopped at `limit` objects with more to come."""
-    counter = "customers_imported" if backfill.phase == Backfill.Phase.CUSTOMERS else "orders_imported"
+    counter = IMPORTED_COUNTER[Backfill.Phase(backfill.phase)]
     chunk: list[tuple[int, dict[str, Any]]] = []
 
     def flush() -> None:
@@ -212,10 +249,12 @@ def backfill_advance(backfill: Backfill, client: AdminClient) -> int | None:
     if next_phase is None:
         _finish(backfill, Backfill.Status.DONE)
         logger.info(
-            "backfill of %s done: %s customers, %s orders",
+            "backfill of %s done: %s customers, %s orders, %s products, %s collections",
             backfill.shop.domain,
             backfill.customers_imported,
             backfill.orders_imported,
+            backfill.products_imported,
+            backfill.collections_imported,
         )
         return None
     backfill.phase = next_phase

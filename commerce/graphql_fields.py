@@ -1,4 +1,4 @@
-"""The Admin GraphQL fields our records are read from (personalize/records.py), in one place: the
+"""The Admin GraphQL fields our records are read from (commerce/records.py), in one place: the
 install backfill, reconciliation and any later reader select exactly these, so whichever source
 wrote a record last, it holds the same data."""
 
@@ -23,3 +23,17 @@ ORDER_FIELDS = f"""
 LINE_ITEM_FIELDS = (
     f"id quantity sku title variant {{ id }} product {{ id }} originalUnitPriceSet {{ {MONEY} }}"
 )
+
+# A product's own fields; its variants are a connection each reader pages in its own way.
+PRODUCT_FIELDS = """
+  id title handle productType vendor tags status createdAt updatedAt
+  featuredMedia { preview { image { url } } }
+"""
+
+VARIANT_FIELDS = (
+    "id title position sku price compareAtPrice inventoryQuantity updatedAt"
+    " selectedOptions { name value } inventoryItem { id }"
+)
+
+# A collection's own fields; its members (products { id }) are a connection paged by each reader.
+COLLECTION_FIELDS = "id handle title updatedAt"

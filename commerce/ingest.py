@@ -1,52 +1,85 @@
-"""Ingest: apply Shopify's orders, customers, refunds, consent and stock to our tables.
+"""Ingest: apply Shopify's orders, customers, refunds, consent, catalog and stock to our tables.
 
 One entry point per kind of data, whatever brought it (a webhook, reconciliation, the install
 backfill). Each is idempotent and order-insensitive: state is applied only if it is newer than what
 we hold (Shopify's `updated_at`), so a duplicate or a late, older delivery changes nothing.
 
-The records and their adapters live in personalize/records.py and are re-exported here, so callers
+The records and their adapters live in commerce/records.py and are re-exported here, so callers
 need one import: `from commerce.ingest import order_record_from_graphql, order_upsert`.
+
+Every row is found or created by one helper, `_row_locked_or_created`: read under a row lock, or
+insert, and when a concurrent insert won the race, take its row as if it had been found.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any, TypeVar, cast
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
+from django.db.models import Max, Q, Sum
 from django.utils import timezone
 
-from commerce.models import ConsentLogEntry, Customer, InventoryLevel, Order, OrderLine, Refund, RefundLine
+from commerce.models import (
+    Collection,
+    CollectionMembership,
+    ConsentLogEntry,
+    Customer,
+    InventoryLevel,
+    Order,
+    OrderLine,
+    Product,
+    Refund,
+    RefundLine,
+    Variant,
+)
 from commerce.records import (
     AddressRecord,
+    CollectionRecord,
     CustomerRecord,
     EmailConsentRecord,
     IngestError,
     Money,
     OrderLineRecord,
     OrderRecord,
+    ProductRecord,
     RefundLineRecord,
     RefundRecord,
+    VariantRecord,
+    collection_record_from_graphql,
+    collection_record_from_webhook,
     customer_record_from_graphql,
     customer_record_from_webhook,
     order_record_from_graphql,
     order_record_from_webhook,
+    product_record_from_graphql,
+    product_record_from_webhook,
     refund_record_from_graphql,
     refund_record_from_webhook,
 )
 from privacy.suppression import shopper_is_suppressed
 from shop_app.models import Shop
+from shop_app.tenancy import ShopOwned
 
 __all__ = [
     "AddressRecord",
+    "CollectionRecord",
     "CustomerRecord",
     "EmailConsentRecord",
     "IngestError",
     "Money",
     "OrderLineRecord",
     "OrderRecord",
+    "ProductRecord",
     "RefundLineRecord",
     "RefundRecord",
+    "VariantRecord",
+    "collection_delete",
+    "collection_record_from_graphql",
+    "collection_record_from_webhook",
+    "collection_upsert",
     "consent_record",
     "customer_delete",
     "customer_record_from_graphql",
@@ -56,12 +89,38 @@ __all__ = [
     "order_record_from_graphql",
     "order_record_from_webhook",
     "order_upsert",
+    "product_delete",
+    "product_record_from_graphql",
+    "product_record_from_webhook",
+    "product_upsert",
     "refund_record",
     "refund_record_from_graphql",
     "refund_record_from_webhook",
 ]
 
 logger = logging.getLogger(__name__)
+
+_Row = TypeVar("_Row", bound=ShopOwned)
+
+
+def _row_locked_or_created(
+    model: type[_Row], shop: Shop, lookup: dict[str, Any], defaults: dict[str, Any]
+) -> tuple[_Row, bool]:
+    """The shop's row matching `lookup` (its unique key), locked until the transaction ends, or a
+    new one made of `lookup` and `defaults`; and whether it was created. Two workers may both find
+    nothing and insert: the loser's insert fails on the unique constraint, and it takes the
+    winner's row, locked, as if it had found it, so that its state is applied as an update (newer
+    wins) instead of being lost. Call inside transaction.atomic()."""
+    manager = cast("models.Manager[_Row]", model._default_manager)
+    rows = manager.filter(shop=shop, **lookup)
+    row = rows.select_for_update().first()
+    if row is not None:
+        return row, False
+    try:
+        with transaction.atomic():
+            return manager.create(shop=shop, **lookup, **defaults), True
+    except IntegrityError:
+        return rows.select_for_update().get(), False
 
 
 def _is_not_newer(incoming: datetime | None, held: datetime | None) -> bool:
@@ -112,23 +171,12 @@ def customer_upsert(shop: Shop, record: CustomerRecord, *, source: str = "") -> 
     if shopper_is_suppressed(shop, customer_id=record.shopify_id, email=record.email):
         record = record.without_personal_data()
     with transaction.atomic():
-        customer = (
-            Customer.objects.for_shop(shop).select_for_update().filter(shopify_id=record.shopify_id).first()
+        customer, created = _row_locked_or_created(
+            Customer, shop, {"shopify_id": record.shopify_id}, _customer_fields(record)
         )
-        if customer is None:
-            try:
-                with transaction.atomic():
-                    customer = Customer.objects.create(
-                        shop=shop, shopify_id=record.shopify_id, **_customer_fields(record)
-                    )
-            except IntegrityError:
-                # Another worker created it between our read and our insert: apply as an update.
-                customer = (
-                    Customer.objects.for_shop(shop).select_for_update().get(shopify_id=record.shopify_id)
-                )
-            else:
-                _consent_log(shop, record.shopify_id, record.email_consent, source)
-                return customer
+        if created:
+            _consent_log(shop, record.shopify_id, record.email_consent, source)
+            return customer
         if customer.deleted_at is not None:
             # A customers/update delivered after customers/delete (a retry, a backlog), or an
             # order carrying the shopper: Shopify never reuses a customer id, so nothing newer
@@ -167,17 +215,10 @@ def customer_delete(shop: Shop, shopify_id: int) -> Customer:
     be on its way (a retry, a backlog)."""
     with transaction.atomic():
         # Locked like customer_upsert, so an update in flight is applied before or ignored after.
-        customer = Customer.objects.for_shop(shop).select_for_update().filter(shopify_id=shopify_id).first()
-        if customer is None:
-            try:
-                with transaction.atomic():
-                    return Customer.objects.create(
-                        shop=shop, shopify_id=shopify_id, deleted_at=timezone.now()
-                    )
-            except IntegrityError:
-                # customer_upsert created it between our read and our insert: delete that one.
-                customer = Customer.objects.for_shop(shop).select_for_update().get(shopify_id=shopify_id)
-        if customer.deleted_at is not None:
+        customer, created = _row_locked_or_created(
+            Customer, shop, {"shopify_id": shopify_id}, {"deleted_at": timezone.now()}
+        )
+        if created or customer.deleted_at is not None:
             return customer
         customer.deleted_at = timezone.now()
         for name in CUSTOMER_PERSONAL_FIELDS:
@@ -282,11 +323,18 @@ def _order_lines_replace(shop: Shop, order: Order, record: OrderRecord) -> None:
     )
 
 
-def _order_is_not_newer(record: OrderRecord, triggered_at: datetime | None, order: Order) -> bool:
-    if record.updated_at != order.shopify_updated_at or triggered_at is None:
-        return _is_not_newer(record.updated_at, order.shopify_updated_at)
+def _state_is_not_newer(
+    updated_at: datetime | None,
+    triggered_at: datetime | None,
+    held_updated_at: datetime | None,
+    held_triggered_at: datetime | None,
+) -> bool:
+    """_is_not_newer, with a tie broken by when Shopify emitted each state (a webhook's
+    X-Shopify-Triggered-At, sub-second), when both are known."""
+    if updated_at != held_updated_at or triggered_at is None:
+        return _is_not_newer(updated_at, held_updated_at)
     # Same second (Shopify's updated_at has no more precision): the later emission wins.
-    return order.state_triggered_at is None or triggered_at <= order.state_triggered_at
+    return held_triggered_at is None or triggered_at <= held_triggered_at
 
 
 def order_upsert(
@@ -303,25 +351,21 @@ def order_upsert(
             customer = customer_upsert(shop, record.customer, source=source)
         elif record.customer_id is not None:
             customer = customer_get_for_shop(shop, record.customer_id)
-        order = Order.objects.for_shop(shop).select_for_update().filter(shopify_id=record.shopify_id).first()
-        if order is None:
-            try:
-                with transaction.atomic():
-                    order = Order.objects.create(
-                        shop=shop,
-                        shopify_id=record.shopify_id,
-                        state_triggered_at=triggered_at,
-                        **_order_fields(record, customer),
-                    )
-            except IntegrityError:
-                order = Order.objects.for_shop(shop).select_for_update().get(shopify_id=record.shopify_id)
-            else:
-                _order_lines_replace(shop, order, record)
-                Refund.objects.for_shop(shop).filter(order_shopify_id=order.shopify_id, order=None).update(
-                    order=order
-                )
-                return order
-        if _order_is_not_newer(record, triggered_at, order):
+        order, created = _row_locked_or_created(
+            Order,
+            shop,
+            {"shopify_id": record.shopify_id},
+            {"state_triggered_at": triggered_at, **_order_fields(record, customer)},
+        )
+        if created:
+            _order_lines_replace(shop, order, record)
+            Refund.objects.for_shop(shop).filter(order_shopify_id=order.shopify_id, order=None).update(
+                order=order
+            )
+            return order
+        if _state_is_not_newer(
+            record.updated_at, triggered_at, order.shopify_updated_at, order.state_triggered_at
+        ):
             logger.info(
                 "order %s: held state is as new as %s; unchanged", order.shopify_id, record.updated_at
             )
@@ -343,21 +387,22 @@ def refund_record(shop: Shop, record: RefundRecord) -> Refund:
             return refund
         order = order_get_for_shop(shop, record.order_id)
         currency = record.amount.currency or (order.currency if order else "")
-        try:
-            with transaction.atomic():
-                refund = Refund.objects.create(
-                    shop=shop,
-                    shopify_id=record.shopify_id,
-                    order_shopify_id=record.order_id,
-                    order=order,
-                    amount=record.amount.amount,
-                    currency=currency,
-                    note=record.note,
-                    shopify_created_at=record.created_at,
-                    processed_at=record.processed_at,
-                )
-        except IntegrityError:
-            return Refund.objects.for_shop(shop).get(shopify_id=record.shopify_id)
+        refund, created = _row_locked_or_created(
+            Refund,
+            shop,
+            {"shopify_id": record.shopify_id},
+            {
+                "order_shopify_id": record.order_id,
+                "order": order,
+                "amount": record.amount.amount,
+                "currency": currency,
+                "note": record.note,
+                "shopify_created_at": record.created_at,
+                "processed_at": record.processed_at,
+            },
+        )
+        if not created:
+            return refund  # recorded by a concurrent delivery
         RefundLine.objects.bulk_create(
             RefundLine(
                 shop=shop,
@@ -381,34 +426,294 @@ def inventory_level_update(
     location_id: int,
     available: int | None,
     updated_at: datetime | None,
+    triggered_at: datetime | None = None,
 ) -> InventoryLevel:
-    """Stock of one item at one location, only if newer than the level we hold."""
+    """Stock of one item at one location, only if newer than the level we hold; the item's
+    variants then follow the sum of its levels (_variants_follow_levels). `triggered_at`, when the
+    level came from a webhook, is its X-Shopify-Triggered-At: two changes in one second are
+    ordered by it, as orders are."""
     with transaction.atomic():
-        level = (
-            InventoryLevel.objects.for_shop(shop)
-            .select_for_update()
-            .filter(inventory_item_id=inventory_item_id, location_id=location_id)
-            .first()
+        level, created = _row_locked_or_created(
+            InventoryLevel,
+            shop,
+            {"inventory_item_id": inventory_item_id, "location_id": location_id},
+            {"available": available, "shopify_updated_at": updated_at, "state_triggered_at": triggered_at},
         )
-        if level is None:
-            try:
-                with transaction.atomic():
-                    return InventoryLevel.objects.create(
-                        shop=shop,
-                        inventory_item_id=inventory_item_id,
-                        location_id=location_id,
-                        available=available,
-                        shopify_updated_at=updated_at,
-                    )
-            except IntegrityError:
-                level = (
-                    InventoryLevel.objects.for_shop(shop)
-                    .select_for_update()
-                    .get(inventory_item_id=inventory_item_id, location_id=location_id)
-                )
-        if _is_not_newer(updated_at, level.shopify_updated_at):
-            return level
-        level.available = available
-        level.shopify_updated_at = updated_at
-        level.save(update_fields=["available", "shopify_updated_at"])
+        if not created:
+            if _state_is_not_newer(
+                updated_at, triggered_at, level.shopify_updated_at, level.state_triggered_at
+            ):
+                return level
+            level.available = available
+            level.shopify_updated_at = updated_at
+            level.state_triggered_at = triggered_at
+            level.save(update_fields=["available", "shopify_updated_at", "state_triggered_at"])
+        _variants_follow_levels(shop, inventory_item_id)
         return level
+
+
+# --- The catalog ------------------------------------------------------------------------------
+#
+# What a variant has available to sell (Variant.available) is Shopify's available quantity summed
+# over the shop's locations. Two sources tell it, each as of a time kept in available_updated_at:
+#
+# - a product (webhook payload or GraphQL node) carries each variant's total
+#   (inventory_quantity, inventoryQuantity), as of the variant's updated_at, which a stock change
+#   moves;
+# - inventory_levels/update carries one location's level, as of its updated_at. We keep each
+#   level (InventoryLevel), and the variants of its item take the sum of the levels we hold for
+#   it, as of the newest.
+#
+# Whichever is newer wins; on a tie the levels do (they are about stock and nothing else). The sum
+# is exact when we hold a level for every location that stocks the item: always in a shop with
+# one location (devstore's). In a shop with several, a location that has not reported since the
+# product's last total is missing from the sum, which then reads low until it reports: a
+# recommendation errs towards leaving out what might be in stock. (Reading every location's level
+# in the backfill and reconciliation, InventoryItem.inventoryLevels, would close that gap; devstore
+# does not serve it yet.)
+
+
+def _tags_text(tags: Iterable[str]) -> str:
+    """Each tag between commas (see Product.tags)."""
+    joined = ",".join(tags)
+    return f",{joined}," if joined else ""
+
+
+def _variants_follow_levels(shop: Shop, inventory_item_id: int) -> None:
+    variants = Variant.objects.for_shop(shop).filter(inventory_item_id=inventory_item_id)
+    # Locked before the levels are summed: of two levels of one item written at once, the second
+    # waits here and then sums with the first committed, instead of overwriting it with a sum that
+    # does not include it.
+    if not list(variants.select_for_update().order_by("pk").values_list("pk", flat=True)):
+        return  # the product is not in yet; product_upsert reads the levels when it arrives
+    levels = InventoryLevel.objects.for_shop(shop).filter(inventory_item_id=inventory_item_id)
+    stock = levels.aggregate(total=Sum("available"), newest=Max("shopify_updated_at"))
+    newest = stock["newest"]
+    not_newer_held = Q(available_updated_at__isnull=True)
+    if newest is not None:
+        not_newer_held |= Q(available_updated_at__lte=newest)
+    variants.filter(not_newer_held).update(available=stock["total"], available_updated_at=newest)
+
+
+StockState = tuple[int | None, datetime | None]
+
+
+def _newest_stock(*states: StockState | None) -> StockState:
+    """Of the stock states given (available, as of), most trusted first, the newest; of two equally
+    new, the first. A state without a time is older than any with one."""
+    best: StockState | None = None
+    for state in states:
+        if state is None or state[0] is None:
+            continue
+        if best is None or (state[1] is not None and (best[1] is None or state[1] > best[1])):
+            best = state
+    return best or (None, None)
+
+
+def _variants_replace(shop: Shop, product: Product, record: ProductRecord) -> None:
+    """Make the product's variants those of the record, in one upsert and one delete, keeping for
+    each the newest stock state of the three we may know: the levels we hold for its inventory
+    item, what we hold on the variant, and the record's total."""
+    held = {
+        variant.shopify_id: variant
+        for variant in Variant.objects.for_shop(shop)
+        .filter(product=product)
+        .select_for_update()
+        .order_by("pk")
+    }
+    item_ids = [variant.inventory_item_id for variant in record.variants if variant.inventory_item_id]
+    levels: dict[int, StockState] = {
+        item_id: (total, newest)
+        for item_id, total, newest in InventoryLevel.objects.for_shop(shop)
+        .filter(inventory_item_id__in=item_ids)
+        .values("inventory_item_id")
+        .annotate(total=Sum("available"), newest=Max("shopify_updated_at"))
+        .values_list("inventory_item_id", "total", "newest")
+    }
+    rows = []
+    for variant in record.variants:
+        before = held.get(variant.shopify_id)
+        available, as_of = _newest_stock(
+            levels.get(variant.inventory_item_id) if variant.inventory_item_id else None,
+            (before.available, before.available_updated_at) if before else None,
+            (variant.inventory_quantity, variant.updated_at or record.updated_at),
+        )
+        rows.append(
+            Variant(
+                shop=shop,
+                product=product,
+                shopify_id=variant.shopify_id,
+                title=variant.title,
+                position=variant.position,
+                options=variant.options,
+                price=variant.price.amount,
+                currency=variant.price.currency,
+                compare_at_price=variant.compare_at_price.amount if variant.compare_at_price else None,
+                sku=variant.sku,
+                inventory_item_id=variant.inventory_item_id,
+                available=available,
+                available_updated_at=as_of,
+                shopify_updated_at=variant.updated_at,
+            )
+        )
+    Variant.objects.for_shop(shop).filter(product=product).exclude(
+        shopify_id__in=[variant.shopify_id for variant in record.variants]
+    ).delete()
+    Variant.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["shop", "shopify_id"],
+        update_fields=[
+            "product",
+            "title",
+            "position",
+            "options",
+            "price",
+            "currency",
+            "compare_at_price",
+            "sku",
+            "inventory_item_id",
+            "available",
+            "available_updated_at",
+            "shopify_updated_at",
+        ],
+    )
+
+
+def _product_fields(record: ProductRecord) -> dict[str, object]:
+    return {
+        "title": record.title,
+        "handle": record.handle,
+        "product_type": record.product_type,
+        "vendor": record.vendor,
+        "tags": _tags_text(record.tags),
+        "status": record.status,
+        "image_url": record.image_url,
+        "shopify_created_at": record.created_at,
+        "shopify_updated_at": record.updated_at,
+    }
+
+
+def product_get_for_shop(shop: Shop, shopify_id: int) -> Product | None:
+    return Product.objects.for_shop(shop).filter(shopify_id=shopify_id).first()
+
+
+def product_upsert(shop: Shop, record: ProductRecord, *, triggered_at: datetime | None = None) -> Product:
+    """Create or update the product and replace its variants, only if the record is newer than the
+    product we hold. Idempotent; a product deleted in Shopify stays deleted. `triggered_at`, when
+    the record came from a webhook, is its X-Shopify-Triggered-At."""
+    with transaction.atomic():
+        product, created = _row_locked_or_created(
+            Product,
+            shop,
+            {"shopify_id": record.shopify_id},
+            {"state_triggered_at": triggered_at, **_product_fields(record)},
+        )
+        if created:
+            # Collections may have listed it before it arrived.
+            CollectionMembership.objects.for_shop(shop).filter(
+                product_shopify_id=product.shopify_id, product=None
+            ).update(product=product)
+        else:
+            if product.deleted_at is not None:
+                # A products/update delivered after products/delete (a retry, a backlog): Shopify
+                # never reuses a product id, so nothing newer can come for this one.
+                logger.info("product %s: deleted in Shopify; update ignored", product.shopify_id)
+                return product
+            if _state_is_not_newer(
+                record.updated_at, triggered_at, product.shopify_updated_at, product.state_triggered_at
+            ):
+                return product
+            for name, value in _product_fields(record).items():
+                setattr(product, name, value)
+            product.state_triggered_at = triggered_at
+            product.save()
+        _variants_replace(shop, product, record)
+        return product
+
+
+def product_delete(shop: Shop, shopify_id: int) -> Product:
+    """products/delete: the row stays, marked deleted, so that no late delivery brings the product
+    back; its variants and memberships go. A product we never held gets such a row too: its
+    products/create may still be on its way."""
+    with transaction.atomic():
+        product, created = _row_locked_or_created(
+            Product, shop, {"shopify_id": shopify_id}, {"deleted_at": timezone.now()}
+        )
+        if not created and product.deleted_at is None:
+            product.deleted_at = timezone.now()
+            product.save(update_fields=["deleted_at"])
+        Variant.objects.for_shop(shop).filter(product=product).delete()
+        CollectionMembership.objects.for_shop(shop).filter(product_shopify_id=shopify_id).delete()
+        return product
+
+
+def _collection_members_replace(
+    shop: Shop, collection: Collection, product_ids: tuple[int, ...], as_of: datetime | None
+) -> None:
+    wanted = set(product_ids)
+    memberships = CollectionMembership.objects.for_shop(shop).filter(collection=collection)
+    memberships.exclude(product_shopify_id__in=wanted).delete()
+    missing = wanted - set(memberships.values_list("product_shopify_id", flat=True))
+    products = dict(
+        Product.objects.for_shop(shop).filter(shopify_id__in=missing).values_list("shopify_id", "pk")
+    )
+    CollectionMembership.objects.bulk_create(
+        (
+            CollectionMembership(
+                shop=shop,
+                collection=collection,
+                product_shopify_id=product_id,
+                product_id=products.get(product_id),
+            )
+            for product_id in sorted(missing)
+        ),
+        ignore_conflicts=True,
+    )
+    collection.members_updated_at = as_of
+    collection.save(update_fields=["members_updated_at"])
+
+
+def collection_get_for_shop(shop: Shop, shopify_id: int) -> Collection | None:
+    return Collection.objects.for_shop(shop).filter(shopify_id=shopify_id).first()
+
+
+def collection_upsert(shop: Shop, record: CollectionRecord) -> Collection:
+    """Create or update the collection if the record is newer than what we hold, and replace its
+    members when the record carries them (a GraphQL read does; a webhook does not) and they are at
+    least as new as the members we hold. A collection deleted in Shopify stays deleted."""
+    fields = {"handle": record.handle, "title": record.title, "shopify_updated_at": record.updated_at}
+    with transaction.atomic():
+        collection, created = _row_locked_or_created(
+            Collection, shop, {"shopify_id": record.shopify_id}, fields
+        )
+        if collection.deleted_at is not None:
+            logger.info("collection %s: deleted in Shopify; update ignored", collection.shopify_id)
+            return collection
+        if not created and not _is_not_newer(record.updated_at, collection.shopify_updated_at):
+            for name, value in fields.items():
+                setattr(collection, name, value)
+            collection.save(update_fields=list(fields))
+        # Equal times replace the members: a read at the same updatedAt holds the same members, or
+        # (two changes in one second) the later read holds the later ones.
+        if record.product_ids is not None and not (
+            record.updated_at is not None
+            and collection.members_updated_at is not None
+            and record.updated_at < collection.members_updated_at
+        ):
+            _collection_members_replace(shop, collection, record.product_ids, record.updated_at)
+        return collection
+
+
+def collection_delete(shop: Shop, shopify_id: int) -> Collection:
+    """collections/delete: marked deleted (a late collections/update cannot bring it back), members
+    gone."""
+    with transaction.atomic():
+        collection, created = _row_locked_or_created(
+            Collection, shop, {"shopify_id": shopify_id}, {"deleted_at": timezone.now()}
+        )
+        if not created and collection.deleted_at is None:
+            collection.deleted_at = timezone.now()
+            collection.save(update_fields=["deleted_at"])
+        CollectionMembership.objects.for_shop(shop).filter(collection=collection).delete()
+        return collection

@@ -190,6 +190,8 @@ class InventoryLevel(ShopOwned):
     location_id = models.BigIntegerField()
     available = models.IntegerField(null=True, blank=True)
     shopify_updated_at = models.DateTimeField(null=True, blank=True)
+    # X-Shopify-Triggered-At of the state held, as on Order: orders two changes in one second.
+    state_triggered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -225,7 +227,11 @@ class Product(ShopOwned):
     image_url = models.CharField(max_length=2048, blank=True)
     shopify_created_at = models.DateTimeField(null=True, blank=True)
     shopify_updated_at = models.DateTimeField(null=True, blank=True)
-    deleted_at = models.DateTimeField(null=True, blank=True, help_text="Deleted in Shopify (products/delete).")
+    # X-Shopify-Triggered-At of the state held, as on Order: orders two changes in one second.
+    state_triggered_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(
+        null=True, blank=True, help_text="Deleted in Shopify (products/delete)."
+    )
 
     class Meta:
         constraints = [
@@ -248,7 +254,7 @@ class Variant(ShopOwned):
     """A variant of a product: its options by name ({"Size": "M", "Color": "Blue"}), its price and
     what is available to buy now, summed over the shop's locations."""
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
     shopify_id = models.BigIntegerField()
     title = models.CharField(max_length=512, blank=True)
     position = models.PositiveIntegerField(default=0)
@@ -311,7 +317,7 @@ class CollectionMembership(ShopOwned):
     """A product in a collection. The product by Shopify id (a collection may list a product before
     its row arrives) and by row, linked when known."""
 
-    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="memberships")
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="+")
     product_shopify_id = models.BigIntegerField()
     product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
@@ -345,8 +351,8 @@ class SyncCursor(ShopOwned):
 
 class Backfill(ShopOwned):
     """Importing a shop's existing customers, orders and catalog after install, through bulk
-    operations: one per phase, each a JSONL file streamed into our tables in chunks. The row is the progress
-    the admin shows, and what lets a retried task resume where the last one stopped."""
+    operations: one per phase, each a JSONL file streamed into our tables in chunks. The row is the
+    progress the admin shows, and what lets a retried task resume where the last one stopped."""
 
     class Status(models.TextChoices):
         PENDING = "pending"

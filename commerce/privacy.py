@@ -1,5 +1,6 @@
 """What commerce holds on a shopper, for the privacy registry (privacy.registry): the customer
-record, orders with their lines and refunds, and the consent log."""
+record, orders with their lines and refunds, and the consent log; and, erasing a shop, everything
+it holds for the shop, the catalog included."""
 
 from collections import defaultdict
 from decimal import Decimal
@@ -9,28 +10,27 @@ from django.db.models import Q
 from django.utils import timezone
 
 from commerce.models import (
+    Collection,
+    CollectionMembership,
     ConsentLogEntry,
     Customer,
     InventoryLevel,
     Order,
     OrderLine,
+    Product,
     Refund,
     RefundLine,
     SyncCursor,
+    Variant,
 )
 from privacy.models import SuppressedShopper
 from privacy.registry import PrivacyProvider, ShopperRef
 from privacy.suppression import shopper_suppress
 from shop_app.models import Shop
 
-
-def _shopper_orders(shop: Shop, ref: ShopperRef) -> Any:
-    match = Q(shopify_id__in=ref.order_ids)
-    if ref.customer_id:
-        match |= Q(customer_shopify_id=ref.customer_id)
-    if ref.email:
-        match |= Q(email__iexact=ref.email)
-    return Order.objects.for_shop(shop).filter(match)
+# Emails are stored normalized (commerce.records) and ShopperRef's is too (privacy.identifiers), so
+# `=` compares them without regard to case, in the query that finds a shopper's rows and in the one
+# that erases them alike.
 
 
 def _shopper_customers(shop: Shop, ref: ShopperRef) -> Any:
@@ -38,8 +38,26 @@ def _shopper_customers(shop: Shop, ref: ShopperRef) -> Any:
     if ref.customer_id:
         match |= Q(shopify_id=ref.customer_id)
     if ref.email:
-        match |= Q(email__iexact=ref.email)
+        match |= Q(email=ref.email)
     return Customer.objects.for_shop(shop).filter(match)
+
+
+def _shopper_customer_ids(ref: ShopperRef, customers: list[Customer]) -> set[int]:
+    return {c.shopify_id for c in customers} | ({ref.customer_id} if ref.customer_id else set())
+
+
+def _shopper_emails(ref: ShopperRef, customers: list[Customer]) -> set[str]:
+    return {c.email for c in customers if c.email} | ({ref.email} if ref.email else set())
+
+
+def _shopper_orders(shop: Shop, ref: ShopperRef, customers: list[Customer]) -> Any:
+    """The orders Shopify listed, those of the shopper's customer records, and guest orders under
+    their email."""
+    return Order.objects.for_shop(shop).filter(
+        Q(shopify_id__in=ref.order_ids)
+        | Q(customer_shopify_id__in=_shopper_customer_ids(ref, customers))
+        | Q(email__in=_shopper_emails(ref, customers))
+    )
 
 
 def _money(value: Decimal, currency: str) -> dict[str, str]:
@@ -52,8 +70,8 @@ def _iso(value: Any) -> str | None:
 
 def commerce_export_shopper(shop: Shop, ref: ShopperRef) -> dict[str, Any]:
     customers = list(_shopper_customers(shop, ref))
-    customer_ids = {c.shopify_id for c in customers} | ({ref.customer_id} if ref.customer_id else set())
-    orders = list(_shopper_orders(shop, ref).order_by("shopify_created_at"))
+    customer_ids = _shopper_customer_ids(ref, customers)
+    orders = list(_shopper_orders(shop, ref, customers).order_by("shopify_created_at"))
     lines_by_order: dict[int, list[OrderLine]] = defaultdict(list)
     for line in OrderLine.objects.for_shop(shop).filter(order__in=orders).order_by("pk"):
         lines_by_order[line.order_id].append(line)
@@ -138,14 +156,16 @@ def commerce_export_shopper(shop: Shop, ref: ShopperRef) -> dict[str, Any]:
 
 
 def commerce_erase_shopper(shop: Shop, ref: ShopperRef) -> dict[str, int]:
-    """Orders stay as anonymous aggregates (amounts, lines, dates, country); the profile and the
-    consent log go; a hashed suppression entry keeps the shopper's data from coming back."""
+    """Orders stay as anonymous aggregates (amounts, lines, dates, country) and refunds as amounts;
+    the profile, the consent log and the refunds' notes go; a hashed suppression entry keeps the
+    shopper's data from coming back."""
     customers = list(_shopper_customers(shop, ref))
-    customer_ids = {c.shopify_id for c in customers} | ({ref.customer_id} if ref.customer_id else set())
-    emails = {c.email.lower() for c in customers if c.email} | ({ref.email} if ref.email else set())
-    orders = _shopper_orders(shop, ref).filter(
-        Q(customer_shopify_id__in=customer_ids) | Q(shopify_id__in=ref.order_ids) | Q(email__in=emails)
-    )
+    customer_ids = _shopper_customer_ids(ref, customers)
+    emails = _shopper_emails(ref, customers)
+    orders = _shopper_orders(shop, ref, customers)
+    # Read before anonymising: afterwards nothing ties these orders to the shopper. A refund may
+    # have come before its order (no row yet), so the ids Shopify listed count too.
+    order_ids = set(orders.values_list("shopify_id", flat=True)) | set(ref.order_ids)
     anonymised = orders.update(
         email="",
         customer=None,
@@ -155,15 +175,27 @@ def commerce_erase_shopper(shop: Shop, ref: ShopperRef) -> dict[str, int]:
         shipping_zip="",
         redacted_at=timezone.now(),
     )
+    # A note is free text: a merchant may have written the shopper's name or phone into it.
+    notes = (
+        Refund.objects.for_shop(shop).filter(order_shopify_id__in=order_ids).exclude(note="").update(note="")
+    )
     consent, _ = ConsentLogEntry.objects.for_shop(shop).filter(customer_shopify_id__in=customer_ids).delete()
     profiles, _ = Customer.objects.for_shop(shop).filter(pk__in=[c.pk for c in customers]).delete()
-    for customer_id in customer_ids or {None}:
+    suppressed_ids: set[int | None] = set(customer_ids) or {None}
+    for customer_id in suppressed_ids:
         for email in emails or {""}:
             shopper_suppress(shop, customer_id=customer_id, email=email)
-    return {"orders_anonymised": anonymised, "profiles_deleted": profiles, "consent_entries_deleted": consent}
+    return {
+        "orders_anonymised": anonymised,
+        "refund_notes_cleared": notes,
+        "profiles_deleted": profiles,
+        "consent_entries_deleted": consent,
+    }
 
 
 def commerce_erase_shop(shop: Shop) -> dict[str, int]:
+    """Everything commerce holds for the shop: its shoppers' data, and its catalog too (not
+    personal data, but the shop's, and shop/redact asks for all of it)."""
     counts: dict[str, int] = {}
     # Children first, so that no SET_NULL or CASCADE surprises the counts.
     for model in (
@@ -173,6 +205,10 @@ def commerce_erase_shop(shop: Shop) -> dict[str, int]:
         Order,
         ConsentLogEntry,
         Customer,
+        CollectionMembership,
+        Collection,
+        Variant,
+        Product,
         InventoryLevel,
         SuppressedShopper,
         SyncCursor,

@@ -1,7 +1,7 @@
-"""Reconciliation: ask the Admin API for orders and customers updated since the last pass and
-apply them, repairing whatever a lost webhook left behind. Safe to run any time and twice: only
-what is newer than what we hold is read in full and applied, and the cursor moves only past what
-was read."""
+"""Reconciliation: ask the Admin API for customers, orders, products and collections updated since
+the last pass and apply them, repairing whatever a lost webhook left behind. Safe to run any time
+and twice: only what is newer than what we hold is read in full and applied, and the cursor moves
+only past what was read."""
 
 import logging
 from collections.abc import Callable
@@ -10,11 +10,19 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.db.models import Model
 from django.utils import timezone
 
 from commerce import ingest
-from commerce.graphql_fields import CUSTOMER_FIELDS, LINE_ITEM_FIELDS, ORDER_FIELDS
-from commerce.models import Customer, Order, SyncCursor
+from commerce.graphql_fields import (
+    COLLECTION_FIELDS,
+    CUSTOMER_FIELDS,
+    LINE_ITEM_FIELDS,
+    ORDER_FIELDS,
+    PRODUCT_FIELDS,
+    VARIANT_FIELDS,
+)
+from commerce.models import Collection, Customer, Order, Product, SyncCursor
 from commerce.records import IngestError, require, required_time, shopify_id
 from shop_app.models import Shop
 
@@ -23,14 +31,19 @@ logger = logging.getLogger(__name__)
 SOURCE = "admin_api:reconcile"
 PAGE_SIZE = 100
 LINE_ITEMS_PAGE_SIZE = 50
-# How many times an order that changes between two pages of its line items is read again.
-ORDER_READ_ATTEMPTS = 3
+VARIANTS_PAGE_SIZE = 100
+MEMBERS_PAGE_SIZE = 250
+# How many times a node that changes between two pages of its children is read again.
+NODE_READ_ATTEMPTS = 3
 
 # Shopify refuses a query whose requested cost is over 1,000 points, and works that cost out from
 # the page sizes asked for, nested ones multiplied (scalars 0, objects 1, a connection 2 plus
 # `first` times one node). So orders are listed cheaply (id and time only) and each changed order
 # is read on its own, its line items paged. Requested costs: a page of customers 2 + 100 x 3 = 302;
 # a page of changed orders 2 + 100 x 1 = 102; one order with a page of 50 lines 11 + 2 + 50 x 5 = 263.
+# Products and collections the same way: a page of changed ones 102 each; one product with a page
+# of 100 variants (each 1, its inventoryItem 1, its selectedOptions 1) 4 + 3 + 100 x 3 = 307; one
+# collection with a page of 250 product ids 1 + 3 + 250 x 1 = 254.
 
 CUSTOMERS_QUERY = f"""
 query CustomersUpdatedSince($first: Int!, $after: String, $query: String) {{
@@ -49,15 +62,69 @@ query OrdersUpdatedSince($first: Int!, $after: String, $query: String) {
 }"""
 
 ORDER_QUERY = f"""
-query OrderWithLineItems($id: ID!, $linesFirst: Int!, $linesAfter: String) {{
+query OrderWithLineItems($id: ID!, $first: Int!, $after: String) {{
   order(id: $id) {{
     {ORDER_FIELDS}
-    lineItems(first: $linesFirst, after: $linesAfter) {{
+    lineItems(first: $first, after: $after) {{
       pageInfo {{ hasNextPage endCursor }}
       nodes {{ {LINE_ITEM_FIELDS} }}
     }}
   }}
 }}"""
+
+PRODUCTS_CHANGED_QUERY = """
+query ProductsUpdatedSince($first: Int!, $after: String, $query: String) {
+  products(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+    pageInfo { hasNextPage endCursor }
+    nodes { id updatedAt }
+  }
+}"""
+
+PRODUCT_QUERY = f"""
+query ProductWithVariants($id: ID!, $first: Int!, $after: String) {{
+  product(id: $id) {{
+    {PRODUCT_FIELDS}
+    variants(first: $first, after: $after) {{
+      pageInfo {{ hasNextPage endCursor }}
+      nodes {{ {VARIANT_FIELDS} }}
+    }}
+  }}
+}}"""
+
+COLLECTIONS_CHANGED_QUERY = """
+query CollectionsUpdatedSince($first: Int!, $after: String, $query: String) {
+  collections(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+    pageInfo { hasNextPage endCursor }
+    nodes { id updatedAt }
+  }
+}"""
+
+COLLECTION_QUERY = f"""
+query CollectionWithProducts($id: ID!, $first: Int!, $after: String) {{
+  collection(id: $id) {{
+    {COLLECTION_FIELDS}
+    products(first: $first, after: $after) {{
+      pageInfo {{ hasNextPage endCursor }}
+      nodes {{ id }}
+    }}
+  }}
+}}"""
+
+
+@dataclass(frozen=True)
+class NodeRead:
+    """How to read one node with all of one of its connections: the query (variables `id`,
+    `first`, `after`), its root field, the connection paged, and the page size."""
+
+    root: str
+    query: str
+    connection: str
+    page_size: int
+
+
+ORDER_READ = NodeRead("order", ORDER_QUERY, "lineItems", LINE_ITEMS_PAGE_SIZE)
+PRODUCT_READ = NodeRead("product", PRODUCT_QUERY, "variants", VARIANTS_PAGE_SIZE)
+COLLECTION_READ = NodeRead("collection", COLLECTION_QUERY, "products", MEMBERS_PAGE_SIZE)
 
 
 class GraphQLClient(Protocol):
@@ -83,6 +150,8 @@ class ResourceReport:
 class ReconcileReport:
     customers: ResourceReport = field(default_factory=ResourceReport)
     orders: ResourceReport = field(default_factory=ResourceReport)
+    products: ResourceReport = field(default_factory=ResourceReport)
+    collections: ResourceReport = field(default_factory=ResourceReport)
 
 
 # Applies one page of nodes and returns the newest `updatedAt` it read (None if none).
@@ -135,12 +204,14 @@ def _reconcile_resource(
     return report
 
 
-def _held_updated_at(model: type[Customer] | type[Order], shop: Shop, ids: list[int]) -> dict[int, datetime]:
+def _held_updated_at(
+    model: type[Model], shop: Shop, ids: list[int], held_field: str = "shopify_updated_at"
+) -> dict[int, datetime]:
     return {
         shopify_id: updated_at
-        for shopify_id, updated_at in model.objects.for_shop(shop)
-        .filter(shopify_id__in=ids)
-        .values_list("shopify_id", "shopify_updated_at")
+        for shopify_id, updated_at in model._default_manager.filter(
+            shop=shop, shopify_id__in=ids
+        ).values_list("shopify_id", held_field)
         if updated_at is not None
     }
 
@@ -170,67 +241,82 @@ def _customers_apply(shop: Shop) -> PageApply:
     return apply_page
 
 
-def order_read(client: GraphQLClient, order_gid: str) -> dict[str, Any] | None:
-    """One order with all its line items, read page by page. None if it is gone (deleted since it
-    was listed). An order that changes between two pages is read again from the start, so its
-    lines are all of one state; Shopify's `updatedAt` says which."""
-    for _ in range(ORDER_READ_ATTEMPTS):
+def node_read(client: GraphQLClient, read: NodeRead, node_gid: str) -> dict[str, Any] | None:
+    """One node with all of its `read.connection`, read page by page. None if it is gone (deleted
+    since it was listed). A node that changes between two pages is read again from the start, so
+    its children are all of one state; Shopify's `updatedAt` says which."""
+    for _ in range(NODE_READ_ATTEMPTS):
         first: dict[str, Any] | None = None
-        lines: list[dict[str, Any]] = []
+        children: list[dict[str, Any]] = []
         after: str | None = None
         while True:
-            data = client.graphql(
-                ORDER_QUERY, {"id": order_gid, "linesFirst": LINE_ITEMS_PAGE_SIZE, "linesAfter": after}
-            )
-            node = data.get("order")
+            data = client.graphql(read.query, {"id": node_gid, "first": read.page_size, "after": after})
+            node = data.get(read.root)
             if not isinstance(node, dict):
                 return None
             if first is None:
                 first = node
             elif node.get("updatedAt") != first.get("updatedAt"):
                 break
-            connection = node.get("lineItems") or {}
-            lines.extend(connection.get("nodes") or [])
+            connection = node.get(read.connection) or {}
+            children.extend(connection.get("nodes") or [])
             page = connection.get("pageInfo") or {}
             after = page.get("endCursor")
             if not page.get("hasNextPage"):
-                return {**first, "lineItems": {"nodes": lines}}
+                return {**first, read.connection: {"nodes": children}}
             if not after:
-                raise IngestError(f"order {order_gid}: lineItems has a next page but no cursor")
+                raise IngestError(f"{read.root} {node_gid}: {read.connection} has a next page but no cursor")
     raise IngestError(
-        f"order {order_gid}: changed while its line items were read, {ORDER_READ_ATTEMPTS} times"
+        f"{read.root} {node_gid}: changed while its {read.connection} were read, {NODE_READ_ATTEMPTS} times"
     )
 
 
-def _orders_apply(shop: Shop, client: GraphQLClient) -> PageApply:
+def order_read(client: GraphQLClient, order_gid: str) -> dict[str, Any] | None:
+    """One order with all its line items (node_read)."""
+    return node_read(client, ORDER_READ, order_gid)
+
+
+def _changed_apply(
+    shop: Shop,
+    client: GraphQLClient,
+    *,
+    resource: str,
+    model: type[Model],
+    read: NodeRead,
+    apply: Callable[[dict[str, Any]], object],
+    held_field: str = "shopify_updated_at",
+) -> PageApply:
+    """For a page listing changed nodes by id and updatedAt: read in full, and apply, each one
+    newer than what we hold (`held_field`, the time of the state we hold)."""
+
     def apply_page(nodes: list[dict[str, Any]], report: ResourceReport) -> datetime | None:
         listed: list[tuple[int, str, datetime]] = []
         for node in nodes:
             try:
-                order_gid = require(node, "id", "order")
+                node_gid = require(node, "id", read.root)
                 listed.append(
                     (
-                        shopify_id(order_gid, "order.id"),
-                        str(order_gid),
-                        required_time(node.get("updatedAt"), "order.updatedAt"),
+                        shopify_id(node_gid, f"{read.root}.id"),
+                        str(node_gid),
+                        required_time(node.get("updatedAt"), f"{read.root}.updatedAt"),
                     )
                 )
             except IngestError as error:
-                report.reject(shop, "orders", node.get("id") if isinstance(node, dict) else None, error)
-        held = _held_updated_at(Order, shop, [order_id for order_id, _, _ in listed])
+                report.reject(shop, resource, node.get("id") if isinstance(node, dict) else None, error)
+        held = _held_updated_at(model, shop, [node_id for node_id, _, _ in listed], held_field)
         newest: datetime | None = None
-        for order_id, order_gid, updated_at in listed:
+        for node_id, node_gid, updated_at in listed:
             newest = updated_at if newest is None or updated_at > newest else newest
-            if order_id in held and updated_at <= held[order_id]:
+            if node_id in held and updated_at <= held[node_id]:
                 report.unchanged += 1
                 continue
             try:
-                full = order_read(client, order_gid)
+                full = node_read(client, read, node_gid)
                 if full is None:
                     continue
-                ingest.order_upsert(shop, ingest.order_record_from_graphql(full), source=SOURCE)
+                apply(full)
             except IngestError as error:
-                report.reject(shop, "orders", order_gid, error)
+                report.reject(shop, resource, node_gid, error)
                 continue
             report.applied += 1
         return newest
@@ -238,8 +324,18 @@ def _orders_apply(shop: Shop, client: GraphQLClient) -> PageApply:
     return apply_page
 
 
+def collection_refresh(shop: Shop, client: GraphQLClient, collection_id: int) -> Collection | None:
+    """Read one collection with its members from the Admin API and apply it: collections/* webhooks
+    carry no members. None if Shopify no longer has it (its collections/delete is on its way)."""
+    node = node_read(client, COLLECTION_READ, f"gid://shopify/Collection/{collection_id}")
+    if node is None:
+        return None
+    return ingest.collection_upsert(shop, ingest.collection_record_from_graphql(node))
+
+
 def reconcile_shop(shop: Shop, client: GraphQLClient, now: datetime | None = None) -> ReconcileReport:
-    """Customers first, so that the orders read next link to them."""
+    """Customers first, so that the orders read next link to them; products before collections,
+    so that the members read last link to them."""
     now = now or timezone.now()
     report = ReconcileReport()
     report.customers = _reconcile_resource(
@@ -250,14 +346,60 @@ def reconcile_shop(shop: Shop, client: GraphQLClient, now: datetime | None = Non
         client,
         resource="orders",
         query=ORDERS_CHANGED_QUERY,
-        apply_page=_orders_apply(shop, client),
+        apply_page=_changed_apply(
+            shop,
+            client,
+            resource="orders",
+            model=Order,
+            read=ORDER_READ,
+            apply=lambda node: ingest.order_upsert(
+                shop, ingest.order_record_from_graphql(node), source=SOURCE
+            ),
+        ),
+        now=now,
+    )
+    report.products = _reconcile_resource(
+        shop,
+        client,
+        resource="products",
+        query=PRODUCTS_CHANGED_QUERY,
+        apply_page=_changed_apply(
+            shop,
+            client,
+            resource="products",
+            model=Product,
+            read=PRODUCT_READ,
+            apply=lambda node: ingest.product_upsert(
+                shop, ingest.product_record_from_graphql(node, shop.currency)
+            ),
+        ),
+        now=now,
+    )
+    report.collections = _reconcile_resource(
+        shop,
+        client,
+        resource="collections",
+        query=COLLECTIONS_CHANGED_QUERY,
+        apply_page=_changed_apply(
+            shop,
+            client,
+            resource="collections",
+            model=Collection,
+            read=COLLECTION_READ,
+            apply=lambda node: ingest.collection_upsert(shop, ingest.collection_record_from_graphql(node)),
+            # The members, not the fields: a collections/update webhook brings the fields and
+            # leaves the members to a read that may have failed.
+            held_field="members_updated_at",
+        ),
         now=now,
     )
     logger.info(
-        "reconciled %s: %s customers, %s orders applied",
+        "reconciled %s: %s customers, %s orders, %s products, %s collections applied",
         shop.domain,
         report.customers.applied,
         report.orders.applied,
+        report.products.applied,
+        report.collections.applied,
     )
     return report
 

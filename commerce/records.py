@@ -1,9 +1,11 @@
-"""Normalized, typed records of Shopify orders, customers and refunds, and the adapters that build
-them from the two shapes Shopify sends: REST-style webhook payloads and Admin GraphQL nodes.
+"""Normalized, typed records of Shopify orders, customers, refunds, products with their variants
+and collections, and the adapters that build them from the two shapes Shopify sends: REST-style
+webhook payloads and Admin GraphQL nodes.
 
 Whatever the source, a record says the same thing the same way: ids are integers (the gid is
 derived when the API wants it), money is Decimal with its currency, times are aware UTC, statuses
-are lower-case snake words (`paid`, `partially_refunded`, `unfulfilled`). Anything malformed raises
+are lower-case snake words (`paid`, `partially_refunded`, `unfulfilled`), emails are lower-case
+(privacy.identifiers: compared without regard to case, by `=`). Anything malformed raises
 IngestError with a message naming the field, never a bare KeyError.
 """
 
@@ -16,11 +18,14 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, ParamSpec, TypeVar
 
+from privacy.identifiers import email_normalize
+from shop_app.work import PermanentError
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class IngestError(ValueError):
+class IngestError(PermanentError, ValueError):
     """A payload or node is not shaped the way Shopify documents it. Retrying will not help."""
 
 
@@ -173,14 +178,14 @@ class RefundRecord:
 def shopify_id(value: Any, field_name: str = "id") -> int:
     """An integer id from a bare integer, a digit string or a gid (`gid://shopify/Order/123`)."""
     if isinstance(value, bool):
-        raise IngestError(f"{field_name}: not an id: {value!r}")
+        raise IngestError(f"{field_name}: not an id")
     if isinstance(value, int):
         return value
     if isinstance(value, str):
         text = value.rsplit("/", 1)[-1].split("?", 1)[0]
         if text.isdigit():
             return int(text)
-    raise IngestError(f"{field_name}: not an id: {value!r}")
+    raise IngestError(f"{field_name}: not an id")
 
 
 def optional_id(value: Any, field_name: str) -> int | None:
@@ -190,7 +195,7 @@ def optional_id(value: Any, field_name: str) -> int | None:
 def integer(value: Any, field_name: str) -> int:
     """A count (a quantity, stock): a JSON integer, a whole float (2.0) or a digit string ("2")."""
     if isinstance(value, bool):
-        raise IngestError(f"{field_name}: not an integer: {value!r}")
+        raise IngestError(f"{field_name}: not an integer")
     if isinstance(value, int):
         return value
     if isinstance(value, float) and value.is_integer():
@@ -199,7 +204,7 @@ def integer(value: Any, field_name: str) -> int:
         digits = value.strip()
         if digits.removeprefix("-").isdigit():
             return int(digits)
-    raise IngestError(f"{field_name}: not an integer: {value!r}")
+    raise IngestError(f"{field_name}: not an integer")
 
 
 def optional_integer(value: Any, field_name: str) -> int | None:
@@ -210,11 +215,11 @@ def aware_utc(value: Any, field_name: str) -> datetime | None:
     if value in (None, ""):
         return None
     if not isinstance(value, str):
-        raise IngestError(f"{field_name}: not a time: {value!r}")
+        raise IngestError(f"{field_name}: not a time")
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as error:
-        raise IngestError(f"{field_name}: not an ISO 8601 time: {value!r}") from error
+        raise IngestError(f"{field_name}: not an ISO 8601 time") from error
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
@@ -235,9 +240,9 @@ def decimal_amount(value: Any, field_name: str) -> Decimal:
         # would carry the binary error into the ledger.
         amount = Decimal(str(value))
     except InvalidOperation as error:
-        raise IngestError(f"{field_name}: not an amount: {value!r}") from error
+        raise IngestError(f"{field_name}: not an amount") from error
     if not amount.is_finite():
-        raise IngestError(f"{field_name}: not an amount: {value!r}")
+        raise IngestError(f"{field_name}: not an amount")
     return amount.quantize(Decimal("0.01"))
 
 
@@ -320,7 +325,7 @@ def customer_record_from_webhook(payload: Any) -> CustomerRecord:
     customer_id = shopify_id(require(payload, "id", "customer"), "customer.id")
     return CustomerRecord(
         shopify_id=customer_id,
-        email=text(payload.get("email")),
+        email=email_normalize(payload.get("email")),
         first_name=text(payload.get("first_name")),
         last_name=text(payload.get("last_name")),
         phone=text(payload.get("phone")),
@@ -371,7 +376,7 @@ def order_record_from_webhook(payload: Any) -> OrderRecord:
         total_tax=_rest_money(payload, "total_tax", currency),
         financial_status=status_word(payload.get("financial_status")),
         fulfillment_status=fulfillment_word(payload.get("fulfillment_status")),
-        email=text(payload.get("email") or payload.get("contact_email")),
+        email=email_normalize(payload.get("email") or payload.get("contact_email")),
         customer_id=customer.shopify_id if customer else None,
         customer=customer,
         shipping_address=_rest_address(payload.get("shipping_address")),
@@ -462,7 +467,7 @@ def customer_record_from_graphql(node: Any) -> CustomerRecord:
     consent = node.get("emailMarketingConsent")
     return CustomerRecord(
         shopify_id=customer_id,
-        email=text(node.get("email")),
+        email=email_normalize(node.get("email")),
         first_name=text(node.get("firstName")),
         last_name=text(node.get("lastName")),
         phone=text(node.get("phone")),
@@ -530,7 +535,7 @@ def order_record_from_graphql(node: Any) -> OrderRecord:
         total_tax=_graphql_money(node, "totalTaxSet", currency),
         financial_status=status_word(node.get("displayFinancialStatus")),
         fulfillment_status=status_word(node.get("displayFulfillmentStatus")) or "unfulfilled",
-        email=text(node.get("email")),
+        email=email_normalize(node.get("email")),
         customer_id=customer_id,
         customer=customer,
         shipping_address=_graphql_address(node.get("shippingAddress")),
@@ -566,4 +571,223 @@ def refund_record_from_graphql(node: Any, order_id: int | str) -> RefundRecord:
         note=text(node.get("note")),
         amount=amount,
         lines=tuple(lines),
+    )
+
+
+# --- The catalog ------------------------------------------------------------------------------
+# Shopify does not say a variant's currency: prices are in the shop's currency, which the callers
+# pass in (Shop.currency, copied from Shopify at install).
+
+# `options` entries and `selectedOptions` give options by name; a REST variant has them by
+# position (option1..option3), named by the product's `options`. A position the product does not
+# name (Shopify's own sample payload has `"options": []`) keeps the REST field's name.
+_REST_OPTION_FIELDS = ("option1", "option2", "option3")
+
+
+@dataclass(frozen=True)
+class VariantRecord:
+    shopify_id: int
+    price: Money
+    title: str = ""
+    position: int = 0
+    options: dict[str, str] = field(default_factory=dict)
+    compare_at_price: Money | None = None
+    sku: str = ""
+    inventory_item_id: int | None = None
+    # Shopify's total available over all locations; None when it did not say.
+    inventory_quantity: int | None = None
+    # When the variant last changed (a stock change moves it); None when Shopify did not say.
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ProductRecord:
+    shopify_id: int
+    updated_at: datetime
+    title: str = ""
+    handle: str = ""
+    product_type: str = ""
+    vendor: str = ""
+    tags: tuple[str, ...] = ()
+    status: str = "active"
+    image_url: str = ""
+    created_at: datetime | None = None
+    variants: tuple[VariantRecord, ...] = ()
+
+    @property
+    def gid(self) -> str:
+        return f"gid://shopify/Product/{self.shopify_id}"
+
+
+@dataclass(frozen=True)
+class CollectionRecord:
+    shopify_id: int
+    handle: str = ""
+    title: str = ""
+    updated_at: datetime | None = None
+    # The members' product ids, or None when the source does not carry them (collections/* webhooks
+    # do not: the members are read from the Admin API).
+    product_ids: tuple[int, ...] | None = None
+
+    @property
+    def gid(self) -> str:
+        return f"gid://shopify/Collection/{self.shopify_id}"
+
+
+def _optional_amount(value: Any, field_name: str, currency: str) -> Money | None:
+    return None if value in (None, "") else Money(decimal_amount(value, field_name), currency)
+
+
+def _rest_option_names(payload: dict[str, Any]) -> list[str]:
+    options = [option for option in payload.get("options") or [] if isinstance(option, dict)]
+    options.sort(key=lambda option: optional_integer(option.get("position"), "options.position") or 0)
+    return [text(option.get("name")) for option in options]
+
+
+def _rest_image_url(payload: dict[str, Any]) -> str:
+    """The product's featured image: `image`, else the first of `images`, else the first medium."""
+    image = payload.get("image")
+    if isinstance(image, dict) and text(image.get("src")):
+        return text(image["src"])
+    for candidate in payload.get("images") or []:
+        if isinstance(candidate, dict) and text(candidate.get("src")):
+            return text(candidate["src"])
+    for medium in payload.get("media") or []:
+        preview = medium.get("preview_image") if isinstance(medium, dict) else None
+        if isinstance(preview, dict) and text(preview.get("src")):
+            return text(preview["src"])
+    return ""
+
+
+@payload_adapter("product")
+def product_record_from_webhook(payload: Any, currency: str) -> ProductRecord:
+    """From a products/create or products/update payload."""
+    product_id = shopify_id(require(payload, "id", "product"), "product.id")
+    option_names = _rest_option_names(payload)
+    variants = []
+    for index, item in enumerate(payload.get("variants") or []):
+        where = f"variants[{index}]"
+        options = {}
+        for position, option_field in enumerate(_REST_OPTION_FIELDS):
+            value = text(item.get(option_field))
+            if value:
+                name = option_names[position] if position < len(option_names) else ""
+                options[name or option_field] = value
+        variants.append(
+            VariantRecord(
+                shopify_id=shopify_id(require(item, "id", where), f"{where}.id"),
+                title=text(item.get("title")),
+                position=optional_integer(item.get("position"), f"{where}.position") or index + 1,
+                options=options,
+                price=Money(decimal_amount(require(item, "price", where), f"{where}.price"), currency),
+                compare_at_price=_optional_amount(
+                    item.get("compare_at_price"), f"{where}.compare_at_price", currency
+                ),
+                sku=text(item.get("sku")),
+                inventory_item_id=optional_id(item.get("inventory_item_id"), f"{where}.inventory_item_id"),
+                inventory_quantity=optional_integer(
+                    item.get("inventory_quantity"), f"{where}.inventory_quantity"
+                ),
+                updated_at=aware_utc(item.get("updated_at"), f"{where}.updated_at"),
+            )
+        )
+    return ProductRecord(
+        shopify_id=product_id,
+        title=text(payload.get("title")),
+        handle=text(payload.get("handle")),
+        product_type=text(payload.get("product_type")),
+        vendor=text(payload.get("vendor")),
+        tags=tag_tuple(payload.get("tags")),
+        status=status_word(payload.get("status")) or "active",
+        image_url=_rest_image_url(payload),
+        created_at=aware_utc(payload.get("created_at"), "product.created_at"),
+        updated_at=required_time(payload.get("updated_at"), "product.updated_at"),
+        variants=tuple(variants),
+    )
+
+
+@payload_adapter("collection")
+def collection_record_from_webhook(payload: Any) -> CollectionRecord:
+    """From a collections/create or collections/update payload, which carries no members."""
+    return CollectionRecord(
+        shopify_id=shopify_id(require(payload, "id", "collection"), "collection.id"),
+        handle=text(payload.get("handle")),
+        title=text(payload.get("title")),
+        updated_at=aware_utc(payload.get("updated_at"), "collection.updated_at"),
+    )
+
+
+def _graphql_image_url(node: dict[str, Any]) -> str:
+    """`featuredMedia { preview { image { url } } }`, else the older `featuredImage { url }`."""
+    media = node.get("featuredMedia")
+    preview = media.get("preview") if isinstance(media, dict) else None
+    image = preview.get("image") if isinstance(preview, dict) else None
+    if isinstance(image, dict) and text(image.get("url")):
+        return text(image["url"])
+    featured = node.get("featuredImage")
+    return text(featured.get("url")) if isinstance(featured, dict) else ""
+
+
+@payload_adapter("product")
+def product_record_from_graphql(node: Any, currency: str) -> ProductRecord:
+    """From a Product node with its `variants` (as `nodes` or `edges`); fields: graphql_fields."""
+    product_id = shopify_id(require(node, "id", "product"), "product.id")
+    variants = []
+    for index, item in enumerate(_nodes(node.get("variants"))):
+        where = f"variants[{index}]"
+        options = {}
+        for position, selected in enumerate(item.get("selectedOptions") or []):
+            name = text(require(selected, "name", f"{where}.selectedOptions[{position}]"))
+            options[name] = text(selected.get("value"))
+        inventory_item = item.get("inventoryItem")
+        variants.append(
+            VariantRecord(
+                shopify_id=shopify_id(require(item, "id", where), f"{where}.id"),
+                title=text(item.get("title")),
+                position=optional_integer(item.get("position"), f"{where}.position") or index + 1,
+                options=options,
+                price=Money(decimal_amount(require(item, "price", where), f"{where}.price"), currency),
+                compare_at_price=_optional_amount(
+                    item.get("compareAtPrice"), f"{where}.compareAtPrice", currency
+                ),
+                sku=text(item.get("sku")),
+                inventory_item_id=optional_id(inventory_item.get("id"), f"{where}.inventoryItem.id")
+                if isinstance(inventory_item, dict)
+                else None,
+                inventory_quantity=optional_integer(
+                    item.get("inventoryQuantity"), f"{where}.inventoryQuantity"
+                ),
+                updated_at=aware_utc(item.get("updatedAt"), f"{where}.updatedAt"),
+            )
+        )
+    return ProductRecord(
+        shopify_id=product_id,
+        title=text(node.get("title")),
+        handle=text(node.get("handle")),
+        product_type=text(node.get("productType")),
+        vendor=text(node.get("vendor")),
+        tags=tag_tuple(node.get("tags")),
+        status=status_word(node.get("status")) or "active",
+        image_url=_graphql_image_url(node),
+        created_at=aware_utc(node.get("createdAt"), "product.createdAt"),
+        updated_at=required_time(node.get("updatedAt"), "product.updatedAt"),
+        variants=tuple(variants),
+    )
+
+
+@payload_adapter("collection")
+def collection_record_from_graphql(node: Any) -> CollectionRecord:
+    """From a Collection node; its members are its `products` ids when the node has them."""
+    members = None
+    if "products" in node:
+        members = tuple(
+            shopify_id(require(product, "id", f"products[{index}]"), f"products[{index}].id")
+            for index, product in enumerate(_nodes(node["products"]))
+        )
+    return CollectionRecord(
+        shopify_id=shopify_id(require(node, "id", "collection"), "collection.id"),
+        handle=text(node.get("handle")),
+        title=text(node.get("title")),
+        updated_at=aware_utc(node.get("updatedAt"), "collection.updatedAt"),
+        product_ids=members,
     )

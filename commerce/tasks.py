@@ -4,10 +4,12 @@ is no longer installed, call a service."""
 import logging
 
 from celery import shared_task
+from django.db import transaction
 
 from commerce.backfill import BackfillCancelled, BackfillFailed, backfill_advance, backfill_fail
 from commerce.models import Backfill
-from commerce.reconcile import reconcile_shop, shops_to_reconcile
+from commerce.reconcile import collection_refresh, reconcile_shop, shops_to_reconcile
+from commerce.records import IngestError
 from shop_app.admin_api import AdminApiError, admin_client_for_shop
 from shop_app.models import Shop
 from shop_app.tasks import TRANSIENT
@@ -66,3 +68,34 @@ def backfill_step(self, backfill_id: int) -> None:
 
 def backfill_step_enqueue(backfill_id: int, countdown: float = 0) -> None:
     backfill_step.apply_async((backfill_id,), countdown=countdown)
+
+
+@shared_task(
+    name="commerce.tasks.collection_refresh",
+    bind=True,
+    max_retries=5,
+    acks_late=True,  # idempotent: an older read never replaces newer members
+)
+def collection_refresh_task(self, shop_pk: int, collection_id: int) -> None:
+    """Read a collection's members from the Admin API (collections/* webhooks carry none).
+    Idempotent: the read replaces the members only if it is at least as new as those held."""
+    shop = Shop.objects.filter(pk=shop_pk).first()
+    if shop is None or not shop.is_installed:
+        return
+    try:
+        collection_refresh(shop, admin_client_for_shop(shop), collection_id)
+    except ShopNotAuthorized:
+        logger.info("collection %s of %s: the shop needs reauthorization", collection_id, shop.domain)
+    except IngestError:
+        logger.warning("collection %s of %s: malformed answer", collection_id, shop.domain, exc_info=True)
+    except TRANSIENT as error:
+        if self.request.retries >= self.max_retries:
+            # Reconciliation reads the collection again: its members are older than its fields.
+            logger.warning("collection %s of %s: not read; reconciliation will", collection_id, shop.domain)
+            return
+        raise self.retry(exc=error, countdown=min(300, 5 * 2**self.request.retries)) from error
+
+
+def collection_refresh_enqueue(shop: Shop, collection_id: int) -> None:
+    """Read the collection's members once the current transaction commits."""
+    transaction.on_commit(lambda: collection_refresh_task.delay(shop.pk, collection_id))

@@ -15,17 +15,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from privacy.identifiers import email_normalize
 from shop_app.models import Shop
 
 
 @dataclass(frozen=True)
 class ShopperRef:
-    """Who a privacy request is about, as Shopify identifies them. The email is lower-case."""
+    """Who a privacy request is about, as Shopify identifies them. The email is normalized
+    (privacy.identifiers), as the emails we store are, so providers compare them with `=`."""
 
     customer_id: int | None
     email: str = ""
     phone: str = ""
     order_ids: tuple[int, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "email", email_normalize(self.email))
 
 
 @dataclass(frozen=True)

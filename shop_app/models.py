@@ -108,3 +108,37 @@ class ShopOwned(models.Model):
 
     class Meta:
         abstract = True
+
+
+# --- Background work (shop_app.work) -------------------------------------------------------------
+
+
+class WorkStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be processed (new, or waiting for its next retry)"
+    PROCESSING = "processing", "Claimed by a worker"
+    DONE = "done", "Processed"
+    FAILED = "failed", "Failed; stays here until replayed"
+    IGNORED = "ignored", "Recorded, nothing to do (see note)"
+
+
+class QueuedWork(models.Model):
+    """The columns of a unit of background work. A concrete model adds what the work is about and
+    a partial index on `available_at` for the rows not done yet, naming who reads it."""
+
+    status = models.CharField(max_length=16, choices=WorkStatus.choices, default=WorkStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    # The failure's type and a message that names fields, never their values (no personal data).
+    last_error = models.TextField(blank=True)
+    note = models.CharField(max_length=255, blank=True)
+    # When the row is next due: its creation at first, then the time of its scheduled retry. The
+    # sweeper enqueues pending rows well past this time (the broker lost them, or was down).
+    available_at = models.DateTimeField()
+    # How many times the sweeper has sent the row again since a worker last claimed it. Each
+    # re-send doubles the wait before the next (sweep_backoff), so a backlog the workers are still
+    # getting through is not flooded with one more message per row a minute.
+    sweeps = models.PositiveIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True

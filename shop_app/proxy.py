@@ -49,13 +49,6 @@ class StorefrontVisit:
     customer_id: int | None
 
 
-def _customer_id(value: str | None) -> int | None | bool:
-    """The signed `logged_in_customer_id`: empty for a guest, else a Shopify id; False if neither."""
-    if not value:
-        return None
-    return int(value) if value.isdigit() else False
-
-
 def storefront_visit_verify(request: HttpRequest) -> StorefrontVisit | None:
     """The verified visit, or None when the request is not Shopify's app proxy speaking for an
     installed shop: signature (constant time, current or previous secret), timestamp within 90 s,
@@ -67,14 +60,15 @@ def storefront_visit_verify(request: HttpRequest) -> StorefrontVisit | None:
         logger.info("app proxy request refused: %s", result.log.code)
         return None
     shop_domain = f"{result.shop}.myshopify.com"
-    customer_id = _customer_id(result.logged_in_customer_id)
-    if not shop_domain_is_valid(shop_domain) or customer_id is False:
+    # Empty for a guest; otherwise the customer's Shopify id.
+    customer = result.logged_in_customer_id or ""
+    if not shop_domain_is_valid(shop_domain) or not (customer == "" or customer.isdigit()):
         return None
     shop = Shop.objects.installed().filter(domain=shop_domain).first()
     if shop is None:
         logger.info("app proxy request for %s, which has not installed the app", shop_domain)
         return None
-    return StorefrontVisit(shop=shop, customer_id=customer_id if isinstance(customer_id, int) else None)
+    return StorefrontVisit(shop=shop, customer_id=int(customer) if customer else None)
 
 
 def storefront_view(
@@ -106,7 +100,7 @@ def proxy_ping(request: HttpRequest, visit: StorefrontVisit) -> HttpResponse:
     return JsonResponse({"shop": visit.shop.domain, "customer": visit.customer_id})
 
 
-def proxy_not_found(request: HttpRequest, path: str = "") -> HttpResponse:
+def proxy_not_found(request: HttpRequest) -> HttpResponse:
     """Any other address under /proxy/: a plain 404, never Django's debug page listing our URLs
     (the storefront shows whatever we answer)."""
     return HttpResponseNotFound("Not found", content_type="text/plain")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from shop_app import views
+from shop_app import proxy, views
 
 app_name = "shop_app"
 
@@ -10,4 +10,7 @@ urlpatterns = [
     path("auth/install", views.oauth_install, name="oauth_install"),
     path("auth/callback", views.oauth_callback, name="oauth_callback"),
     path("api/shop", views.ShopApi.as_view(), name="api_shop"),
+    path("api/schema/", views.SchemaApi.as_view(), name="api_schema"),
+    # Storefront, through Shopify's app proxy (shopify.app.toml [app_proxy] url = "/proxy/").
+    path("proxy/ping", proxy.proxy_ping, name="proxy_ping"),
 ]

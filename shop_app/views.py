@@ -7,11 +7,12 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 from shopify_app import Res
 
+from shop_app.admin import AdminApi, admin_nav, shop_from
 from shop_app.domains import shop_domain_normalize
 from shop_app.install import TokenExchangeFailed, shop_install_from_code_grant, shop_install_from_session
 from shop_app.models import Shop
@@ -57,6 +58,7 @@ def _embedded_page(
             "api_key": settings.SHOPIFY_API_KEY,
             "cdn_base": settings.SHOPIFY_CDN_BASE.rstrip("/"),
             "shop": shop,
+            "nav": admin_nav(),
             **context,
         },
     )
@@ -66,6 +68,24 @@ def _embedded_page(
 
 def _installed(shop_domain: str) -> bool:
     return Shop.objects.installed().filter(domain=shop_domain).exists()
+
+
+def _development_admin_url() -> str | None:
+    """Where devstore, standing in for Shopify in development, shows the app in its admin: for
+    the shop that installed us last, or devstore's own shop before any has. None in production."""
+    if not settings.SHOPIFY_BASE_URL_OVERRIDE:
+        return None
+    path = f"/admin/apps/{settings.SHOPIFY_API_KEY}"
+    shop_domain = Shop.objects.installed().order_by("-installed_at").values_list("domain", flat=True).first()
+    if shop_domain is None:
+        return settings.SHOPIFY_BASE_URL_OVERRIDE.rstrip("/") + path
+    return shopify_admin_url(shop_domain, path)
+
+
+def _outside_admin_page(request: HttpRequest) -> HttpResponse:
+    """The app's address opened in a tab of its own: a page (200, not an API error) saying where
+    the app lives."""
+    return render(request, "shop_app/outside_admin.html", {"development_admin_url": _development_admin_url()})
 
 
 @require_GET
@@ -79,6 +99,10 @@ def app_home(request: HttpRequest) -> HttpResponse:
         # session token): install through Shopify, which then embeds the app with a token.
         if shop_domain and signed_without_token and not _installed(shop_domain):
             return HttpResponseRedirect(f"/auth/install?shop={shop_domain}")
+        # Opened outside the admin with nothing naming a shop or carrying a token: the patch page
+        # could only answer "Bad Request"; tell the person where Omakase is opened instead.
+        if not shop_domain and "id_token" not in request.GET and "Authorization" not in request.headers:
+            return _outside_admin_page(request)
         return _response_from(verification.response)
     try:
         outcome = shop_install_from_session(verification)
@@ -150,9 +174,15 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
     return response
 
 
-class ShopApi(APIView):
+class ShopApi(AdminApi):
     """GET /api/shop: the verified shop and its installation."""
 
     def get(self, request: Request) -> Response:
-        shop: Shop = request.shop
-        return Response(ShopSerializer({"shop": shop}).data)
+        return Response(ShopSerializer({"shop": shop_from(request)}).data)
+
+
+class SchemaApi(SpectacularAPIView):
+    """GET /api/schema/: the OpenAPI schema of the admin APIs, for a verified session like them."""
+
+    authentication_classes = AdminApi.authentication_classes
+    permission_classes = AdminApi.permission_classes

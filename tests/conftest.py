@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from shop_app import work
 from shop_app.models import Shop
 from tests.factories import ShopFactory
 
@@ -89,3 +90,10 @@ def api_client_for(session_token_for: Callable[..., str]) -> Callable[[Shop], Cl
         return client_bearing(session_token_for(shop))
 
     return build
+
+
+@pytest.fixture(autouse=True)
+def broker_not_marked_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test that makes the broker fail marks it down for the process (shop_app.work): the next
+    test starts with it up."""
+    monkeypatch.setattr(work, "_broker_down_until", 0.0)

@@ -14,8 +14,10 @@ from commerce.records import (
     shopify_id,
     status_word,
 )
+from commerce.tasks import collection_refresh_enqueue
 from shop_app.install import shop_uninstall
 from shop_app.models import Shop
+from shop_app.work import WorkIgnored
 from webhooks import privacy
 from webhooks.models import WebhookEvent
 from webhooks.reactions import ShopperChange, shopper_change_announce
@@ -25,7 +27,7 @@ logger = logging.getLogger(__name__)
 Handler = Callable[[Shop, dict[str, Any], WebhookEvent], None]
 
 
-class EventIgnored(Exception):
+class EventIgnored(WorkIgnored):
     """A handler found nothing to do, for a reason worth keeping: processing rolls its transaction
     back and marks the event ignored with this message as the note (replayable)."""
 
@@ -94,7 +96,31 @@ def inventory_level_changed(shop: Shop, payload: dict[str, Any], event: WebhookE
         location_id=shopify_id(require(payload, "location_id", "payload"), "location_id"),
         available=optional_integer(payload.get("available"), "available"),
         updated_at=aware_utc(payload.get("updated_at"), "updated_at"),
+        triggered_at=event.triggered_at,
     )
+
+
+def product_changed(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -> None:
+    """products/create and products/update: the product with all its variants."""
+    ingest.product_upsert(
+        shop, ingest.product_record_from_webhook(payload, shop.currency), triggered_at=event.triggered_at
+    )
+
+
+def product_deleted(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -> None:
+    ingest.product_delete(shop, shopify_id(require(payload, "id", "product"), "product.id"))
+
+
+def collection_changed(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -> None:
+    """collections/create and collections/update (which a change of members sends too) carry the
+    collection but not its members: those are read from the Admin API once this commits."""
+    collection = ingest.collection_upsert(shop, ingest.collection_record_from_webhook(payload))
+    if collection.deleted_at is None:
+        collection_refresh_enqueue(shop, collection.shopify_id)
+
+
+def collection_deleted(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -> None:
+    ingest.collection_delete(shop, shopify_id(require(payload, "id", "collection"), "collection.id"))
 
 
 def app_uninstalled(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -> None:
@@ -126,6 +152,12 @@ TOPIC_HANDLERS: dict[str, Handler] = {
     "customers/delete": customer_deleted,
     "customers_email_marketing_consent/update": email_consent_changed,
     "inventory_levels/update": inventory_level_changed,
+    "products/create": product_changed,
+    "products/update": product_changed,
+    "products/delete": product_deleted,
+    "collections/create": collection_changed,
+    "collections/update": collection_changed,
+    "collections/delete": collection_deleted,
     "app/uninstalled": app_uninstalled,
     "customers/data_request": privacy.customer_data_request_handle,
     "customers/redact": privacy.customer_redact_handle,

@@ -8,12 +8,14 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from celery import Task
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from shop_app.models import Shop
+from shop_app.work import work_enqueue
 from webhooks.models import EventStatus, WebhookEvent
-from webhooks.topics import APP_UNINSTALLED, PRIVACY_TOPICS
+from webhooks.topics import PRIVACY_TOPICS, TOPICS_FOR_UNINSTALLED_SHOPS
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +98,7 @@ def webhook_event_store(delivery: WebhookDelivery) -> tuple[IntakeOutcome, Webho
 
     now = timezone.now()
     status, note = EventStatus.PENDING, ""
-    if not shop.is_installed and delivery.topic not in PRIVACY_TOPICS and delivery.topic != APP_UNINSTALLED:
+    if not shop.is_installed and delivery.topic not in TOPICS_FOR_UNINSTALLED_SHOPS:
         status, note = EventStatus.IGNORED, "shop not installed when received"
     try:
         with transaction.atomic():
@@ -122,20 +124,12 @@ def webhook_event_store(delivery: WebhookDelivery) -> tuple[IntakeOutcome, Webho
         return IntakeOutcome.DUPLICATE, None
     if status == EventStatus.PENDING:
         event_pk = event.pk
-        transaction.on_commit(lambda: webhook_event_enqueue(event_pk))
+        transaction.on_commit(lambda: work_enqueue(process_webhook_event_task(), event_pk))
     return IntakeOutcome.STORED, event
 
 
-def webhook_event_enqueue(event_pk: int, countdown: float | None = None) -> bool:
-    """Send the event to a worker. If the broker is down the row stays pending and the sweeper
-    sends it later, so a failure here is logged, never raised into the request."""
+def process_webhook_event_task() -> Task:
     # webhooks.tasks imports processing, which imports this module: the cycle is Celery's.
     from webhooks.tasks import process_webhook_event  # noqa: PLC0415
 
-    try:
-        # No publish retries: they would hold Shopify's request past its five seconds.
-        process_webhook_event.apply_async((event_pk,), countdown=countdown or 0, retry=False)
-    except Exception:
-        logger.warning("webhook event %s: broker unavailable, left for the sweeper", event_pk, exc_info=True)
-        return False
-    return True
+    return process_webhook_event

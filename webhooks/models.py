@@ -2,18 +2,14 @@
 
 from django.db import models
 
+from shop_app.models import QueuedWork, WorkStatus
 from shop_app.tenancy import ShopOwned
 
-
-class EventStatus(models.TextChoices):
-    PENDING = "pending", "Waiting to be processed (new, or waiting for its next retry)"
-    PROCESSING = "processing", "Claimed by a worker"
-    DONE = "done", "Processed"
-    FAILED = "failed", "Failed; stays here until replayed"
-    IGNORED = "ignored", "Recorded and acknowledged, nothing to do (see note)"
+# The statuses of every kind of background work (shop_app.work), under the name this app uses.
+EventStatus = WorkStatus
 
 
-class WebhookEvent(ShopOwned):
+class WebhookEvent(ShopOwned, QueuedWork):
     """One delivery of one Shopify event, stored before we answer Shopify.
 
     Unique on (shop, event_id): Shopify's X-Shopify-Event-Id is the same on every retry and on
@@ -29,19 +25,6 @@ class WebhookEvent(ShopOwned):
     # malformed body is still stored and fails visibly.
     body = models.TextField()
     received_at = models.DateTimeField()
-    status = models.CharField(max_length=16, choices=EventStatus.choices, default=EventStatus.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    note = models.CharField(max_length=255, blank=True)
-    # When the row is next due: received_at at first, then the time of its scheduled retry. The
-    # sweeper enqueues pending rows well past this time (the broker lost them, or was down).
-    available_at = models.DateTimeField()
-    # How many times the sweeper has sent the row again since a worker last claimed it. Each
-    # re-send doubles the wait before the next (webhooks.processing.sweep_backoff), so a backlog
-    # the workers are still getting through is not flooded with one more message per row a minute.
-    sweeps = models.PositiveIntegerField(default=0)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
     redacted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -49,7 +32,7 @@ class WebhookEvent(ShopOwned):
             models.UniqueConstraint(fields=["shop", "event_id"], name="webhook_event_unique_per_shop"),
         ]
         indexes = [
-            # Read by webhooks.processing.webhook_events_sweep (beat, every minute): pending rows
+            # Read by shop_app.work.work_sweep for webhooks (beat, every minute): pending rows
             # whose time has come and processing rows whose worker died. Partial, so it stays as
             # small as the backlog however many events are done.
             models.Index(

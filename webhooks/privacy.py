@@ -7,6 +7,7 @@ import json
 import logging
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from django.db.models import Q
@@ -145,7 +146,7 @@ def _mentions_shopper(topic: str, body: str, ref: ShopperRef) -> bool:
     return any(identifier in wanted for identifier in _identifiers(payload, topic))
 
 
-def _events_mentioning(shop: Shop, ref: ShopperRef) -> list[WebhookEvent]:
+def _events_naming(shop: Shop, ref: ShopperRef) -> list[WebhookEvent]:
     needles = [str(value) for value in (ref.customer_id, *ref.order_ids) if value] + [
         value for value in (ref.email, ref.phone) if value
     ]
@@ -156,6 +157,33 @@ def _events_mentioning(shop: Shop, ref: ShopperRef) -> list[WebhookEvent]:
         textual |= Q(body__icontains=needle)
     candidates = WebhookEvent.objects.for_shop(shop).filter(textual).exclude(redacted_at__isnull=False)
     return [event for event in candidates if _mentions_shopper(event.topic, event.body, ref)]
+
+
+def _orders_named(events: list[WebhookEvent]) -> set[int]:
+    """The orders these stored payloads identify (an orders/* payload's own id, an order_id)."""
+    named: set[int] = set()
+    for event in events:
+        try:
+            payload = json.loads(event.body)
+        except ValueError:
+            continue
+        named |= {
+            int(value)
+            for kind, value in _identifiers(payload, event.topic)
+            if kind == "order" and value.isdigit()
+        }
+    return named
+
+
+def _events_mentioning(shop: Shop, ref: ShopperRef) -> list[WebhookEvent]:
+    """The stored events that name the shopper, or one of their orders. A guest checkout names the
+    shopper (by email) only in its orders/* payloads, and Shopify may not list it in
+    orders_to_redact; its refunds/create names just the order, with the merchant's note beside it."""
+    events = _events_naming(shop, ref)
+    their_orders = _orders_named(events) - set(ref.order_ids)
+    if not their_orders:
+        return events
+    return _events_naming(shop, replace(ref, order_ids=(*ref.order_ids, *sorted(their_orders))))
 
 
 def webhook_events_export(shop: Shop, ref: ShopperRef) -> list[dict[str, Any]]:

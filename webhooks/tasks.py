@@ -4,8 +4,7 @@ import logging
 
 from celery import shared_task
 
-from webhooks.intake import webhook_event_enqueue
-from webhooks.processing import Outcome, webhook_event_process, webhook_events_sweep
+from webhooks.processing import Outcome, webhook_event_enqueue, webhook_event_process, webhook_events_sweep
 
 logger = logging.getLogger(__name__)
 

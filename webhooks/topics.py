@@ -5,3 +5,7 @@
 PRIVACY_TOPICS = frozenset({"customers/data_request", "customers/redact", "shop/redact"})
 
 APP_UNINSTALLED = "app/uninstalled"
+
+# Topics processed for a shop that is not installed: the privacy topics arrive after an uninstall
+# by design, and app/uninstalled is what makes a shop uninstalled. Read by intake and processing.
+TOPICS_FOR_UNINSTALLED_SHOPS = PRIVACY_TOPICS | {APP_UNINSTALLED}

@@ -13,10 +13,4 @@ urlpatterns = [
         api.WebhookEventReplayApi.as_view(),
         name="api_webhook_event_replay",
     ),
-    path("api/privacy-requests", api.PrivacyRequestListApi.as_view(), name="api_privacy_requests"),
-    path(
-        "api/privacy-requests/<int:request_id>/export",
-        api.PrivacyRequestExportApi.as_view(),
-        name="api_privacy_request_export",
-    ),
 ]

@@ -33,6 +33,22 @@ def _body_within_limit(request: HttpRequest) -> bytes | None:
     return body if len(body) <= limit else None
 
 
+# The longest value each header may have: the width of the column that keeps it.
+HEADER_LIMITS = {
+    "X-Shopify-Topic": 128,
+    "X-Shopify-Event-Id": 255,
+    "X-Shopify-Webhook-Id": 255,
+    "X-Shopify-API-Version": 32,
+}
+
+
+def _header_too_long(request: HttpRequest) -> tuple[str, int] | None:
+    for name, limit in HEADER_LIMITS.items():
+        if len(request.headers.get(name, "").strip()) > limit:
+            return name, limit
+    return None
+
+
 @csrf_exempt
 @require_POST
 def webhook_receive(request: HttpRequest) -> JsonResponse:
@@ -50,6 +66,13 @@ def webhook_receive(request: HttpRequest) -> JsonResponse:
     topic = request.headers.get("X-Shopify-Topic", "").strip()
     if shop_domain is None or not topic:
         logger.warning("webhook refused: missing shop domain or topic")
+        return _answer(400, "bad_request")
+
+    too_long = _header_too_long(request)
+    if too_long:
+        # Refused before anything is stored: the column could not hold it, and a 503 would have
+        # Shopify retry a delivery that can never be stored.
+        logger.warning("webhook refused: header %s longer than %s characters", *too_long)
         return _answer(400, "bad_request")
 
     delivery = WebhookDelivery(

@@ -20,6 +20,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
     # Lowest layer first (docs/architecture.md); webhooks, the top, wires the others together.
     "shop_app",
     "privacy",
@@ -101,7 +102,7 @@ WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
 WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)
 WEBHOOK_RETRY_MAX_SECONDS = env.int("WEBHOOK_RETRY_MAX_SECONDS", default=3600)
 # The sweeper re-sends a pending event this long after it was due (the broker lost it or was down).
-WEBHOOK_SWEEP_GRACE_SECONDS = env.int("WEBHOOK_SWEEP_GRACE_SECONDS", default=120)
+WORK_SWEEP_GRACE_SECONDS = env.int("WORK_SWEEP_GRACE_SECONDS", default=120)
 # Reconciliation's first pass for a shop reads this far back; later passes start at their cursor.
 RECONCILE_FIRST_WINDOW_HOURS = env.int("RECONCILE_FIRST_WINDOW_HOURS", default=24)
 
@@ -180,6 +181,15 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "shop_app.api_errors.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+# The OpenAPI schema of the admin APIs, served at /api/schema/ (session-token authenticated).
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Omakase admin API",
+    "DESCRIPTION": "The APIs behind Omakase's embedded admin. Every call carries a Shopify session token.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
 }
 
 # --- Cache ------------------------------------------------------------------------------------

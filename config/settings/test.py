@@ -2,7 +2,14 @@
 unless a test asks for the real broker and worker (tests/integration)."""
 
 from config.settings.base import *
-from config.settings.base import CELERY_BROKER_URL, DATABASES, LOGGING, VAR_DIR, env, filesystem_broker_options
+from config.settings.base import (
+    CELERY_BROKER_URL,
+    DATABASES,
+    LOGGING,
+    VAR_DIR,
+    env,
+    filesystem_broker_options,
+)
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so that a worker process started by an integration test sees the

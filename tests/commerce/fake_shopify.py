@@ -1,10 +1,10 @@
 """Shopify's Admin GraphQL API in memory, for reconciliation's tests (no network).
 
-It holds customers and orders as GraphQL nodes and answers a query as Shopify would: checked
-against devstore's copy of the schema, refused over Shopify's requested-cost limit (devstore's
-cost calculator), filtered by `updated_at:>=`, sorted by UPDATED_AT, paged by `first`/`after`,
-nested connections included, and with only the fields the query selects, so that a field the
-query forgot comes back missing, as from Shopify.
+It holds customers, orders, products and collections as GraphQL nodes and answers a query as
+Shopify would: checked against devstore's copy of the schema, refused over Shopify's
+requested-cost limit (devstore's cost calculator), filtered by `updated_at:>=`, sorted by
+UPDATED_AT, paged by `first`/`after`, nested connections included, and with only the fields the
+query selects, so that a field the query forgot comes back missing, as from Shopify.
 """
 
 import re
@@ -71,11 +71,17 @@ def _project(value: Any, selection_set: SelectionSetNode | None, variables: dict
 
 class FakeShopify:
     def __init__(
-        self, customers: list[dict[str, Any]] | None = None, orders: list[dict[str, Any]] | None = None
+        self,
+        customers: list[dict[str, Any]] | None = None,
+        orders: list[dict[str, Any]] | None = None,
+        products: list[dict[str, Any]] | None = None,
+        collections: list[dict[str, Any]] | None = None,
     ) -> None:
         self.store: dict[str, list[dict[str, Any]]] = {
             "customers": list(customers or []),
             "orders": list(orders or []),
+            "products": list(products or []),
+            "collections": list(collections or []),
         }
         # (root field, its arguments) per field asked for, and the requested cost per query.
         self.calls: list[tuple[str, dict[str, Any]]] = []
@@ -108,7 +114,7 @@ class FakeShopify:
         return [arguments for called, arguments in self.calls if called == name]
 
     def _resolve(self, name: str, arguments: dict[str, Any]) -> Any:
-        if name in ("customers", "orders"):
+        if name in self.store:
             items = self.store[name]
             match = _SINCE.search(arguments.get("query") or "")
             if match:
@@ -121,7 +127,7 @@ class FakeShopify:
             if arguments.get("sortKey") == "UPDATED_AT":
                 items = sorted(items, key=lambda item: (item["updatedAt"], item["id"]))
             return _page(items, arguments)
-        if name in ("customer", "order"):
+        if f"{name}s" in self.store:
             found = [item for item in self.store[f"{name}s"] if item["id"] == arguments["id"]]
             return found[0] if found else None
         raise QueryRefused(f"the fake does not answer {name}")

@@ -1,10 +1,21 @@
 import json
+from typing import Any
 
 import pytest
 
-from commerce.backfill import BackfillFailed, backfill_import_lines, jsonl_objects
-from commerce.models import Backfill, Customer
+from commerce.backfill import (
+    BULK_QUERIES,
+    BackfillFailed,
+    backfill_advance,
+    backfill_import_lines,
+    jsonl_objects,
+)
+from commerce.ingest import collection_record_from_graphql, product_record_from_graphql
+from commerce.models import Backfill, Collection, CollectionMembership, Customer, Product, Variant
+from commerce.reconcile import COLLECTION_READ, PRODUCT_READ, node_read
 from shop_app.models import Shop
+from tests.commerce.catalog_nodes import PRODUCT_GID, collection_node, product_node, variant_node
+from tests.commerce.fake_shopify import FakeShopify
 
 
 def lines(*objects: dict[str, object]) -> list[str]:
@@ -80,3 +91,126 @@ def test_reimporting_a_finished_file_adds_nothing(shop: Shop) -> None:
     assert backfill_import_lines(backfill, file) is True
     assert backfill.customers_imported == 1
     assert Customer.objects.for_shop(shop).count() == 1
+
+
+def bulk_lines(node: dict[str, object], children: str) -> list[dict[str, object]]:
+    """A node as Shopify's bulk JSONL writes it: the node without its `children` connection, then
+    each child on its own line with `__parentId`."""
+    connection = node.pop(children)
+    assert isinstance(connection, dict)
+    return [node, *({**child, "__parentId": node["id"]} for child in connection["nodes"])]
+
+
+def test_a_products_file_brings_products_with_their_variants_and_counts_them(shop: Shop) -> None:
+    second = product_node(
+        id="gid://shopify/Product/6002", handle="linen-shirt", variants=[variant_node(3, "L")]
+    )
+    file = lines(*bulk_lines(product_node(), "variants"), *bulk_lines(second, "variants"))
+    backfill = Backfill.objects.create(
+        shop=shop, status=Backfill.Status.RUNNING, phase=Backfill.Phase.PRODUCTS
+    )
+
+    assert backfill_import_lines(backfill, file) is True
+
+    assert backfill.products_imported == 2
+    assert backfill.lines_processed == 5
+    assert sorted(Product.objects.for_shop(shop).values_list("handle", flat=True)) == [
+        "linen-shirt",
+        "merino-crew",
+    ]
+    variants = Variant.objects.for_shop(shop).order_by("shopify_id")
+    assert [(v.product.shopify_id, v.shopify_id, v.options["Size"]) for v in variants] == [
+        (6001, 8001, "S"),
+        (6001, 8002, "M"),
+        (6002, 8003, "L"),
+    ]
+    assert variants[0].currency == shop.currency
+
+
+def test_a_collections_file_brings_collections_with_their_products(shop: Shop) -> None:
+    file = lines(
+        *bulk_lines(collection_node(product_ids=(6001, 6002)), "products"),
+        *bulk_lines(
+            collection_node(id="gid://shopify/Collection/7002", handle="empty", product_ids=()), "products"
+        ),
+    )
+    backfill = Backfill.objects.create(
+        shop=shop, status=Backfill.Status.RUNNING, phase=Backfill.Phase.COLLECTIONS
+    )
+
+    backfill_import_lines(backfill, file)
+
+    assert backfill.collections_imported == 2
+    winter = Collection.objects.for_shop(shop).get(handle="winter")
+    assert sorted(
+        CollectionMembership.objects.for_shop(shop)
+        .filter(collection=winter)
+        .values_list("product_shopify_id", flat=True)
+    ) == [6001, 6002]
+    empty = Collection.objects.for_shop(shop).get(handle="empty")
+    assert not CollectionMembership.objects.for_shop(shop).filter(collection=empty).exists()
+
+
+def test_the_catalog_is_read_by_the_bulk_query_and_by_reconciliation_alike() -> None:
+    shopify = FakeShopify(products=[product_node()], collections=[collection_node()])
+
+    bulk_product = shopify.graphql(BULK_QUERIES[Backfill.Phase.PRODUCTS])["products"]["edges"][0]["node"]
+    read_product = node_read(shopify, PRODUCT_READ, PRODUCT_GID)
+    bulk_collection = shopify.graphql(BULK_QUERIES[Backfill.Phase.COLLECTIONS])["collections"]["edges"][0][
+        "node"
+    ]
+    read_collection = node_read(shopify, COLLECTION_READ, "gid://shopify/Collection/7001")
+
+    assert read_product is not None
+    assert read_collection is not None
+    record = product_record_from_graphql(product_node(), "USD")
+    assert product_record_from_graphql(bulk_product, "USD") == record
+    assert product_record_from_graphql(read_product, "USD") == record
+    assert collection_record_from_graphql(bulk_collection) == collection_record_from_graphql(read_collection)
+
+
+class FakeBulkClient:
+    """Answers the backfill's two operations: every bulk query completes at once with no file."""
+
+    def __init__(self) -> None:
+        self.queries: list[str] = []
+
+    def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        if "bulkOperationRunQuery" in query:
+            assert variables is not None
+            self.queries.append(variables["query"])
+            return {
+                "bulkOperationRunQuery": {
+                    "bulkOperation": {
+                        "id": f"gid://shopify/BulkOperation/{len(self.queries)}",
+                        "status": "CREATED",
+                    },
+                    "userErrors": [],
+                }
+            }
+        return {
+            "currentBulkOperation": {
+                "id": f"gid://shopify/BulkOperation/{len(self.queries)}",
+                "status": "COMPLETED",
+                "errorCode": None,
+                "objectCount": "0",
+                "url": None,
+            }
+        }
+
+
+def test_the_backfill_imports_customers_orders_products_then_collections(shop: Shop) -> None:
+    backfill = Backfill.objects.create(shop=shop)
+    client = FakeBulkClient()
+
+    while backfill_advance(backfill, client) is not None:  # type: ignore[arg-type]
+        pass
+
+    backfill.refresh_from_db()
+    assert backfill.status == Backfill.Status.DONE
+    assert [query.split()[1] for query in client.queries] == [
+        "customers",
+        "orders",
+        "products",
+        "collections",
+    ]

@@ -5,10 +5,26 @@ import pytest
 
 from commerce import reconcile
 from commerce.backfill import BULK_QUERIES
-from commerce.ingest import order_record_from_graphql, order_record_from_webhook, order_upsert
-from commerce.models import Backfill, Customer, Order, OrderLine, SyncCursor
-from commerce.reconcile import order_read, reconcile_shop
+from commerce.ingest import (
+    collection_record_from_webhook,
+    collection_upsert,
+    order_record_from_graphql,
+    order_record_from_webhook,
+    order_upsert,
+)
+from commerce.models import (
+    Backfill,
+    CollectionMembership,
+    Customer,
+    Order,
+    OrderLine,
+    Product,
+    SyncCursor,
+    Variant,
+)
+from commerce.reconcile import collection_refresh, order_read, reconcile_shop
 from shop_app.models import Shop
+from tests.commerce.catalog_nodes import collection_node, product_node, variant_node
 from tests.commerce.fake_shopify import FakeShopify
 from tests.commerce.test_ingest import customer_node, order_node
 from tests.webhooks.conftest import payload
@@ -295,3 +311,97 @@ def test_reconciling_one_shop_leaves_the_other_alone(shop: Shop, other_shop: Sho
     assert Order.objects.for_shop(shop).exists()
     assert not Order.objects.for_shop(other_shop).exists()
     assert not SyncCursor.objects.for_shop(other_shop).exists()
+
+
+def product_with_variants(
+    count: int, updated_at: str = "2026-01-06T09:00:00Z", **changes: Any
+) -> dict[str, Any]:
+    """A product as Shopify holds it, with `count` variants."""
+    return product_node(
+        updated_at,
+        variants=[
+            variant_node(index + 1, f"Size {index + 1}", updated_at=updated_at) for index in range(count)
+        ],
+        **changes,
+    )
+
+
+def test_reconciliation_brings_changed_products_with_every_variant_and_collections_with_members(
+    shop: Shop,
+) -> None:
+    # Given Shopify holds a product of 120 variants (more than a page) and a collection of it
+    shopify = FakeShopify(
+        products=[product_with_variants(120)],
+        collections=[collection_node("2026-01-06T10:00:00Z", product_ids=(6001,))],
+    )
+
+    # When reconciliation runs
+    report = reconcile_shop(shop, shopify, now=NOW)
+
+    # Then the product arrives with all its variants, read in pages of 100, and the collection
+    # with its member, linked to the product
+    assert (report.products.applied, report.collections.applied) == (1, 1)
+    product = Product.objects.for_shop(shop).get()
+    assert Variant.objects.for_shop(shop).filter(product=product).count() == 120
+    assert len(shopify.calls_to("product")) == 2
+    assert CollectionMembership.objects.for_shop(shop).get().product == product
+    assert SyncCursor.objects.for_shop(shop).get(resource="products").synced_through == datetime(
+        2026, 1, 6, 9, 0, tzinfo=UTC
+    )
+    assert SyncCursor.objects.for_shop(shop).get(resource="collections").synced_through == datetime(
+        2026, 1, 6, 10, 0, tzinfo=UTC
+    )
+    # ... each query well under Shopify's limit of 1,000 points
+    assert max(shopify.costs) < 350
+
+
+def test_a_product_we_hold_as_new_is_listed_but_not_read_again(shop: Shop) -> None:
+    reconcile_shop(shop, FakeShopify(products=[product_with_variants(2)]), now=NOW)
+    shopify = FakeShopify(products=[product_with_variants(2)])
+
+    report = reconcile_shop(shop, shopify, now=NOW)
+
+    assert (report.products.applied, report.products.unchanged) == (0, 1)
+    assert shopify.calls_to("product") == []
+
+
+def test_a_collection_whose_members_were_never_read_is_read_by_reconciliation(shop: Shop) -> None:
+    # Given collections/create brought the collection, and the read of its members failed
+    collection_upsert(
+        shop, collection_record_from_webhook({"id": 7001, "updated_at": "2026-01-06T10:00:00Z"})
+    )
+    shopify = FakeShopify(collections=[collection_node("2026-01-06T10:00:00Z", product_ids=(6001, 6002))])
+
+    # When reconciliation runs
+    reconcile_shop(shop, shopify, now=NOW)
+
+    # Then its members are read and stored
+    assert sorted(
+        CollectionMembership.objects.for_shop(shop).values_list("product_shopify_id", flat=True)
+    ) == [
+        6001,
+        6002,
+    ]
+
+
+def test_a_malformed_product_is_reported_and_the_rest_applied(shop: Shop) -> None:
+    bad = product_with_variants(1, "2026-01-06T09:00:00Z", id="gid://shopify/Product/6009")
+    bad["variants"]["nodes"][0]["price"] = "cheap"
+    shopify = FakeShopify(products=[bad, product_with_variants(1, "2026-01-06T10:00:00Z")])
+
+    report = reconcile_shop(shop, shopify, now=NOW)
+
+    assert (report.products.applied, report.products.rejected) == (1, 1)
+    assert "variants[0].price: not an amount" in report.products.errors[0]
+    assert list(Product.objects.for_shop(shop).values_list("shopify_id", flat=True)) == [6001]
+
+
+def test_collection_refresh_reads_every_member_page_by_page(shop: Shop) -> None:
+    shopify = FakeShopify(collections=[collection_node(product_ids=tuple(range(1, 301)))])
+
+    collection = collection_refresh(shop, shopify, 7001)
+
+    assert collection is not None
+    assert CollectionMembership.objects.for_shop(shop).filter(collection=collection).count() == 300
+    assert len(shopify.calls_to("collection")) == 2
+    assert collection_refresh(shop, FakeShopify(), 7002) is None

@@ -90,7 +90,13 @@ def test_reconciliation_brings_every_order_with_all_its_lines_and_every_customer
     }
     held_customers = dict(Customer.objects.for_shop(shop).values_list("shopify_id", "email"))
     assert held_customers == expected_customers
-    assert SyncCursor.objects.for_shop(shop).count() == 2
+    # One cursor per resource reconciled: customers, orders, products and collections
+    assert set(SyncCursor.objects.for_shop(shop).values_list("resource", flat=True)) == {
+        "customers",
+        "orders",
+        "products",
+        "collections",
+    }
 
     # When the next pass runs with nothing changed in the store
     synced = dict(Order.objects.for_shop(shop).values_list("shopify_id", "synced_at"))

@@ -1,6 +1,8 @@
 """Every API of the embedded admin demands a session token: walk the URLconf, not a list."""
 
+import json
 import re
+from collections.abc import Callable
 
 import pytest
 from django.test import Client
@@ -38,3 +40,16 @@ def test_every_api_refuses_a_request_without_a_session_token(path: str, method: 
 
     assert response.status_code == 401, f"{method.upper()} {path} answered {response.status_code}"
     assert response[RETRY] == "1"
+
+
+def test_the_openapi_schema_lists_every_admin_api_for_a_verified_session(
+    shop: Shop, api_client_for: Callable[[Shop], Client]
+) -> None:
+    response = api_client_for(shop).get("/api/schema/", HTTP_ACCEPT="application/json")
+
+    assert response.status_code == 200
+    schema = json.loads(response.content)
+    assert schema["openapi"].startswith("3.")
+    # Path parameters filled as api_paths() fills them.
+    listed = {re.sub(r"\{\w+\}", "1", path) for path in schema["paths"]}
+    assert set(api_paths()) - {"/api/schema/"} <= listed

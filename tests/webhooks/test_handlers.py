@@ -1,10 +1,26 @@
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from django.utils import timezone
 
-from commerce.models import ConsentLogEntry, Customer, InventoryLevel, Order, OrderLine, Refund, RefundLine
+from commerce import tasks as commerce_tasks
+from commerce.models import (
+    Collection,
+    CollectionMembership,
+    ConsentLogEntry,
+    Customer,
+    InventoryLevel,
+    Order,
+    OrderLine,
+    Product,
+    Refund,
+    RefundLine,
+    Variant,
+)
 from shop_app.models import Shop
+from tests.commerce.catalog_nodes import collection_node
+from tests.commerce.fake_shopify import FakeShopify
 from tests.webhooks.conftest import Deliver, payload, stored_event
 from webhooks.models import EventStatus, WebhookEvent
 from webhooks.processing import webhook_event_process
@@ -333,3 +349,166 @@ def test_an_app_uninstalled_emitted_after_the_install_uninstalls(shop: Shop) -> 
 
     shop.refresh_from_db()
     assert not shop.is_installed
+
+
+# --- The catalog ------------------------------------------------------------------------------
+
+
+def test_products_create_stores_the_product_its_variants_options_money_and_stock(
+    shop: Shop, deliver: Deliver
+) -> None:
+    deliver(shop, "products/create", payload("products_create"))
+
+    product = Product.objects.for_shop(shop).get(shopify_id=8123456789012)
+    assert (product.title, product.handle, product.vendor, product.status) == (
+        "Merino Crew",
+        "merino-crew",
+        "Omakase Knits",
+        "active",
+    )
+    assert product.tag_list == ["knitwear", "merino", "winter"]
+    assert product.image_url.startswith("https://cdn.shopify.com/")
+    variants = Variant.objects.for_shop(shop).filter(product=product).order_by("position")
+    assert [(v.sku, v.options, v.price, v.currency, v.available) for v in variants] == [
+        ("MC-S-NAVY", {"Size": "S", "Color": "Navy"}, Decimal("98.00"), shop.currency, 4),
+        ("MC-M-NAVY", {"Size": "M", "Color": "Navy"}, Decimal("98.00"), shop.currency, 0),
+        ("MC-M-OAT", {"Size": "M", "Color": "Oatmeal"}, Decimal("98.00"), shop.currency, 7),
+    ]
+    assert variants[0].compare_at_price == Decimal("129.00")
+    assert WebhookEvent.objects.for_shop(shop).get().status == EventStatus.DONE
+
+
+def _product_at(updated_at: str, **changes: object) -> dict[str, object]:
+    body = payload("products_create")
+    body.update(updated_at=updated_at, **changes)
+    return body
+
+
+def test_an_older_products_update_after_a_newer_one_changes_nothing(shop: Shop, deliver: Deliver) -> None:
+    deliver(shop, "products/update", _product_at("2026-09-02T10:00:00Z", title="Merino Crew II"))
+
+    deliver(shop, "products/update", _product_at("2026-09-01T10:00:00Z", title="Merino Crew", variants=[]))
+
+    assert Product.objects.for_shop(shop).get().title == "Merino Crew II"
+    assert Variant.objects.for_shop(shop).count() == 3
+
+
+def test_a_newer_products_update_replaces_the_variants(shop: Shop, deliver: Deliver) -> None:
+    deliver(shop, "products/create", payload("products_create"))
+    body = _product_at("2026-09-02T10:00:00Z", status="archived")
+    body["variants"] = body["variants"][:1]  # type: ignore[index]
+
+    deliver(shop, "products/update", body)
+
+    assert Product.objects.for_shop(shop).get().status == "archived"
+    assert list(Variant.objects.for_shop(shop).values_list("sku", flat=True)) == ["MC-S-NAVY"]
+
+
+def test_products_delete_marks_the_product_deleted_and_a_late_update_restores_nothing(
+    shop: Shop, deliver: Deliver
+) -> None:
+    deliver(shop, "products/create", payload("products_create"))
+
+    deliver(shop, "products/delete", {"id": 8123456789012})
+    deliver(shop, "products/update", _product_at("2026-09-03T10:00:00Z", title="Back"))
+
+    product = Product.objects.for_shop(shop).get()
+    assert product.deleted_at is not None
+    assert product.title == "Merino Crew"
+    assert not Variant.objects.for_shop(shop).exists()
+
+
+def test_shopify_s_sample_products_update_and_delete_are_processed(shop: Shop, deliver: Deliver) -> None:
+    deliver(shop, "products/update", payload("products_update"))
+    deliver(shop, "products/delete", payload("products_delete"))
+
+    assert Product.objects.for_shop(shop).get(shopify_id=788032119674292922).deleted_at is not None
+    assert set(WebhookEvent.objects.for_shop(shop).values_list("status", flat=True)) == {EventStatus.DONE}
+
+
+def test_a_malformed_product_fails_its_event_naming_the_field(shop: Shop, deliver: Deliver) -> None:
+    body = payload("products_create")
+    body["variants"][0]["price"] = "ninety-eight"
+
+    deliver(shop, "products/create", body)
+
+    event = WebhookEvent.objects.for_shop(shop).get()
+    assert event.status == EventStatus.FAILED
+    assert "variants[0].price: not an amount" in event.last_error
+    assert not Product.objects.for_shop(shop).exists()
+
+
+def test_inventory_levels_update_moves_the_stock_of_the_item_s_variant(shop: Shop, deliver: Deliver) -> None:
+    deliver(shop, "products/create", payload("products_create"))
+    level = payload("inventory_levels_update")
+    level.update(inventory_item_id=46000000000002, available=3, updated_at="2026-09-01T12:00:00-04:00")
+
+    deliver(shop, "inventory_levels/update", level)
+
+    assert Variant.objects.for_shop(shop).get(sku="MC-M-NAVY").available == 3
+
+
+@pytest.fixture
+def shopify_collections(monkeypatch: pytest.MonkeyPatch) -> FakeShopify:
+    """The Admin API the collection refresh task reads members from, holding one collection."""
+    shopify = FakeShopify(
+        collections=[
+            collection_node("2021-12-31T19:00:00-05:00", id="gid://shopify/Collection/408372092144951419")
+        ]
+    )
+    monkeypatch.setattr(commerce_tasks, "admin_client_for_shop", lambda shop: shopify)
+    return shopify
+
+
+def test_collections_create_stores_the_collection_and_reads_its_members_after_commit(
+    shop: Shop, deliver: Deliver, shopify_collections: FakeShopify
+) -> None:
+    deliver(shop, "collections/create", payload("collections_create"))
+
+    collection = Collection.objects.for_shop(shop).get()
+    assert (collection.shopify_id, collection.handle, collection.title) == (
+        408372092144951419,
+        "mynewcollection",
+        "My New Collection",
+    )
+    assert [call["id"] for call in shopify_collections.calls_to("collection")] == [
+        "gid://shopify/Collection/408372092144951419"
+    ]
+    assert list(CollectionMembership.objects.for_shop(shop).values_list("product_shopify_id", flat=True)) == [
+        6001
+    ]
+
+
+def test_collections_delete_marks_it_deleted_and_a_late_update_reads_nothing(
+    shop: Shop, deliver: Deliver, shopify_collections: FakeShopify
+) -> None:
+    deliver(shop, "collections/create", payload("collections_create"))
+
+    deliver(shop, "collections/delete", payload("collections_delete"))
+    deliver(shop, "collections/update", payload("collections_update"))
+
+    assert Collection.objects.for_shop(shop).get().deleted_at is not None
+    assert not CollectionMembership.objects.for_shop(shop).exists()
+    assert len(shopify_collections.calls_to("collection")) == 1
+
+
+def test_a_collection_whose_members_cannot_be_read_is_kept_for_reconciliation(
+    shop: Shop, deliver: Deliver
+) -> None:
+    # The shop's token is gone (no Admin API): the collection is stored, its members left unread
+    deliver(shop, "collections/update", payload("collections_update"))
+
+    collection = Collection.objects.for_shop(shop).get()
+    assert collection.members_updated_at is None
+    assert WebhookEvent.objects.for_shop(shop).get().status == EventStatus.DONE
+
+
+def test_catalog_webhooks_of_one_shop_never_touch_another(
+    shop: Shop, other_shop: Shop, deliver: Deliver
+) -> None:
+    deliver(other_shop, "products/create", payload("products_create"))
+
+    deliver(shop, "products/delete", {"id": 8123456789012})
+
+    assert Product.objects.for_shop(other_shop).get().deleted_at is None
+    assert Variant.objects.for_shop(other_shop).count() == 3

@@ -1,3 +1,4 @@
+import time
 from typing import Any
 
 import pytest
@@ -5,6 +6,7 @@ from django.db import OperationalError
 from django.test import Client, override_settings
 
 from commerce.models import Order
+from config.celery import app as celery_app
 from shop_app.models import Shop
 from tests.webhooks.conftest import Deliver, payload, sign, webhook_headers
 from webhooks import intake, processing
@@ -232,3 +234,49 @@ def test_signature_helper_matches_the_raw_bytes() -> None:
     assert not webhook_signature_is_valid(b"abc", sign(b"abd"))
     assert not webhook_signature_is_valid(b"abc", "not base64 !!")
     assert not webhook_signature_is_valid(b"abc", "")
+
+
+@pytest.mark.parametrize(
+    ("header", "length"),
+    [
+        ("X-Shopify-Topic", 129),
+        ("X-Shopify-Event-Id", 256),
+        ("X-Shopify-Webhook-Id", 256),
+        ("X-Shopify-API-Version", 33),
+    ],
+)
+def test_a_header_longer_than_its_column_is_refused_with_400_and_nothing_stored(
+    shop: Shop, deliver: Deliver, header: str, length: int
+) -> None:
+    response = deliver(shop, "orders/create", payload("orders_create"), headers={header: "x" * length})
+
+    assert response.status_code == 400
+    assert not WebhookEvent.objects.exists()
+
+
+def test_webhooks_are_answered_at_once_while_the_broker_is_unreachable(
+    shop: Shop, deliver: Deliver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a broker nobody answers at (a closed port), and tasks sent through it, as in production
+    eager, broker_url = celery_app.conf.task_always_eager, celery_app.conf.broker_url
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.broker_url = "redis://127.0.0.1:9/0"
+    monkeypatch.setattr(celery_app, "_pool", None)
+    try:
+        # When Shopify delivers five orders
+        started = time.perf_counter()
+        answers = [
+            deliver(
+                shop, "orders/create", {**payload("orders_create"), "id": 1000 + n}, event_id=f"outage-{n}"
+            )
+            for n in range(5)
+        ]
+        elapsed = time.perf_counter() - started
+    finally:
+        celery_app.conf.task_always_eager, celery_app.conf.broker_url = eager, broker_url
+
+    # Then each is stored and acknowledged well within Shopify's five seconds (kombu's own connect
+    # retries took six seconds for each), and every one waits, pending, for the sweeper
+    assert [answer.status_code for answer in answers] == [200] * 5
+    assert elapsed < 2.5, f"five deliveries took {elapsed:.1f}s"
+    assert WebhookEvent.objects.filter(status=EventStatus.PENDING).count() == 5
