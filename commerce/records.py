@@ -14,11 +14,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, ParamSpec, TypeVar
 
 from privacy.identifiers import email_normalize
+from shop_app.times import iso_time_parse
 from shop_app.work import PermanentError
 
 P = ParamSpec("P")
@@ -217,12 +218,9 @@ def aware_utc(value: Any, field_name: str) -> datetime | None:
     if not isinstance(value, str):
         raise IngestError(f"{field_name}: not a time")
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return iso_time_parse(value)
     except ValueError as error:
         raise IngestError(f"{field_name}: not an ISO 8601 time") from error
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def required_time(value: Any, field_name: str) -> datetime:

@@ -13,6 +13,7 @@ from shopify_app import TokenExchangeAccessToken, refresh_access_token
 from shop_app.crypto import token_decrypt, token_encrypt
 from shop_app.models import Shop
 from shop_app.shopify_http import shopify_app_config, shopify_http_client
+from shop_app.times import iso_time_parse
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ class IssuedToken:
 def _parse_time(value: str | None) -> datetime | None:
     if not value:
         return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return iso_time_parse(value)
 
 
 def issued_token_from_exchange(token: TokenExchangeAccessToken) -> IssuedToken:

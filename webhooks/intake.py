@@ -4,15 +4,15 @@ Shopify gives us five seconds, and the work happens in webhooks.processing."""
 import enum
 import hashlib
 import logging
-import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from celery import Task
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from shop_app.models import Shop
+from shop_app.times import iso_time_parse
 from shop_app.work import work_enqueue
 from webhooks.models import EventStatus, WebhookEvent
 from webhooks.topics import PRIVACY_TOPICS, TOPICS_FOR_UNINSTALLED_SHOPS
@@ -45,18 +45,14 @@ class IntakeOutcome(enum.Enum):
     UNKNOWN_SHOP_REFUSED = "unknown_shop_refused"
 
 
-_FRACTION = re.compile(r"(\.\d{6})\d+")
-
-
 def triggered_at_parse(value: str) -> datetime | None:
     """X-Shopify-Triggered-At, e.g. 2023-03-15T15:26:55.186283283Z (nanoseconds: keep micro)."""
     if not value:
         return None
     try:
-        parsed = datetime.fromisoformat(_FRACTION.sub(r"\1", value.strip()).replace("Z", "+00:00"))
+        return iso_time_parse(value)
     except ValueError:
         return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def delivery_event_id(event_id: str, webhook_id: str, topic: str, body: bytes) -> str:
