@@ -1,16 +1,16 @@
-"""Embedded-admin APIs of commerce (session-token authenticated, scoped to request.shop)."""
+"""Embedded-admin APIs of commerce (session-token authenticated, scoped to shop_from(request))."""
 
 from typing import Any
 
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from commerce.backfill import backfill_latest_for_shop
 from commerce.catalog import PRODUCTS_SEARCH_MAX, products_search_for_shop
 from commerce.models import Order, Variant
 from commerce.orders import RECENT_ORDERS_MAX, orders_recent_for_shop
+from shop_app.admin import AdminApi, shop_from
 
 
 class RecentOrdersInput(serializers.Serializer[Any]):
@@ -45,21 +45,21 @@ class ImportOutput(serializers.Serializer[Any]):
     finished_at = serializers.DateTimeField(allow_null=True)
 
 
-class ImportApi(APIView):
+class ImportApi(AdminApi):
     """GET /api/import: the progress of the import of the store's history (null before it starts)."""
 
     def get(self, request: Request) -> Response:
-        backfill = backfill_latest_for_shop(request.shop)
+        backfill = backfill_latest_for_shop(shop_from(request))
         return Response({"import": ImportOutput(backfill).data if backfill else None})
 
 
-class RecentOrdersApi(APIView):
+class RecentOrdersApi(AdminApi):
     """GET /api/orders?limit=20: the orders Omakase holds, newest first."""
 
     def get(self, request: Request) -> Response:
         query = RecentOrdersInput(data=request.query_params)
         query.is_valid(raise_exception=True)
-        orders = orders_recent_for_shop(request.shop, query.validated_data["limit"])
+        orders = orders_recent_for_shop(shop_from(request), query.validated_data["limit"])
         return Response({"results": OrderOutput(orders, many=True).data})
 
 
@@ -99,7 +99,7 @@ class ProductOutput(serializers.Serializer[Any]):
     variants = VariantOutput(many=True)
 
 
-class ProductsApi(APIView):
+class ProductsApi(AdminApi):
     """GET /api/products?q=&limit=20: the store's products whose title, handle, vendor, type or a
     variant's SKU contains q, by title, each with its variants and their stock."""
 
@@ -107,6 +107,6 @@ class ProductsApi(APIView):
         query = ProductsInput(data=request.query_params)
         query.is_valid(raise_exception=True)
         products = products_search_for_shop(
-            request.shop, query.validated_data["q"], query.validated_data["limit"]
+            shop_from(request), query.validated_data["q"], query.validated_data["limit"]
         )
         return Response({"results": ProductOutput(products, many=True).data})
