@@ -123,6 +123,21 @@ def _row_locked_or_created(
         return rows.select_for_update().get(), False
 
 
+def _row_marked_deleted(model: type[_Row], shop: Shop, shopify_id: int) -> tuple[_Row, bool]:
+    """The row deleted in Shopify, marked so (`deleted_at`), locked; created marked when we never
+    held it (its create may still be on its way, and must not bring it back). Returns the row and
+    whether this call marked it. Call inside transaction.atomic()."""
+    now = timezone.now()
+    row, created = _row_locked_or_created(model, shop, {"shopify_id": shopify_id}, {"deleted_at": now})
+    if created:
+        return row, True
+    if row.deleted_at is not None:  # type: ignore[attr-defined]
+        return row, False
+    row.deleted_at = now  # type: ignore[attr-defined]
+    row.save(update_fields=["deleted_at"])
+    return row, True
+
+
 def _is_not_newer(incoming: datetime | None, held: datetime | None) -> bool:
     """True when the incoming state must not replace what we hold. Equal times are the same
     state delivered again. Unknown incoming time never overwrites a row we have."""
@@ -215,15 +230,12 @@ def customer_delete(shop: Shop, shopify_id: int) -> Customer:
     be on its way (a retry, a backlog)."""
     with transaction.atomic():
         # Locked like customer_upsert, so an update in flight is applied before or ignored after.
-        customer, created = _row_locked_or_created(
-            Customer, shop, {"shopify_id": shopify_id}, {"deleted_at": timezone.now()}
-        )
-        if created or customer.deleted_at is not None:
-            return customer
-        customer.deleted_at = timezone.now()
-        for name in CUSTOMER_PERSONAL_FIELDS:
-            setattr(customer, name, "")
-        customer.save(update_fields=["deleted_at", *CUSTOMER_PERSONAL_FIELDS])
+        customer, marked = _row_marked_deleted(Customer, shop, shopify_id)
+        held = [name for name in CUSTOMER_PERSONAL_FIELDS if getattr(customer, name)]
+        if marked and held:
+            for name in held:
+                setattr(customer, name, "")
+            customer.save(update_fields=held)
         return customer
 
 
@@ -637,12 +649,7 @@ def product_delete(shop: Shop, shopify_id: int) -> Product:
     back; its variants and memberships go. A product we never held gets such a row too: its
     products/create may still be on its way."""
     with transaction.atomic():
-        product, created = _row_locked_or_created(
-            Product, shop, {"shopify_id": shopify_id}, {"deleted_at": timezone.now()}
-        )
-        if not created and product.deleted_at is None:
-            product.deleted_at = timezone.now()
-            product.save(update_fields=["deleted_at"])
+        product, _ = _row_marked_deleted(Product, shop, shopify_id)
         Variant.objects.for_shop(shop).filter(product=product).delete()
         CollectionMembership.objects.for_shop(shop).filter(product_shopify_id=shopify_id).delete()
         return product
@@ -709,11 +716,6 @@ def collection_delete(shop: Shop, shopify_id: int) -> Collection:
     """collections/delete: marked deleted (a late collections/update cannot bring it back), members
     gone."""
     with transaction.atomic():
-        collection, created = _row_locked_or_created(
-            Collection, shop, {"shopify_id": shopify_id}, {"deleted_at": timezone.now()}
-        )
-        if not created and collection.deleted_at is None:
-            collection.deleted_at = timezone.now()
-            collection.save(update_fields=["deleted_at"])
+        collection, _ = _row_marked_deleted(Collection, shop, shopify_id)
         CollectionMembership.objects.for_shop(shop).filter(collection=collection).delete()
         return collection

@@ -53,13 +53,20 @@ query CustomersUpdatedSince($first: Int!, $after: String, $query: String) {{
   }}
 }}"""
 
-ORDERS_CHANGED_QUERY = """
-query OrdersUpdatedSince($first: Int!, $after: String, $query: String) {
-  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
-    pageInfo { hasNextPage endCursor }
-    nodes { id updatedAt }
-  }
-}"""
+
+def _changed_since_query(connection: str, operation: str) -> str:
+    """List a connection's nodes by id and time only, oldest change first (each changed node is
+    then read on its own, see node_read)."""
+    return f"""
+query {operation}($first: Int!, $after: String, $query: String) {{
+  {connection}(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{
+    pageInfo {{ hasNextPage endCursor }}
+    nodes {{ id updatedAt }}
+  }}
+}}"""
+
+
+ORDERS_CHANGED_QUERY = _changed_since_query("orders", "OrdersUpdatedSince")
 
 ORDER_QUERY = f"""
 query OrderWithLineItems($id: ID!, $first: Int!, $after: String) {{
@@ -72,13 +79,7 @@ query OrderWithLineItems($id: ID!, $first: Int!, $after: String) {{
   }}
 }}"""
 
-PRODUCTS_CHANGED_QUERY = """
-query ProductsUpdatedSince($first: Int!, $after: String, $query: String) {
-  products(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
-    pageInfo { hasNextPage endCursor }
-    nodes { id updatedAt }
-  }
-}"""
+PRODUCTS_CHANGED_QUERY = _changed_since_query("products", "ProductsUpdatedSince")
 
 PRODUCT_QUERY = f"""
 query ProductWithVariants($id: ID!, $first: Int!, $after: String) {{
@@ -91,13 +92,7 @@ query ProductWithVariants($id: ID!, $first: Int!, $after: String) {{
   }}
 }}"""
 
-COLLECTIONS_CHANGED_QUERY = """
-query CollectionsUpdatedSince($first: Int!, $after: String, $query: String) {
-  collections(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
-    pageInfo { hasNextPage endCursor }
-    nodes { id updatedAt }
-  }
-}"""
+COLLECTIONS_CHANGED_QUERY = _changed_since_query("collections", "CollectionsUpdatedSince")
 
 COLLECTION_QUERY = f"""
 query CollectionWithProducts($id: ID!, $first: Int!, $after: String) {{

@@ -12,7 +12,7 @@ from commerce.reconcile import collection_refresh, reconcile_shop, shops_to_reco
 from commerce.records import IngestError
 from shop_app.admin_api import AdminApiError, admin_client_for_shop
 from shop_app.models import Shop
-from shop_app.tasks import TRANSIENT
+from shop_app.tasks import TRANSIENT, installed_shop, retry_countdown
 from shop_app.tokens import ShopNotAuthorized
 
 logger = logging.getLogger(__name__)
@@ -27,8 +27,8 @@ def reconcile_all_shops() -> None:
 
 @shared_task(name="commerce.tasks.reconcile_shop")
 def reconcile_shop_task(shop_pk: int) -> None:
-    shop = Shop.objects.filter(pk=shop_pk).first()
-    if shop is None or not shop.is_installed:
+    shop = installed_shop(shop_pk)
+    if shop is None:
         return
     try:
         reconcile_shop(shop, admin_client_for_shop(shop))
@@ -61,7 +61,7 @@ def backfill_step(self, backfill_id: int) -> None:
         if self.request.retries >= self.max_retries:
             backfill_fail(backfill, error)
             return
-        raise self.retry(exc=error, countdown=min(300, 5 * 2**self.request.retries)) from error
+        raise self.retry(exc=error, countdown=retry_countdown(self.request.retries)) from error
     if delay is not None:
         backfill_step_enqueue(backfill_id, countdown=delay)
 
@@ -79,8 +79,8 @@ def backfill_step_enqueue(backfill_id: int, countdown: float = 0) -> None:
 def collection_refresh_task(self, shop_pk: int, collection_id: int) -> None:
     """Read a collection's members from the Admin API (collections/* webhooks carry none).
     Idempotent: the read replaces the members only if it is at least as new as those held."""
-    shop = Shop.objects.filter(pk=shop_pk).first()
-    if shop is None or not shop.is_installed:
+    shop = installed_shop(shop_pk)
+    if shop is None:
         return
     try:
         collection_refresh(shop, admin_client_for_shop(shop), collection_id)
@@ -93,7 +93,7 @@ def collection_refresh_task(self, shop_pk: int, collection_id: int) -> None:
             # Reconciliation reads the collection again: its members are older than its fields.
             logger.warning("collection %s of %s: not read; reconciliation will", collection_id, shop.domain)
             return
-        raise self.retry(exc=error, countdown=min(300, 5 * 2**self.request.retries)) from error
+        raise self.retry(exc=error, countdown=retry_countdown(self.request.retries)) from error
 
 
 def collection_refresh_enqueue(shop: Shop, collection_id: int) -> None:

@@ -23,6 +23,11 @@ def heartbeat() -> None:
     heartbeat_record("worker")
 
 
+def retry_countdown(retries: int) -> int:
+    """Seconds before a task's next try after a transient failure: 5, 10, 20... capped at 5 min."""
+    return min(300, 5 * 2**retries)
+
+
 def installed_shop(shop_id: int) -> Shop | None:
     """The shop, if it still exists and is installed: what every task checks before it works."""
     shop = Shop.objects.filter(pk=shop_id).first()
