@@ -58,12 +58,20 @@ PAGE = """<!doctype html>
 <style>
  body{{margin:0;font-family:system-ui,sans-serif;background:#f1f1f1}}
  header{{background:#1a1a1a;color:#fff;padding:10px 16px}}
- iframe{{border:0;width:100%;height:calc(100vh - 44px);background:#fff}}
+ main{{display:flex}}
+ nav{{width:220px;min-height:calc(100vh - 44px);padding:12px 8px;box-sizing:border-box}}
+ nav h2{{font-size:13px;color:#616161;margin:8px 8px}}
+ nav a{{display:block;padding:6px 8px;border-radius:8px;color:#303030;text-decoration:none;font-size:14px}}
+ nav a[aria-current="page"]{{background:#fff;font-weight:600}}
+ iframe{{border:0;flex:1;height:calc(100vh - 44px);background:#fff}}
  #toast{{position:fixed;bottom:20px;left:50%;transform:translateX(-50%);background:#303030;color:#fff;
    padding:8px 16px;border-radius:8px;display:none}}
 </style></head>
 <body><header>{shop_name} / Apps / {title}</header>
+<main>
+<nav aria-label="{title}"><h2>Apps</h2><div id="app-nav"></div></nav>
 <iframe id="app-iframe" name="app-iframe" src="{src}" title="{title}"></iframe>
+</main>
 <div id="toast" role="status"></div>
 <script>
   const tokenUrl = {token_url};
@@ -74,6 +82,16 @@ PAGE = """<!doctype html>
       const answer = await fetch(tokenUrl, {{method: "POST"}}).then((r) => r.json());
       frame.postMessage({{type: "devstore:idToken", requestId: data.requestId,
                           token: answer.session_token}}, "*");
+    }} else if (data.type === "devstore:navMenu") {{
+      // The app's <ui-nav-menu>, as Shopify's sidebar shows it: the home entry is the app's name.
+      const place = document.getElementById("app-nav");
+      place.replaceChildren(...(data.items || []).map((item) => {{
+        const link = document.createElement("a");
+        link.textContent = item.home ? {app_name} : item.label;
+        link.href = {app_base} + item.path.slice(1) + {shop_query};
+        if (item.path === data.current) link.setAttribute("aria-current", "page");
+        return link;
+      }}));
     }} else if (data.type === "devstore:toast") {{
       const toast = document.getElementById("toast");
       toast.textContent = data.message; toast.style.display = "block";
@@ -100,6 +118,9 @@ async def app_page(request: Request) -> Response:
             shop_name=html.escape(shop["name"]),
             src=html.escape(src),
             token_url=json.dumps(token_url),
+            app_name=json.dumps(ds.config.app_toml.name),
+            app_base=json.dumps(f"/admin/apps/{handle}/"),
+            shop_query=json.dumps("?" + urlencode({"shop": shop["domain"]})),
         )
     )
 

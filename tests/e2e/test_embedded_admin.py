@@ -58,6 +58,12 @@ def test_the_merchant_installs_and_watches_the_import_finish_in_the_admin(
     expect(app.locator("#backfill-status")).to_contain_text("80 orders")
     assert Shop.objects.get(domain=devstore.shop).is_installed
 
+    # And the app's navigation is in the admin's sidebar, as App Bridge puts it, not in the app:
+    # its home entry under the app's name, marked as the page shown
+    expect(page.locator("#app-nav a")).to_have_text(["Omakase"])
+    expect(page.locator("#app-nav a")).to_have_attribute("aria-current", "page")
+    expect(app.locator("ui-nav-menu")).to_be_hidden()
+
 
 def test_a_page_opened_without_a_session_token_gets_one_from_app_bridge_and_reloads(
     devstore: Devstore, page: Page, live_server: Any, screenshot: None

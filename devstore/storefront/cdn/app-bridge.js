@@ -4,7 +4,9 @@
  * postMessage), shopify.toast.show(), and makes same-origin fetch() send
  * "Authorization: Bearer <session token>" as App Bridge does, retrying once with a fresh token
  * when the app answers 401 with X-Shopify-Retry-Invalid-Session-Request. On the app's "patch ID
- * token" page (a `shopify-reload` parameter) it reloads that path with a fresh `id_token`. */
+ * token" page (a `shopify-reload` parameter) it reloads that path with a fresh `id_token`.
+ * Like App Bridge, it hides the app's <ui-nav-menu> and hands its links to the admin around the
+ * iframe, which shows them in its sidebar. */
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -74,6 +76,26 @@
         window.location.replace(target.toString());
       });
     }
+  }
+
+  // The navigation menu: App Bridge never shows <ui-nav-menu> inside the app; the admin's sidebar
+  // lists its links (the one with rel="home" is the app's own entry, its name).
+  var hidden = document.createElement("style");
+  hidden.textContent = "ui-nav-menu{display:none !important}";
+  (document.head || document.documentElement).appendChild(hidden);
+  function navMenuSend() {
+    var menu = document.querySelector("ui-nav-menu");
+    if (!menu) { return; }
+    var items = Array.prototype.map.call(menu.querySelectorAll("a"), function (link) {
+      var url = new URL(link.getAttribute("href"), window.location.href);
+      return { label: link.textContent.trim(), path: url.pathname, home: link.getAttribute("rel") === "home" };
+    });
+    post("devstore:navMenu", { items: items, current: window.location.pathname });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", navMenuSend);
+  } else {
+    navMenuSend();
   }
 
   window.shopify = {
