@@ -156,11 +156,7 @@ def order_cancel(
         if restock:
             for item in items:
                 if item["variant_id"]:
-                    conn.execute(
-                        "UPDATE variants SET inventory_quantity = inventory_quantity + ?,"
-                        " updated_at = ? WHERE id = ?",
-                        (item["quantity"], stamp, item["variant_id"]),
-                    )
+                    catalog.variant_stock_adjust(conn, item["variant_id"], item["quantity"], stamp)
         if order["customer_id"]:
             orders.customer_stats_refresh(ds.db, shop["id"], order["customer_id"])
     result = _fire_order(ds, shop, order_id, "orders/cancelled", "orders/updated")

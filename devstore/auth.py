@@ -31,6 +31,11 @@ CLIENT_CREDENTIALS_TTL = 86399
 REFRESH_RETRY_WINDOW = 30 * 24 * 3600
 # The admin user devstore signs in as: the shop's owner (devstore keeps no staff accounts).
 ACCOUNT_OWNER_USER_ID = 1
+# access_tokens.kind. Online and client credentials tokens expire too, so expiry alone does not
+# tell them from an expiring offline token (the one per shop that rotates with a refresh token).
+KIND_OFFLINE = "offline"
+KIND_ONLINE = "online"
+KIND_CLIENT_CREDENTIALS = "client_credentials"
 
 
 class OAuthError(Exception):
@@ -81,17 +86,24 @@ def installation_get(db: Database, shop_id: int) -> Row | None:
     return db.one("SELECT * FROM installations WHERE shop_id = ?", (shop_id,))
 
 
+def _granted_scopes(installation: Row | None, default: str) -> str:
+    """The scopes the app was granted, as stored; `default` (the toml's) before any install."""
+    return installation["scopes"] if installation is not None else default
+
+
+def _is_active(installation: Row | None) -> bool:
+    """A shop that never saw the app counts as installed (dev default); uninstall is explicit."""
+    return installation is None or bool(installation["installed"])
+
+
 def installation_scopes(db: Database, shop_id: int, default: str) -> set[str]:
     """The scopes the app was granted on this shop; `default` (the toml's) before any install."""
-    row = installation_get(db, shop_id)
-    text = row["scopes"] if row is not None else default
+    text = _granted_scopes(installation_get(db, shop_id), default)
     return {s.strip() for s in text.split(",") if s.strip()}
 
 
 def installation_is_active(db: Database, shop_id: int) -> bool:
-    """A shop that never saw the app counts as installed (dev default); uninstall is explicit."""
-    row = installation_get(db, shop_id)
-    return row is None or bool(row["installed"])
+    return _is_active(installation_get(db, shop_id))
 
 
 def installation_install(db: Database, shop_id: int, scopes: str) -> None:
@@ -129,23 +141,25 @@ def tokens_issue(
     """A new offline token; an expiring one comes with a refresh token.
 
     Shopify keeps one expiring offline token per app and shop: issuing one revokes
-    the earlier expiring tokens and their refresh tokens, except `replaces`, the refresh
-    token this pair was issued for, which stays good for retries (token_refresh).
+    the earlier expiring offline tokens and their refresh tokens, except `replaces`, the refresh
+    token this pair was issued for, which stays good for retries (token_refresh). Online and
+    client credentials tokens expire too, and stay.
     """
     now = time.time()
     access = "shpat_" + secrets.token_hex(16)
     with db.transaction() as conn:
         if expiring:
             conn.execute(
-                "UPDATE access_tokens SET revoked = 1 WHERE shop_id = ? AND expires_at IS NOT NULL",
-                (shop_id,),
+                "UPDATE access_tokens SET revoked = 1"
+                " WHERE shop_id = ? AND kind = ? AND expires_at IS NOT NULL",
+                (shop_id, KIND_OFFLINE),
             )
             conn.execute(
                 "UPDATE refresh_tokens SET revoked = 1 WHERE shop_id = ? AND token IS NOT ?",
                 (shop_id, replaces),
             )
         expires_at = now + settings.access_token_ttl if expiring else None
-        _access_token_insert(conn, access, shop_id, scopes, expires_at=expires_at, now=now)
+        _access_token_insert(conn, access, shop_id, scopes, KIND_OFFLINE, expires_at=expires_at, now=now)
         refresh = None
         if expiring:
             refresh = "shprt_" + secrets.token_hex(16)
@@ -164,21 +178,29 @@ def tokens_issue(
 
 
 def _access_token_insert(
-    conn: sqlite3.Connection, token: str, shop_id: int, scopes: str, *, expires_at: float | None, now: float
+    conn: sqlite3.Connection,
+    token: str,
+    shop_id: int,
+    scopes: str,
+    kind: str,
+    *,
+    expires_at: float | None,
+    now: float,
 ) -> None:
     conn.execute(
-        "INSERT INTO access_tokens (token, shop_id, scopes, expires_at, created_at) VALUES (?, ?, ?, ?, ?)",
-        (token, shop_id, scopes, expires_at, now),
+        "INSERT INTO access_tokens (token, shop_id, scopes, kind, expires_at, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (token, shop_id, scopes, kind, expires_at, now),
     )
 
 
-def _token_without_refresh_issue(db: Database, shop_id: int, scopes: str, ttl: int) -> str:
-    """An access token that expires after `ttl` seconds and has no refresh token (an online or a
-    client credentials token). It leaves the shop's offline tokens alone."""
+def _token_without_refresh_issue(db: Database, shop_id: int, scopes: str, kind: str, ttl: int) -> str:
+    """An access token of `kind` (online or client credentials) that expires after `ttl` seconds and
+    has no refresh token. It leaves the shop's offline tokens alone."""
     now = time.time()
     token = "shpat_" + secrets.token_hex(16)
     with db.transaction() as conn:
-        _access_token_insert(conn, token, shop_id, scopes, expires_at=now + ttl, now=now)
+        _access_token_insert(conn, token, shop_id, scopes, kind, expires_at=now + ttl, now=now)
     return token
 
 
@@ -193,9 +215,12 @@ def access_token_check(db: Database, shop_id: int, token: str | None) -> Row | N
     row = db.one("SELECT * FROM access_tokens WHERE token = ?", (token,))
     if row is None or row["shop_id"] != shop_id or row["revoked"]:
         return None
-    if row["expires_at"] is not None and row["expires_at"] <= time.time():
+    if row["expires_at"] is None:
+        return row  # a lasting offline token: no refresh token, nothing to retire
+    if row["expires_at"] <= time.time():
         return None
-    _replaced_refresh_token_retire(db, token)
+    if row["kind"] == KIND_OFFLINE:
+        _replaced_refresh_token_retire(db, token)
     return row
 
 
@@ -302,7 +327,7 @@ def online_token_issue(db: Database, shop: Row, scopes: str, user_id: int) -> Is
 
     devstore has no per-user permissions, so the user may use every granted scope.
     """
-    token = _token_without_refresh_issue(db, shop["id"], scopes, ONLINE_TOKEN_TTL)
+    token = _token_without_refresh_issue(db, shop["id"], scopes, KIND_ONLINE, ONLINE_TOKEN_TTL)
     return IssuedTokens(
         access_token=token,
         scope=scopes,
@@ -323,11 +348,13 @@ def client_credentials_grant(
     """
     if not in_app_organization:
         raise OAuthError("shop_not_permitted", "Client credentials cannot be performed on this shop.")
-    if not installation_is_active(db, shop["id"]):
-        raise OAuthError("app_not_installed", "The application is not installed on this shop.")
     installation = installation_get(db, shop["id"])
-    granted = installation["scopes"] if installation is not None else scopes
-    token = _token_without_refresh_issue(db, shop["id"], granted, CLIENT_CREDENTIALS_TTL)
+    if not _is_active(installation):
+        raise OAuthError("app_not_installed", "The application is not installed on this shop.")
+    granted = _granted_scopes(installation, scopes)
+    token = _token_without_refresh_issue(
+        db, shop["id"], granted, KIND_CLIENT_CREDENTIALS, CLIENT_CREDENTIALS_TTL
+    )
     return IssuedTokens(access_token=token, scope=granted, expires_in=CLIENT_CREDENTIALS_TTL)
 
 
@@ -356,16 +383,12 @@ def token_refresh(
         )
         if used.rowcount != 1:
             raise OAuthError("invalid_grant", "The refresh token is invalid, expired or revoked")
-        # This token replaced the one before it, which was kept for retries until now.
-        conn.execute(
-            "UPDATE refresh_tokens SET revoked = 1"
-            " WHERE token = (SELECT replaces FROM refresh_tokens WHERE token = ?)",
-            (refresh_token,),
-        )
         row = conn.execute(
             "SELECT t.scopes FROM refresh_tokens r LEFT JOIN access_tokens t ON t.token = r.access_token"
             " WHERE r.token = ?",
             (refresh_token,),
         ).fetchone()
         scopes = (row["scopes"] if row is not None else None) or ""
+        # Revokes every other refresh token, so also the one this token replaced, kept for retries
+        # until now.
         return tokens_issue(db, settings, shop_id, scopes, expiring=True, replaces=refresh_token)

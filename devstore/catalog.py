@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
@@ -23,9 +24,15 @@ COLLECTION_SORT_ORDERS = (
     "PRICE_ASC",
     "PRICE_DESC",
 )
-PRODUCT_FIELDS = ("title", "handle", "description", "product_type", "vendor", "tags", "status", "image_url")
+# The fields a merchant sets when making each; a handle comes from the title and can change later,
+# a variant's stock is set when made and then moves through inventory (variant_stock_set).
+PRODUCT_CREATE_FIELDS = ("title", "description", "product_type", "vendor", "tags", "status", "image_url")
+VARIANT_CREATE_FIELDS = ("price", "compare_at_price", "sku", "inventory_quantity")
+COLLECTION_CREATE_FIELDS = ("title", "description", "sort_order")
+# The fields a merchant changes afterwards.
+PRODUCT_FIELDS = (*PRODUCT_CREATE_FIELDS, "handle")
 VARIANT_FIELDS = ("price", "compare_at_price", "sku")
-COLLECTION_FIELDS = ("title", "handle", "description", "sort_order")
+COLLECTION_FIELDS = (*COLLECTION_CREATE_FIELDS, "handle")
 
 
 def handleize(text: str) -> str:
@@ -44,6 +51,11 @@ def collection_sort_order(value: str) -> str:
     if order not in COLLECTION_SORT_ORDERS:
         raise ValueError(f"sort_order must be one of {', '.join(COLLECTION_SORT_ORDERS)}")
     return order
+
+
+def _title_check(title: Any) -> None:
+    if not str(title).strip():
+        raise ValueError("title can't be blank")
 
 
 def tags_text(tags: list[str] | str | None) -> str:
@@ -83,8 +95,7 @@ def product_create(
     Without `options`, the first variant's option names are the product's; without variants, one
     Default Title variant. Every variant names a value for each of the product's options.
     """
-    if not title.strip():
-        raise ValueError("title can't be blank")
+    _title_check(title)
     variants = variants or [{"price": "10.00"}]
     if not options:
         options = [o["name"] for o in variants[0].get("options") or []] or ["Title"]
@@ -99,7 +110,7 @@ def product_create(
             {
                 "shop_id": shop_id,
                 "title": title,
-                "handle": _unique_handle(db, "products", shop_id, title),
+                "handle": _handle_from_title(db, "products", shop_id, title),
                 "description": description,
                 "product_type": product_type,
                 "vendor": vendor,
@@ -148,8 +159,8 @@ def product_update(
     if product_get(db, shop_id, product_id) is None:
         raise LookupError(f"product {product_id} not found")
     fields = {k: v for k, v in changes.items() if k in PRODUCT_FIELDS}
-    if "title" in fields and not str(fields["title"]).strip():
-        raise ValueError("title can't be blank")
+    if "title" in fields:
+        _title_check(fields["title"])
     if "status" in fields:
         fields["status"] = product_status(fields["status"])
     if "tags" in fields:
@@ -192,10 +203,23 @@ def product_delete(db: Database, shop_id: int, product_id: int) -> Row:
     return product
 
 
-def _unique_handle(db: Database, table: str, shop_id: int, title: str) -> str:
+def _handle_taken(
+    db: Database, table: str, shop_id: int, handle: str, *, other_than: int | None = None
+) -> bool:
+    """Whether a row of the shop's in `table`, other than row `other_than`, has `handle`."""
+    return bool(
+        db.scalar(
+            f"SELECT 1 FROM {table} WHERE shop_id = ? AND handle = ? AND id IS NOT ?",  # noqa: S608 - identifiers are code constants; values are bound parameters
+            (shop_id, handle, other_than),
+        )
+    )
+
+
+def _handle_from_title(db: Database, table: str, shop_id: int, title: str) -> str:
+    """A new row's handle: its title handleized, numbered -2, -3... past the ones taken."""
     base = handleize(title) or table.rstrip("s")
     handle, n = base, 1
-    while db.scalar(f"SELECT 1 FROM {table} WHERE shop_id = ? AND handle = ?", (shop_id, handle)):  # noqa: S608 - identifiers are code constants; values are bound parameters
+    while _handle_taken(db, table, shop_id, handle):
         n += 1
         handle = f"{base}-{n}"
     return handle
@@ -204,11 +228,7 @@ def _unique_handle(db: Database, table: str, shop_id: int, title: str) -> str:
 def _handle_free(db: Database, table: str, shop_id: int, object_id: int, wanted: Any) -> str:
     """A handle the merchant chose: handleized, and no other row of the shop's may have it."""
     handle = handleize(str(wanted))
-    taken = db.scalar(
-        f"SELECT 1 FROM {table} WHERE shop_id = ? AND handle = ? AND id != ?",  # noqa: S608 - identifiers are code constants; values are bound parameters
-        (shop_id, handle, object_id),
-    )
-    if not handle or taken:
+    if not handle or _handle_taken(db, table, shop_id, handle, other_than=object_id):
         raise ValueError(f"handle {handle!r} is blank or taken")
     return handle
 
@@ -269,25 +289,34 @@ def variant_get(db: Database, shop_id: int, variant_id: int) -> Row | None:
     return db.one("SELECT * FROM variants WHERE shop_id = ? AND id = ?", (shop_id, variant_id))
 
 
+def variant_stock_adjust(conn: sqlite3.Connection, variant_id: int, delta: int, stamp: str) -> None:
+    """Move a variant's stock by `delta` (negative to take stock), inside the caller's transaction.
+
+    One UPDATE with `inventory_quantity + ?`, so concurrent orders and restocks all count.
+    """
+    conn.execute(
+        "UPDATE variants SET inventory_quantity = inventory_quantity + ?, updated_at = ? WHERE id = ?",
+        (delta, stamp, variant_id),
+    )
+
+
 def variant_stock_set(
     db: Database, shop_id: int, variant_id: int, *, available: int | None = None, delta: int = 0
 ) -> Row:
     """Set or adjust a variant's stock (one location per shop)."""
+    stamp = now_iso()
     with db.transaction() as conn:
+        if variant_get(db, shop_id, variant_id) is None:
+            raise LookupError(f"variant {variant_id} not found")
         if available is not None:
             conn.execute(
-                "UPDATE variants SET inventory_quantity = ?, updated_at = ? WHERE shop_id = ? AND id = ?",
-                (available, now_iso(), shop_id, variant_id),
+                "UPDATE variants SET inventory_quantity = ?, updated_at = ? WHERE id = ?",
+                (available, stamp, variant_id),
             )
         else:
-            conn.execute(
-                "UPDATE variants SET inventory_quantity = inventory_quantity + ?,"
-                " updated_at = ? WHERE shop_id = ? AND id = ?",
-                (delta, now_iso(), shop_id, variant_id),
-            )
+            variant_stock_adjust(conn, variant_id, delta, stamp)
     variant = variant_get(db, shop_id, variant_id)
-    if variant is None:
-        raise LookupError(f"variant {variant_id} not found")
+    assert variant is not None
     return variant
 
 
@@ -315,6 +344,22 @@ def collection_products(
     )
 
 
+def collection_has_product(db: Database, collection_id: int, product_id: int) -> bool:
+    return bool(
+        db.scalar(
+            "SELECT EXISTS (SELECT 1 FROM collection_products WHERE collection_id = ? AND product_id = ?)",
+            (collection_id, product_id),
+        )
+    )
+
+
+def collection_product_count(db: Database, collection_id: int) -> int:
+    """Every member, drafts included (the Admin API's productsCount)."""
+    return int(
+        db.scalar("SELECT COUNT(*) FROM collection_products WHERE collection_id = ?", (collection_id,))
+    )
+
+
 def collection_product_ids(db: Database, collection_id: int) -> list[int]:
     rows = db.all(
         "SELECT product_id FROM collection_products WHERE collection_id = ? ORDER BY position, product_id",
@@ -333,8 +378,7 @@ def collection_create(
     product_ids: list[int] | None = None,
 ) -> Row:
     """A custom (manual) collection, published when made, holding `product_ids` in that order."""
-    if not title.strip():
-        raise ValueError("title can't be blank")
+    _title_check(title)
     stamp = now_iso()
     with db.transaction():
         collection_id = db.insert(
@@ -342,7 +386,7 @@ def collection_create(
             {
                 "shop_id": shop_id,
                 "title": title,
-                "handle": _unique_handle(db, "collections", shop_id, title),
+                "handle": _handle_from_title(db, "collections", shop_id, title),
                 "description": description,
                 "sort_order": collection_sort_order(sort_order),
                 "published_at": stamp,
@@ -359,8 +403,8 @@ def collection_update(db: Database, shop_id: int, collection_id: int, changes: d
     if collection_get(db, shop_id, collection_id) is None:
         raise LookupError(f"collection {collection_id} not found")
     fields = {k: v for k, v in changes.items() if k in COLLECTION_FIELDS}
-    if "title" in fields and not str(fields["title"]).strip():
-        raise ValueError("title can't be blank")
+    if "title" in fields:
+        _title_check(fields["title"])
     if "sort_order" in fields:
         fields["sort_order"] = collection_sort_order(fields["sort_order"])
     if "handle" in fields:

@@ -328,10 +328,6 @@ def inventory_set(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
 # ---------------------------------------------------------------- catalog
 
 
-PRODUCT_INPUT_FIELDS = ("title", "description", "product_type", "vendor", "tags", "status", "image_url")
-VARIANT_INPUT_FIELDS = ("price", "compare_at_price", "sku", "inventory_quantity")
-
-
 def product_list(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
     shop = _shop(ds, request, body)
     limit = int(request.query_params.get("limit", 50))
@@ -378,7 +374,7 @@ def _variants(body: dict[str, Any]) -> list[dict[str, Any]] | None:
         raise BadRequest("variants must be a list of objects")
     variants = []
     for variant in raw:
-        parsed = {k: variant[k] for k in VARIANT_INPUT_FIELDS if k in variant}
+        parsed = {k: variant[k] for k in catalog.VARIANT_CREATE_FIELDS if k in variant}
         if "id" in variant:
             parsed["id"] = _int(variant["id"], "variant id")
         if variant.get("options"):
@@ -410,7 +406,7 @@ def product_create(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
     shop = _shop(ds, request, body)
     if not isinstance(body.get("title"), str):
         raise BadRequest("title is required")
-    fields = {k: body[k] for k in PRODUCT_INPUT_FIELDS if k in body}
+    fields = {k: body[k] for k in catalog.PRODUCT_CREATE_FIELDS if k in body}
     if "options" in body:
         if not isinstance(body["options"], list):
             raise BadRequest("options must be a list of option names")
@@ -429,7 +425,7 @@ def product_show(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
 
 def product_update(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
     shop = _shop(ds, request, body)
-    changes = {k: body[k] for k in (*PRODUCT_INPUT_FIELDS, "handle") if k in body}
+    changes = {k: body[k] for k in catalog.PRODUCT_FIELDS if k in body}
     variants = _variants(body) or []
     if any("id" not in v for v in variants):
         raise BadRequest("each variant to change needs its id")
@@ -456,7 +452,7 @@ def collection_create(ds: Devstore, request: Request, body: dict[str, Any]) -> A
     shop = _shop(ds, request, body)
     if not isinstance(body.get("title"), str):
         raise BadRequest("title is required")
-    fields = {k: body[k] for k in ("title", "description", "sort_order") if k in body}
+    fields = {k: body[k] for k in catalog.COLLECTION_CREATE_FIELDS if k in body}
     collection = actions.collection_create(ds, shop, product_ids=_product_ids(body), **fields)
     return {"collection": _collection_json(ds, collection)}
 
@@ -471,7 +467,7 @@ def collection_show(ds: Devstore, request: Request, body: dict[str, Any]) -> Any
 
 def collection_update(ds: Devstore, request: Request, body: dict[str, Any]) -> Any:
     shop = _shop(ds, request, body)
-    changes = {k: body[k] for k in ("title", "handle", "description", "sort_order") if k in body}
+    changes = {k: body[k] for k in catalog.COLLECTION_FIELDS if k in body}
     collection = actions.collection_update(ds, shop, _path_id(request), changes)
     return {"collection": _collection_json(ds, collection)}
 

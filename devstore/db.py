@@ -32,13 +32,16 @@ CREATE TABLE IF NOT EXISTS installations (
     installed_at TEXT NOT NULL,
     uninstalled_at TEXT
 );
+-- kind (auth.KIND_*): only an expiring offline token comes with a refresh token, and issuing one
+-- revokes the earlier expiring offline tokens, not online or client credentials ones.
 CREATE TABLE IF NOT EXISTS access_tokens (
     token TEXT PRIMARY KEY,
     shop_id INTEGER NOT NULL,
     scopes TEXT NOT NULL,
     expires_at REAL,
     revoked INTEGER NOT NULL DEFAULT 0,
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'offline' CHECK (kind IN ('offline', 'online', 'client_credentials'))
 );
 -- A used refresh token keeps working (used_at set) until the pair that replaced it is used;
 -- `replaces` names the refresh token a pair's refresh token was issued for (auth.token_refresh).
@@ -51,6 +54,8 @@ CREATE TABLE IF NOT EXISTS refresh_tokens (
     used_at REAL,
     replaces TEXT
 );
+-- Read on each use of an expiring offline token (auth.access_token_check).
+CREATE INDEX IF NOT EXISTS refresh_tokens_access_token ON refresh_tokens(access_token);
 CREATE TABLE IF NOT EXISTS oauth_codes (
     code TEXT PRIMARY KEY,
     shop_id INTEGER NOT NULL,
@@ -282,6 +287,11 @@ ADDED_COLUMNS = (
     ("collections", "published_at", "TEXT"),
     ("refresh_tokens", "used_at", "REAL"),
     ("refresh_tokens", "replaces", "TEXT"),
+    (
+        "access_tokens",
+        "kind",
+        "TEXT NOT NULL DEFAULT 'offline' CHECK (kind IN ('offline', 'online', 'client_credentials'))",
+    ),
 )
 
 # Tables wiped by a reset, children first.

@@ -129,11 +129,7 @@ def order_create(
                 },
             )
             if decrement_stock:
-                conn.execute(
-                    "UPDATE variants SET inventory_quantity = inventory_quantity - ?,"
-                    " updated_at = ? WHERE id = ?",
-                    (quantity, stamp, variant["id"]),
-                )
+                catalog.variant_stock_adjust(conn, variant["id"], -quantity, stamp)
         if customer is not None:
             customer_stats_refresh(db, shop["id"], customer["id"])
     order = order_get(db, shop["id"], order_id)
@@ -223,11 +219,7 @@ def order_refund_create(
                 },
             )
             if restock and items[item_id]["variant_id"]:
-                conn.execute(
-                    "UPDATE variants SET inventory_quantity = inventory_quantity + ?,"
-                    " updated_at = ? WHERE id = ?",
-                    (quantity, stamp, items[item_id]["variant_id"]),
-                )
+                catalog.variant_stock_adjust(conn, items[item_id]["variant_id"], quantity, stamp)
         refunded_total = conn.execute(
             "SELECT SUM(CAST(amount AS REAL)) FROM refunds WHERE order_id = ?", (order["id"],)
         ).fetchone()[0]

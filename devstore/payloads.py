@@ -234,20 +234,19 @@ def _rest_image(product: Row) -> dict[str, Any] | None:
 
 
 def _rest_media(product: Row) -> list[dict[str, Any]]:
-    if not product["image_url"]:
+    """The product's image as its one media item: the image's fields, its picture as the preview."""
+    image = _rest_image(product)
+    if image is None:
         return []
+    shared = {k: image[k] for k in ("id", "product_id", "position", "created_at", "updated_at", "alt")}
+    picture = {k: image[k] for k in ("width", "height", "src")}
     return [
         {
-            "id": product["id"],
-            "product_id": product["id"],
-            "position": 1,
-            "created_at": product["created_at"],
-            "updated_at": product["updated_at"],
-            "alt": product["title"],
+            **shared,
             "status": "READY",
             "media_content_type": "IMAGE",
-            "preview_image": {"width": None, "height": None, "src": product["image_url"], "status": "READY"},
-            "variant_ids": [],
+            "preview_image": {**picture, "status": "READY"},
+            "variant_ids": image["variant_ids"],
             "admin_graphql_api_id": gid("MediaImage", product["id"]),
         }
     ]

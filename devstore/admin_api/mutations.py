@@ -326,7 +326,14 @@ def _webhook_delete(info: GraphQLResolveInfo, id: str) -> dict[str, Any]:
 
 
 def _bulk_run(info: GraphQLResolveInfo, query: str, groupObjects: bool = False) -> dict[str, Any]:  # noqa: N803
-    # The JSONL is always ungrouped (`__parentId` lines), Shopify's default; grouping is not served.
+    # The JSONL is always ungrouped (`__parentId` lines), Shopify's default; an app that asks for
+    # grouping is told so rather than handed a file in the other shape.
+    if groupObjects:
+        message = (
+            "Grouped output (groupObjects: true) is not supported by devstore;"
+            " without it, results are ungrouped JSONL with __parentId."
+        )
+        return {"bulkOperation": None, "userErrors": [_error(["groupObjects"], message, "INVALID")]}
     context = ctx(info)
     row, errors = bulk.bulk_operation_start(context.ds, context.shop, query)
     if errors:

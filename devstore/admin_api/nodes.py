@@ -117,6 +117,8 @@ def media_image_node(product: Row) -> dict[str, Any] | None:
 
 def product_node(row: Row) -> dict[str, Any]:
     product_id = row["id"]
+    # Up to six fields read the variants: loaded once per product, on the first that asks.
+    loaded_variants: list[Row] | None = None
 
     def variants(info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
         return list_connection(variant_rows(info), args, variant_node, bulk=ctx(info).bulk)
@@ -126,7 +128,10 @@ def product_node(row: Row) -> dict[str, Any]:
         return list_connection(rows, args, collection_node, bulk=ctx(info).bulk)
 
     def variant_rows(info: GraphQLResolveInfo) -> list[Row]:
-        return catalog.product_variants(ctx(info).ds.db, product_id)
+        nonlocal loaded_variants
+        if loaded_variants is None:
+            loaded_variants = catalog.product_variants(ctx(info).ds.db, product_id)
+        return loaded_variants
 
     def price_range(info: GraphQLResolveInfo) -> dict[str, Any]:
         prices = [Decimal(v["price"]) for v in variant_rows(info)] or [Decimal("0")]
@@ -152,8 +157,7 @@ def product_node(row: Row) -> dict[str, Any]:
         return len(found) == 1 and found[0]["title"] == "Default Title"
 
     def in_collection(info: GraphQLResolveInfo, id: str) -> bool:
-        collection_id = gid_parse(id, "Collection")
-        return any(c["id"] == collection_id for c in catalog.product_collections(ctx(info).ds.db, product_id))
+        return catalog.collection_has_product(ctx(info).ds.db, gid_parse(id, "Collection"), product_id)
 
     return {
         "__typename": "Product",
@@ -239,8 +243,7 @@ def collection_node(row: Row) -> dict[str, Any]:
         return list_connection(product_rows(info), args, product_node, bulk=ctx(info).bulk)
 
     def has_product(info: GraphQLResolveInfo, id: str) -> bool:
-        product_id = gid_parse(id, "Product")
-        return product_id in catalog.collection_product_ids(ctx(info).ds.db, row["id"])
+        return catalog.collection_has_product(ctx(info).ds.db, row["id"], gid_parse(id, "Product"))
 
     return {
         "__typename": "Collection",
@@ -255,7 +258,7 @@ def collection_node(row: Row) -> dict[str, Any]:
         "updatedAt": row["updated_at"],
         "products": products,
         "hasProduct": has_product,
-        "productsCount": lambda info: count(len(catalog.collection_product_ids(ctx(info).ds.db, row["id"]))),
+        "productsCount": lambda info: count(catalog.collection_product_count(ctx(info).ds.db, row["id"])),
     }
 
 

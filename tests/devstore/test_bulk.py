@@ -80,6 +80,29 @@ def test_a_bulk_query_without_a_connection_is_refused(gql: GraphQL) -> None:
     assert errors[0]["field"] == ["query"]
 
 
+def test_a_grouped_bulk_query_is_refused_rather_than_answered_ungrouped(gql: GraphQL) -> None:
+    # When the app asks for grouped output
+    result = gql(
+        """mutation($q: String!) { bulkOperationRunQuery(query: $q, groupObjects: true) {
+        bulkOperation { id } userErrors { field message code } } }""",
+        {"q": "{ customers { edges { node { id } } } }"},
+    )
+
+    # Then devstore says it does not serve it, and starts nothing
+    assert result["data"]["bulkOperationRunQuery"] == {
+        "bulkOperation": None,
+        "userErrors": [
+            {
+                "field": ["groupObjects"],
+                "message": "Grouped output (groupObjects: true) is not supported by devstore;"
+                " without it, results are ungrouped JSONL with __parentId.",
+                "code": "INVALID",
+            }
+        ],
+    }
+    assert gql(CURRENT)["data"]["currentBulkOperation"] is None
+
+
 def _jsonl(client: TestClient, gql: GraphQL, query: str) -> tuple[dict, list[dict]]:
     started = gql(RUN, {"q": query})["data"]["bulkOperationRunQuery"]
     assert started["userErrors"] == []

@@ -486,6 +486,7 @@ def test_two_concurrent_refreshes_of_one_refresh_token_leave_one_live_pair(
 
 
 ONLINE = {**EXCHANGE, "requested_token_type": "urn:shopify:params:oauth:token-type:online-access-token"}
+CLIENT_CREDENTIALS = {"client_id": API_KEY, "client_secret": API_SECRET, "grant_type": "client_credentials"}
 
 
 def test_an_online_token_expires_in_a_day_and_names_its_user(client: TestClient, shop: Row) -> None:
@@ -527,25 +528,58 @@ def test_an_online_token_for_the_admin_user_is_the_account_owners(client: TestCl
     assert user["email"] == shop["email"]
 
 
+def _a_day_later(ds: Devstore, token: str) -> None:
+    ds.db.execute("UPDATE access_tokens SET expires_at = ? WHERE token = ?", (time.time() - 1, token))
+
+
 def test_an_online_token_expires_and_leaves_the_offline_token_alone(
     client: TestClient, ds: Devstore, shop: Row
 ) -> None:
+    # Given an expiring offline pair and an online token
     offline = _expiring_pair(client)
     online = client.post(
         "/admin/oauth/access_token", json={**ONLINE, "subject_token": _session_token(client)}
-    )
+    ).json()["access_token"]
 
+    # When the app refreshes the offline pair
     assert _shop_query(client, offline["access_token"]) == 200
     assert _refresh(client, offline["refresh_token"]).status_code == 200
-    # a day later
-    ds.db.execute(
-        "UPDATE access_tokens SET expires_at = ? WHERE token = ?",
-        (time.time() - 1, online.json()["access_token"]),
-    )
-    assert _shop_query(client, online.json()["access_token"]) == 401
+
+    # Then the online token still works, until its day is over
+    assert _shop_query(client, online) == 200
+    _a_day_later(ds, online)
+    assert _shop_query(client, online) == 401
 
 
-CLIENT_CREDENTIALS = {"client_id": API_KEY, "client_secret": API_SECRET, "grant_type": "client_credentials"}
+def test_a_client_credentials_token_outlives_an_offline_refresh(
+    client: TestClient, ds: Devstore, shop: Row
+) -> None:
+    # Given an expiring offline pair and a client credentials token
+    offline = _expiring_pair(client)
+    token = client.post("/admin/oauth/access_token", data=CLIENT_CREDENTIALS).json()["access_token"]
+
+    # When the app refreshes the offline pair
+    assert _refresh(client, offline["refresh_token"]).status_code == 200
+
+    # Then the client credentials token still works, until its day is over
+    assert _shop_query(client, token) == 200
+    _a_day_later(ds, token)
+    assert _shop_query(client, token) == 401
+
+
+def test_a_client_credentials_token_outlives_a_new_expiring_offline_token(
+    client: TestClient, ds: Devstore, shop: Row
+) -> None:
+    # Given a client credentials token
+    token = client.post("/admin/oauth/access_token", data=CLIENT_CREDENTIALS).json()["access_token"]
+
+    # When the app exchanges a session token for an expiring offline token
+    assert _expiring_pair(client)["refresh_token"]
+
+    # Then the client credentials token still works, until its day is over
+    assert _shop_query(client, token) == 200
+    _a_day_later(ds, token)
+    assert _shop_query(client, token) == 401
 
 
 def test_client_credentials_give_the_organizations_own_shop_a_day_long_token(

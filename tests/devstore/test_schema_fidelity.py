@@ -30,9 +30,6 @@ from devstore.db import Row
 from tests.devstore.conftest import GraphQL
 from tests.shopify_schema import shopify_admin_schema
 
-# devstore's types that Shopify's schema does not have, each with the reason it needs one.
-DEVSTORE_ONLY: dict[str, str] = {}
-
 
 def devstore_type_names() -> list[str]:
     return sorted(name for name in admin_schema().type_map if not name.startswith("__"))
@@ -105,8 +102,6 @@ def differences(ours: GraphQLNamedType, theirs: GraphQLNamedType) -> list[str]:
 def test_devstore_type_is_a_slice_of_shopifys(name: str) -> None:
     # Given one of the types devstore's schema defines
     ours = admin_schema().type_map[name]
-    if name in DEVSTORE_ONLY:
-        return
 
     # When it is looked up in Shopify's schema
     theirs = shopify_admin_schema().type_map.get(name)
@@ -115,12 +110,6 @@ def test_devstore_type_is_a_slice_of_shopifys(name: str) -> None:
     assert theirs is not None, f"{name} is not in Shopify's schema"
     problems = differences(ours, theirs)
     assert not problems, f"{name} departs from Shopify's: " + "; ".join(problems)
-
-
-def test_devstore_only_types_are_listed_truthfully() -> None:
-    for name in DEVSTORE_ONLY:
-        assert name in admin_schema().type_map, f"{name} is no longer in devstore's schema"
-        assert name not in shopify_admin_schema().type_map, f"{name} is Shopify's after all"
 
 
 def test_root_types_are_named_as_shopifys() -> None:
