@@ -6,7 +6,18 @@ class CommerceConfig(AppConfig):
     verbose_name = "What Shopify tells us, mirrored: customers, orders, refunds, the catalog and stock"
 
     def ready(self) -> None:
+        from commerce.backfill import BACKFILL_STEP_JOB, backfill_step_run
         from commerce.privacy import COMMERCE_PRIVACY_PROVIDER
+        from commerce.reconcile import (
+            COLLECTION_REFRESH_JOB,
+            RECONCILE_JOB,
+            collection_refresh_run,
+            reconcile_run,
+        )
         from privacy.registry import privacy_provider_register
+        from shop_app.jobs import job_handler_register
 
         privacy_provider_register(COMMERCE_PRIVACY_PROVIDER)
+        job_handler_register(BACKFILL_STEP_JOB, backfill_step_run)
+        job_handler_register(COLLECTION_REFRESH_JOB, collection_refresh_run)
+        job_handler_register(RECONCILE_JOB, reconcile_run)

@@ -25,9 +25,12 @@ from commerce.graphql_fields import (
     VARIANT_FIELDS,
 )
 from commerce.models import Backfill
-from shop_app.admin_api import AdminClient
-from shop_app.models import Shop
+from shop_app.admin_api import AdminClient, admin_client_for_shop
+from shop_app.jobs import job_enqueue, job_is_last_attempt
+from shop_app.models import Job, Shop
 from shop_app.shopify_http import shopify_http_client
+from shop_app.tokens import ShopNotAuthorized
+from shop_app.work import PERMANENT_ERRORS, error_text
 
 logger = logging.getLogger(__name__)
 
@@ -96,16 +99,36 @@ class BackfillCancelled(Exception):
 
 def backfill_start(shop: Shop) -> Backfill:
     """Start a backfill unless one is already running for the shop."""
-    # commerce.tasks imports this module (its task calls backfill_advance): the cycle is Celery's.
-    from commerce.tasks import backfill_step_enqueue  # noqa: PLC0415
-
     with transaction.atomic():
         active = Backfill.objects.for_shop(shop).filter(status__in=["pending", "running"]).first()
         if active is not None:
             return active
         backfill = Backfill.objects.create(shop=shop)
-        transaction.on_commit(lambda: backfill_step_enqueue(backfill.pk))
+        job_enqueue(shop, BACKFILL_STEP_JOB, key=str(backfill.pk), arguments={"backfill_id": backfill.pk})
     return backfill
+
+
+BACKFILL_STEP_JOB = "commerce.backfill_step"
+
+
+def backfill_step_run(job: Job) -> float | None:
+    """The import's job: one step, then run again after the delay the step asks for. The backfill
+    row records the outcome the merchant sees: a refusal, bad data, or a transient failure on its
+    last attempt fails it too."""
+    backfill = Backfill.objects.for_shop(job.shop).filter(pk=job.arguments.get("backfill_id")).first()
+    if backfill is None or not backfill.is_active:
+        return None
+    try:
+        return backfill_advance(backfill, admin_client_for_shop(job.shop))
+    except BackfillCancelled:
+        return None
+    except (BackfillFailed, ShopNotAuthorized) as error:
+        backfill_fail(backfill, error)
+        return None
+    except Exception as error:
+        if isinstance(error, PERMANENT_ERRORS) or job_is_last_attempt(job):
+            backfill_fail(backfill, error)
+        raise
 
 
 def backfill_start_for_installation(shop: Shop) -> Backfill | None:
@@ -265,5 +288,5 @@ def backfill_advance(backfill: Backfill, client: AdminClient) -> int | None:
 
 
 def backfill_fail(backfill: Backfill, error: Exception) -> None:
-    _finish(backfill, Backfill.Status.FAILED, f"{type(error).__name__}: {error}")
-    logger.warning("backfill of %s failed: %s", backfill.shop.domain, error)
+    _finish(backfill, Backfill.Status.FAILED, error_text(error))
+    logger.warning("backfill of %s failed: %s", backfill.shop.domain, error_text(error))

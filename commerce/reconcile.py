@@ -24,7 +24,10 @@ from commerce.graphql_fields import (
 )
 from commerce.models import Collection, Customer, Order, Product, SyncCursor
 from commerce.records import IngestError, require, required_time, shopify_id
-from shop_app.models import Shop
+from shop_app.admin_api import admin_client_for_shop
+from shop_app.jobs import job_enqueue
+from shop_app.models import Job, Shop
+from shop_app.tokens import ShopNotAuthorized
 
 logger = logging.getLogger(__name__)
 
@@ -317,6 +320,45 @@ def _changed_apply(
         return newest
 
     return apply_page
+
+
+RECONCILE_JOB = "commerce.reconcile"
+COLLECTION_REFRESH_JOB = "commerce.collection_refresh"
+
+
+def reconcile_run(job: Job) -> None:
+    """The reconciliation job of one shop. An Admin API failure is retried with backoff; the cursor
+    makes a retried pass resume where the last one stopped."""
+    try:
+        reconcile_shop(job.shop, admin_client_for_shop(job.shop))
+    except ShopNotAuthorized:
+        # The merchant must open the app again; the cursor waits for them.
+        logger.info("reconcile %s: skipped, the shop needs reauthorization", job.shop.domain)
+
+
+def reconcile_all_shops_enqueue() -> int:
+    """Beat: one reconciliation job per installed shop (one at a time per shop)."""
+    shops = Shop.objects.filter(pk__in=shops_to_reconcile())
+    for shop in shops:
+        job_enqueue(shop, RECONCILE_JOB)
+    return len(shops)
+
+
+def collection_refresh_enqueue(shop: Shop, collection_id: int) -> None:
+    """Read the collection's members once the current transaction commits (collections/*
+    webhooks carry none). A read already waiting reads the state as it is then; one already
+    running may miss this change, which reconciliation repairs (the members are older than the
+    collection's fields)."""
+    job_enqueue(
+        shop, COLLECTION_REFRESH_JOB, key=str(collection_id), arguments={"collection_id": collection_id}
+    )
+
+
+def collection_refresh_run(job: Job) -> None:
+    try:
+        collection_refresh(job.shop, admin_client_for_shop(job.shop), int(job.arguments["collection_id"]))
+    except ShopNotAuthorized:
+        logger.info("collection refresh for %s: the shop needs reauthorization", job.shop.domain)
 
 
 def collection_refresh(shop: Shop, client: GraphQLClient, collection_id: int) -> Collection | None:

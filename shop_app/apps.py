@@ -7,5 +7,8 @@ class ShopAppConfig(AppConfig):
 
     def ready(self) -> None:
         from shop_app.admin import NavItem, admin_nav_register
+        from shop_app.install import AFTER_INSTALL_JOB, shop_after_install_run
+        from shop_app.jobs import job_handler_register
 
         admin_nav_register(NavItem(label="Overview", path="/", order=0))
+        job_handler_register(AFTER_INSTALL_JOB, shop_after_install_run)

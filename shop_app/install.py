@@ -3,7 +3,7 @@
 Managed install: Shopify installs the app with the toml's scopes and opens the app URL with a
 session token; we exchange that token for an expiring offline token (shop_install_from_session).
 Custom apps bring a static Admin API token instead (shop_connect_custom_app). After either, a
-task runs shop_after_install: the steps other modules registered (the backfill), the shop's
+job runs shop_after_install: the steps other modules registered (the backfill), the shop's
 details, and a custom app's webhook subscriptions.
 """
 
@@ -15,8 +15,9 @@ from django.utils import timezone
 from shopify_app import token_exchange
 
 from shop_app.admin_api import AdminClient, admin_client_for_shop
+from shop_app.jobs import job_enqueue
 from shop_app.lifecycle import after_install_steps, on_uninstall_steps
-from shop_app.models import Shop
+from shop_app.models import Job, Shop
 from shop_app.session_auth import SessionVerification
 from shop_app.shopify_http import shopify_app_config, shopify_http_client
 from shop_app.tokens import (
@@ -76,11 +77,11 @@ def _shop_record_install(shop: Shop, token: IssuedToken) -> bool:
     return newly_installed
 
 
-def _after_install(shop: Shop) -> None:
-    # shop_app.tasks imports this module (the task calls shop_after_install): the cycle is Celery's.
-    from shop_app.tasks import shop_after_install_enqueue  # noqa: PLC0415
+AFTER_INSTALL_JOB = "shop_app.after_install"
 
-    transaction.on_commit(lambda: shop_after_install_enqueue(shop.pk))
+
+def _after_install(shop: Shop) -> None:
+    job_enqueue(shop, AFTER_INSTALL_JOB)
 
 
 def shop_install_from_session(verification: SessionVerification) -> InstallOutcome:
@@ -171,6 +172,11 @@ def shop_uninstall(shop: Shop) -> None:
             step(locked)
     shop.refresh_from_db()
     logger.info("uninstalled %s", shop.domain)
+
+
+def shop_after_install_run(job: Job) -> None:
+    """The after-install job's handler."""
+    shop_after_install(job.shop)
 
 
 def shop_after_install(shop: Shop) -> None:

@@ -142,3 +142,37 @@ class QueuedWork(models.Model):
 
     class Meta:
         abstract = True
+
+
+class Job(ShopOwned, QueuedWork):
+    """A step of a shop's background work other than a webhook event: the after-install, a step of
+    the import, a collection's members to read, a reconciliation pass. Each kind has one handler
+    (shop_app.jobs); the row is its queue entry, its retries and its record."""
+
+    kind = models.CharField(max_length=64)
+    # What makes two jobs of one kind the same (a backfill's id, a collection's): while one waits
+    # or runs, asking for it again returns it instead of queueing a second.
+    key = models.CharField(max_length=255, blank=True)
+    arguments = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "kind", "key"],
+                condition=models.Q(status__in=["pending", "processing"]),
+                name="one_live_job_per_key",
+            ),
+        ]
+        indexes = [
+            # Read by shop_app.work.work_sweep for jobs (beat, every minute); partial, so it stays
+            # as small as the backlog.
+            models.Index(
+                fields=["available_at"],
+                name="job_not_done",
+                condition=models.Q(status__in=["pending", "processing"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key} ({self.status})"

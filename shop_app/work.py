@@ -20,6 +20,7 @@ Webhook events use it today; newsletter deliveries, redemptions and profile reco
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import logging
 import threading
@@ -79,11 +80,17 @@ class WorkKind(Generic[W]):
     retry_base_seconds: Callable[[], float]
     retry_max_seconds: Callable[[], float]
     name: str = "work"
+    # Whether the work and the row's "done" are one transaction. A long job that commits its own
+    # progress as it goes (an import in chunks) runs outside one, and must be idempotent: a worker
+    # dying between its work and the mark runs it again.
+    atomic: bool = True
 
 
 class Outcome(enum.Enum):
     NOT_CLAIMED = "not_claimed"
     DONE = "done"
+    # The work did a step and asked to run again later (a poll, the next chunk).
+    RESCHEDULED = "rescheduled"
     IGNORED = "ignored"
     RETRY = "retry"
     FAILED = "failed"
@@ -130,14 +137,25 @@ def work_skip(kind: WorkKind[W], row: W, note: str) -> RunResult:
     return RunResult(Outcome.IGNORED)
 
 
-def work_run(kind: WorkKind[W], row: W, work: Callable[[W], None]) -> RunResult:
-    """Run a claimed row's work and record the outcome."""
+def work_run(kind: WorkKind[W], row: W, work: Callable[[W], float | None]) -> RunResult:
+    """Run a claimed row's work and record the outcome. The work returns None when it is done, or
+    the seconds after which it is to run again (a step of a longer job: a poll, the next chunk)."""
     rows = kind.model._default_manager.filter(pk=row.pk, status=WorkStatus.PROCESSING)
     try:
-        with transaction.atomic():
-            work(row)
+        with transaction.atomic() if kind.atomic else contextlib.nullcontext():
+            again_in = work(row)
+            now = timezone.now()
             # In the work's transaction: the row is done exactly when its effects are stored.
-            rows.update(status=WorkStatus.DONE, processed_at=timezone.now(), last_error="")
+            if again_in is None:
+                rows.update(status=WorkStatus.DONE, processed_at=now, last_error="")
+            else:
+                # A step done is progress: the next step starts with a fresh set of attempts.
+                rows.update(
+                    status=WorkStatus.PENDING,
+                    attempts=0,
+                    last_error="",
+                    available_at=now + timedelta(seconds=again_in),
+                )
     except WorkIgnored as ignored:
         logger.info("%s %s ignored: %s", kind.name, row.pk, ignored)
         rows.update(status=WorkStatus.IGNORED, note=str(ignored)[:255], processed_at=timezone.now())
@@ -148,6 +166,8 @@ def work_run(kind: WorkKind[W], row: W, work: Callable[[W], None]) -> RunResult:
         return RunResult(Outcome.FAILED)
     except Exception as error:
         return _transient_failure_record(kind, row, rows, error)
+    if again_in is not None:
+        return RunResult(Outcome.RESCHEDULED, retry_in=again_in)
     return RunResult(Outcome.DONE)
 
 

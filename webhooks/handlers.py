@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from commerce import ingest
+from commerce.reconcile import collection_refresh_enqueue
 from commerce.records import (
     EmailConsentRecord,
     aware_utc,
@@ -14,7 +15,6 @@ from commerce.records import (
     shopify_id,
     status_word,
 )
-from commerce.tasks import collection_refresh_enqueue
 from shop_app.install import shop_uninstall
 from shop_app.models import Shop
 from shop_app.work import WorkIgnored

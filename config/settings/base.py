@@ -101,6 +101,11 @@ WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=2 * 1024 * 10
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
 WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)
 WEBHOOK_RETRY_MAX_SECONDS = env.int("WEBHOOK_RETRY_MAX_SECONDS", default=3600)
+# A shop's other background work (shop_app.jobs: after-install, import steps, reconciliation):
+# attempts after a transient failure, and the backoff between them (base * 4^(attempt-1), capped).
+JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=8)
+JOB_RETRY_BASE_SECONDS = env.int("JOB_RETRY_BASE_SECONDS", default=5)
+JOB_RETRY_MAX_SECONDS = env.int("JOB_RETRY_MAX_SECONDS", default=300)
 # The sweeper re-sends a pending event this long after it was due (the broker lost it or was down).
 WORK_SWEEP_GRACE_SECONDS = env.int("WORK_SWEEP_GRACE_SECONDS", default=120)
 # Reconciliation's first pass for a shop reads this far back; later passes start at their cursor.
@@ -138,6 +143,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "heartbeat": {"task": "shop_app.tasks.heartbeat", "schedule": crontab(minute="*")},
     "sweep-webhook-events": {"task": "webhooks.tasks.sweep_webhook_events", "schedule": crontab(minute="*")},
+    "sweep-jobs": {"task": "shop_app.tasks.sweep_jobs", "schedule": crontab(minute="*")},
     "reconcile-orders-and-customers": {
         "task": "commerce.tasks.reconcile_all_shops",
         "schedule": crontab(minute="*/30"),

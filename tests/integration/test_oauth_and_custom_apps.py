@@ -8,8 +8,8 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from shop_app.admin_api import AdminClient
+from shop_app.install import shop_after_install
 from shop_app.models import Shop
-from shop_app.tasks import shop_after_install_task
 from shop_app.tokens import shop_access_token
 from tests.live import Devstore
 
@@ -92,7 +92,7 @@ def test_connect_shop_registers_a_custom_app_and_subscribes_its_webhooks(devstor
     assert shop.refresh_token_encrypted == ""
     assert shop.access_token_expires_at is None
     # The after-install work the worker would run:
-    shop_after_install_task(shop.pk)
+    shop_after_install(shop)
     subscriptions = AdminClient(shop).graphql("{ webhookSubscriptions(first: 50) { nodes { topic } } }")
     assert {"ORDERS_CREATE", "APP_UNINSTALLED"} <= {
         n["topic"] for n in subscriptions["webhookSubscriptions"]["nodes"]

@@ -12,21 +12,31 @@ from commerce.backfill import (
 )
 from commerce.models import Backfill, Customer
 from commerce.reconcile import shops_to_reconcile
-from commerce.tasks import backfill_step
 from shop_app.install import shop_uninstall
-from shop_app.models import Shop
-from shop_app.tasks import shop_after_install_task
+from shop_app.jobs import job_process
+from shop_app.models import Job, Shop
 from shop_app.tokens import IssuedToken, shop_tokens_store
 
 
 def test_uninstall_drops_tokens_and_stops_every_kind_of_scheduled_work(
     shop: Shop, other_shop: Shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given an installed shop with a token and a backfill under way
+    # Given an installed shop with a token, a backfill under way, and its next import step and an
+    # after-install queued
     shop_tokens_store(shop, IssuedToken(access_token="shpat_x", scopes="read_orders"))
     backfill = Backfill.objects.create(
         shop=shop, status=Backfill.Status.RUNNING, bulk_operation_id="gid://x/1"
     )
+    queued = [
+        Job.objects.create(
+            shop=shop,
+            kind="commerce.backfill_step",
+            key=str(backfill.pk),
+            arguments={"backfill_id": backfill.pk},
+            available_at=timezone.now(),
+        ),
+        Job.objects.create(shop=shop, kind="shop_app.after_install", available_at=timezone.now()),
+    ]
     other_backfill = Backfill.objects.create(shop=other_shop, status=Backfill.Status.RUNNING)
 
     # When Shopify tells us the app was uninstalled
@@ -41,10 +51,12 @@ def test_uninstall_drops_tokens_and_stops_every_kind_of_scheduled_work(
     backfill.refresh_from_db()
     assert backfill.status == Backfill.Status.CANCELLED
     clients_asked_for: list[Shop] = []
-    monkeypatch.setattr("commerce.tasks.admin_client_for_shop", clients_asked_for.append)
+    monkeypatch.setattr("commerce.backfill.admin_client_for_shop", clients_asked_for.append)
     monkeypatch.setattr("shop_app.install.admin_client_for_shop", clients_asked_for.append)
-    backfill_step(backfill.pk)
-    shop_after_install_task(shop.pk)
+    for job in queued:
+        job_process(job.pk)
+        job.refresh_from_db()
+        assert (job.status, job.note) == ("ignored", "shop not installed when processed")
     assert clients_asked_for == []
     backfill.refresh_from_db()
     assert backfill.status == Backfill.Status.CANCELLED

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from commerce import tasks as commerce_tasks
+from commerce import reconcile as commerce_reconcile
 from commerce.models import (
     Collection,
     CollectionMembership,
@@ -19,6 +19,7 @@ from commerce.models import (
     Variant,
 )
 from shop_app.models import Shop
+from shop_app.tokens import ShopNotAuthorized
 from tests.commerce.catalog_nodes import collection_node
 from tests.commerce.fake_shopify import FakeShopify
 from tests.webhooks.conftest import Deliver, payload, stored_event
@@ -456,7 +457,7 @@ def shopify_collections(monkeypatch: pytest.MonkeyPatch) -> FakeShopify:
             collection_node("2021-12-31T19:00:00-05:00", id="gid://shopify/Collection/408372092144951419")
         ]
     )
-    monkeypatch.setattr(commerce_tasks, "admin_client_for_shop", lambda shop: shopify)
+    monkeypatch.setattr(commerce_reconcile, "admin_client_for_shop", lambda shop: shopify)
     return shopify
 
 
@@ -493,11 +494,21 @@ def test_collections_delete_marks_it_deleted_and_a_late_update_reads_nothing(
 
 
 def test_a_collection_whose_members_cannot_be_read_is_kept_for_reconciliation(
-    shop: Shop, deliver: Deliver
+    shop: Shop, deliver: Deliver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The shop's token is gone (no Admin API): the collection is stored, its members left unread
+    # Given the shop's token is gone: the Admin API cannot be reached for it
+    asked_for: list[int] = []
+
+    def no_admin_api(for_shop: Shop) -> FakeShopify:
+        asked_for.append(for_shop.pk)
+        raise ShopNotAuthorized(f"{for_shop.domain} has no usable access token")
+
+    monkeypatch.setattr(commerce_reconcile, "admin_client_for_shop", no_admin_api)
+
     deliver(shop, "collections/update", payload("collections_update"))
 
+    # Then the members were asked for once, and the collection is stored with its members unread
+    assert asked_for == [shop.pk]
     collection = Collection.objects.for_shop(shop).get()
     assert collection.members_updated_at is None
     assert WebhookEvent.objects.for_shop(shop).get().status == EventStatus.DONE
