@@ -1,7 +1,9 @@
+import re
+
 from django.urls import include, path, re_path
 
 from config.health import healthz
-from shop_app.proxy import proxy_not_found
+from shop_app.proxy import PROXY_ROUTE, proxy_not_found
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -11,5 +13,5 @@ urlpatterns = [
     path("", include("privacy.urls")),
     # Last: any other address under the app proxy is a plain 404, even with DEBUG on, since the
     # storefront shows the shopper whatever we answer.
-    re_path(r"^proxy(?:/.*)?$", proxy_not_found, name="proxy_not_found"),
+    re_path(rf"^{re.escape(PROXY_ROUTE)}(?:/.*)?$", proxy_not_found, name="proxy_not_found"),
 ]

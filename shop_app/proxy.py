@@ -23,6 +23,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, JsonRes
 from django.views.decorators.http import require_GET
 from shopify_app import verify_app_proxy_req
 
+from shop_app.app_config import app_toml
 from shop_app.domains import shop_domain_is_valid
 from shop_app.models import Shop
 from shop_app.session_auth import shopify_request_input
@@ -36,6 +37,8 @@ P = ParamSpec("P")
 # `signature`, but would take the first of two `timestamp`s or `logged_in_customer_id`s, each
 # signed as "a,b": a pair Shopify never sends.
 SHOPIFY_PROXY_PARAMETERS = ("shop", "logged_in_customer_id", "path_prefix", "timestamp", "signature")
+# Where the app proxy forwards to, as shopify.app.toml declares it ("/proxy/" -> "proxy").
+PROXY_ROUTE = app_toml().proxy_path.strip("/")
 # A personalized answer must not be kept by Shopify's proxy, a CDN or the browser, for anyone else.
 PRIVATE_CACHE_CONTROL = "private, no-store"
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from shop_app import proxy, views
+from shop_app.proxy import PROXY_ROUTE
 
 app_name = "shop_app"
 
@@ -11,6 +12,6 @@ urlpatterns = [
     path("auth/callback", views.oauth_callback, name="oauth_callback"),
     path("api/shop", views.ShopApi.as_view(), name="api_shop"),
     path("api/schema/", views.SchemaApi.as_view(), name="api_schema"),
-    # Storefront, through Shopify's app proxy (shopify.app.toml [app_proxy] url = "/proxy/").
-    path("proxy/ping", proxy.proxy_ping, name="proxy_ping"),
+    # Storefront, through Shopify's app proxy (shopify.app.toml's [app_proxy] url).
+    path(f"{PROXY_ROUTE}/ping", proxy.proxy_ping, name="proxy_ping"),
 ]

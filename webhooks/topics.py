@@ -1,8 +1,11 @@
 """Topic names Shopify uses, in one place."""
 
-# Shopify's mandatory compliance topics. They arrive after uninstall (shop/redact 48 hours later),
-# so intake accepts them from uninstalled shops, and acknowledges them for shops we no longer know.
-PRIVACY_TOPICS = frozenset({"customers/data_request", "customers/redact", "shop/redact"})
+from shop_app.app_config import app_toml
+
+# Shopify's mandatory compliance topics, as shopify.app.toml subscribes to them. They arrive after
+# uninstall (shop/redact 48 hours later), so intake accepts them from uninstalled shops, and
+# acknowledges them for shops we no longer know.
+PRIVACY_TOPICS = frozenset(app_toml().compliance_topics)
 
 APP_UNINSTALLED = "app/uninstalled"
 
