@@ -40,6 +40,8 @@ class ImportOutput(serializers.Serializer[Any]):
     orders_imported = serializers.IntegerField()
     products_imported = serializers.IntegerField()
     collections_imported = serializers.IntegerField()
+    phase_imported = serializers.IntegerField()
+    phase_total = serializers.IntegerField(allow_null=True)
     error = serializers.CharField()
     started_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)

@@ -78,7 +78,7 @@ mutation RunBulk($query: String!) {
 """
 
 CURRENT_BULK_OPERATION = """
-query { currentBulkOperation { id status errorCode objectCount url } }
+query { currentBulkOperation { id status errorCode objectCount rootObjectCount url } }
 """
 
 NEXT_PHASE = {
@@ -265,6 +265,10 @@ def backfill_advance(backfill: Backfill, client: AdminClient) -> int | None:
     if operation["status"] != "COMPLETED":
         raise BackfillFailed(f"bulk operation ended {operation['status']} ({operation.get('errorCode')})")
 
+    if backfill.phase_total is None:
+        # How many of this phase's objects Shopify wrote: what the admin's progress counts up to.
+        backfill.phase_total = int(operation.get("rootObjectCount") or 0)
+        backfill.save(update_fields=["phase_total", "updated_at"])
     # No url when the query matched nothing.
     if operation.get("url") and not backfill_import_lines(backfill, _stream_lines(operation["url"])):
         return 0  # more of this file to import, in the next step
@@ -283,7 +287,10 @@ def backfill_advance(backfill: Backfill, client: AdminClient) -> int | None:
     backfill.phase = next_phase
     backfill.bulk_operation_id = ""
     backfill.lines_processed = 0
-    backfill.save(update_fields=["phase", "bulk_operation_id", "lines_processed", "updated_at"])
+    backfill.phase_total = None
+    backfill.save(
+        update_fields=["phase", "bulk_operation_id", "lines_processed", "phase_total", "updated_at"]
+    )
     return 0
 
 

@@ -375,6 +375,9 @@ class Backfill(ShopOwned):
     orders_imported = models.PositiveIntegerField(default=0)
     products_imported = models.PositiveIntegerField(default=0)
     collections_imported = models.PositiveIntegerField(default=0)
+    # How many objects the current phase's bulk operation holds, once Shopify has written it (the
+    # admin shows "n of phase_total"); None while Shopify is still preparing the file.
+    phase_total = models.PositiveIntegerField(null=True, blank=True)
     error = models.TextField(blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -392,6 +395,11 @@ class Backfill(ShopOwned):
 
     def __str__(self) -> str:
         return f"backfill of {self.shop_id}: {self.status} ({self.phase})"
+
+    @property
+    def phase_imported(self) -> int:
+        """How many of the current phase's objects are in."""
+        return int(getattr(self, f"{self.phase}_imported"))
 
     @property
     def is_active(self) -> bool:

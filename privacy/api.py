@@ -9,18 +9,23 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from privacy.models import PrivacyRequest
-from privacy.requests import privacy_request_get_for_shop, privacy_requests_for_shop
+from privacy.requests import privacy_request_get_for_shop, privacy_request_subject, privacy_requests_for_shop
 from shop_app.admin import AdminApi, shop_from
 
 
 class PrivacyRequestOutput(serializers.ModelSerializer[PrivacyRequest]):
     has_export = serializers.SerializerMethodField()
+    # What was asked and about whom, in words (the raw topic and id stay for tools).
+    kind_label = serializers.CharField(source="get_kind_display")
+    subject = serializers.SerializerMethodField()
 
     class Meta:
         model = PrivacyRequest
         fields = [
             "id",
             "kind",
+            "kind_label",
+            "subject",
             "customer_shopify_id",
             "shopify_request_id",
             "received_at",
@@ -31,6 +36,9 @@ class PrivacyRequestOutput(serializers.ModelSerializer[PrivacyRequest]):
 
     def get_has_export(self, obj: PrivacyRequest) -> bool:
         return obj.export is not None
+
+    def get_subject(self, obj: PrivacyRequest) -> str:
+        return privacy_request_subject(obj)
 
 
 class PrivacyRequestListApi(AdminApi):

@@ -33,9 +33,9 @@ class SuppressedShopper(ShopOwned):
 
 
 class PrivacyKind(models.TextChoices):
-    DATA_REQUEST = "customers/data_request", "Shopper data request"
-    CUSTOMER_REDACT = "customers/redact", "Shopper erasure"
-    SHOP_REDACT = "shop/redact", "Shop erasure"
+    DATA_REQUEST = "customers/data_request", "A shopper asked for their data"
+    CUSTOMER_REDACT = "customers/redact", "A shopper's data to be erased"
+    SHOP_REDACT = "shop/redact", "The shop's data to be erased"
 
 
 class PrivacyRequest(models.Model):

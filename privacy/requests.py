@@ -134,6 +134,19 @@ def privacy_shop_redact(
     return record
 
 
+def privacy_request_subject(request: PrivacyRequest) -> str:
+    """Who a request is about, in words for the merchant: the shopper's email or Shopify id while
+    we hold the request's export, nothing personal once they were erased."""
+    if request.kind == PrivacyKind.SHOP_REDACT:
+        return "The whole shop"
+    customer = (request.export or {}).get("customer") or {}
+    if customer.get("email"):
+        return str(customer["email"])
+    if request.customer_shopify_id:
+        return f"Customer {request.customer_shopify_id}"
+    return "A shopper whose data was erased"
+
+
 def privacy_requests_for_shop(shop: Shop) -> list[PrivacyRequest]:
     return list(PrivacyRequest.objects.filter(shop=shop).order_by("-received_at", "-pk")[:200])
 

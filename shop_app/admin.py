@@ -5,11 +5,17 @@
   the convention that each API keeps its input and output serializers beside it.
 - The navigation: each module registers its pages (`admin_nav_register`, in its AppConfig.ready);
   the shell renders them as App Bridge's navigation menu on every page.
+- `admin_page(...)`: a server-rendered page in the shell (templates extend shop_app/shell.html:
+  navigation, title bar, App Bridge and Polaris; shell.js for the page scripts' shared helpers),
+  framed only by the shop's admin.
 """
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
-from django.http import HttpRequest
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -57,3 +63,32 @@ def admin_nav() -> list[NavItem]:
     """The navigation, in order. The first entry is the app's home (Overview), which App Bridge
     shows as the app's name rather than as a link."""
     return sorted(_NAV.values(), key=lambda item: (item.order, item.label))
+
+
+def frame_ancestors(shop_domain: str) -> str:
+    """Only the shop's admin may frame the app (and devstore's admin, when it stands in)."""
+    sources = [f"https://{shop_domain}", "https://admin.shopify.com"]
+    if settings.SHOPIFY_BASE_URL_OVERRIDE:
+        override = urlsplit(settings.SHOPIFY_BASE_URL_OVERRIDE)
+        sources.append(f"{override.scheme}://{override.netloc}")
+    return f"frame-ancestors {' '.join(sources)};"
+
+
+def admin_page(
+    request: HttpRequest, template: str, shop: Shop, *, title: str, context: dict[str, object] | None = None
+) -> HttpResponse:
+    """Render an admin page in the shell (its template extends shop_app/shell.html)."""
+    response = render(
+        request,
+        template,
+        {
+            "api_key": settings.SHOPIFY_API_KEY,
+            "cdn_base": settings.SHOPIFY_CDN_BASE.rstrip("/"),
+            "shop": shop,
+            "nav": admin_nav(),
+            "page_title": title,
+            **(context or {}),
+        },
+    )
+    response["Content-Security-Policy"] = frame_ancestors(shop.domain)
+    return response

@@ -1,7 +1,6 @@
 """App Home (the embedded admin's entry), the legacy OAuth install, and the shop API."""
 
 import logging
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
@@ -12,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from shopify_app import Res
 
-from shop_app.admin import AdminApi, admin_nav, shop_from
+from shop_app.admin import AdminApi, admin_page, frame_ancestors, shop_from
 from shop_app.domains import shop_domain_normalize
 from shop_app.install import TokenExchangeFailed, shop_install_from_code_grant, shop_install_from_session
 from shop_app.models import Shop
@@ -36,33 +35,6 @@ def _response_from(res: Res) -> HttpResponse:
     response = HttpResponse(res.body, status=res.status)
     for name, value in res.headers.items():
         response[name] = value
-    return response
-
-
-def frame_ancestors(shop_domain: str) -> str:
-    """Only the shop's admin may frame the app (and devstore's admin, when it stands in)."""
-    sources = [f"https://{shop_domain}", "https://admin.shopify.com"]
-    if settings.SHOPIFY_BASE_URL_OVERRIDE:
-        override = urlsplit(settings.SHOPIFY_BASE_URL_OVERRIDE)
-        sources.append(f"{override.scheme}://{override.netloc}")
-    return f"frame-ancestors {' '.join(sources)};"
-
-
-def _embedded_page(
-    request: HttpRequest, template: str, shop: Shop, context: dict[str, object]
-) -> HttpResponse:
-    response = render(
-        request,
-        template,
-        {
-            "api_key": settings.SHOPIFY_API_KEY,
-            "cdn_base": settings.SHOPIFY_CDN_BASE.rstrip("/"),
-            "shop": shop,
-            "nav": admin_nav(),
-            **context,
-        },
-    )
-    response["Content-Security-Policy"] = frame_ancestors(shop.domain)
     return response
 
 
@@ -111,11 +83,12 @@ def app_home(request: HttpRequest) -> HttpResponse:
         if error.retry_with_new_token:
             return HttpResponse("Unauthorized", status=401, headers={RETRY_HEADER: "1"})
         return HttpResponse("Shopify could not be reached. Please try again in a moment.", status=502)
-    return _embedded_page(
+    return admin_page(
         request,
         "shop_app/home.html",
         outcome.shop,
-        {"newly_installed": outcome.newly_installed},
+        title="Overview",
+        context={"newly_installed": outcome.newly_installed},
     )
 
 

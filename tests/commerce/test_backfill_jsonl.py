@@ -1,7 +1,9 @@
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from commerce.backfill import (
     BULK_QUERIES,
@@ -214,3 +216,54 @@ def test_the_backfill_imports_customers_orders_products_then_collections(shop: S
         "products",
         "collections",
     ]
+
+
+def test_the_import_counts_each_phase_up_to_what_shopify_wrote(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given Shopify's file of the customers phase, holding seven customers
+    customers = [
+        {
+            "id": f"gid://shopify/Customer/{n}",
+            "email": f"c{n}@example.com",
+            "updatedAt": "2026-01-01T00:00:00Z",
+        }
+        for n in range(1, 8)
+    ]
+    monkeypatch.setattr("commerce.backfill._stream_lines", lambda url: lines(*customers))
+
+    class WroteSeven(FakeBulkClient):
+        def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+            answer = super().graphql(query, variables)
+            if "currentBulkOperation" in answer:
+                answer["currentBulkOperation"].update(url="https://files/1.jsonl", rootObjectCount="7")
+            return answer
+
+    backfill = Backfill.objects.create(shop=shop)
+    client = WroteSeven()
+    backfill_advance(backfill, client)  # type: ignore[arg-type]
+    assert backfill.phase_total is None  # Shopify has not written the file yet
+
+    # When the next step finds the file written and imports it
+    backfill_advance(backfill, client)  # type: ignore[arg-type]
+
+    # Then the customers were counted to seven of seven, and the next phase starts uncounted
+    backfill.refresh_from_db()
+    assert backfill.customers_imported == 7
+    assert (backfill.phase, backfill.phase_total, backfill.phase_imported) == ("orders", None, 0)
+
+
+def test_the_import_api_says_how_far_the_current_phase_is(
+    shop: Shop, api_client_for: Callable[[Shop], Client]
+) -> None:
+    Backfill.objects.create(
+        shop=shop,
+        status=Backfill.Status.RUNNING,
+        phase=Backfill.Phase.ORDERS,
+        orders_imported=4500,
+        phase_total=20000,
+    )
+
+    answer = api_client_for(shop).get("/api/import").json()["import"]
+
+    assert (answer["phase"], answer["phase_imported"], answer["phase_total"]) == ("orders", 4500, 20000)

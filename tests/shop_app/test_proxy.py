@@ -6,10 +6,12 @@ from collections.abc import Callable
 
 import pytest
 from django.conf import settings
-from django.test import Client, override_settings
+from django.http import HttpRequest, HttpResponse
+from django.test import Client, RequestFactory, override_settings
 
 from shop_app.app_config import app_toml
 from shop_app.models import Shop
+from shop_app.proxy import StorefrontVisit, storefront_view
 from shop_app.shopify_http import shopify_app_secrets
 from tests.storefront import proxy_signature, proxy_url, signed_proxy_query
 
@@ -77,6 +79,7 @@ def test_a_forged_visit_gets_a_bare_401(
 
     assert response.status_code == 401
     assert response.content == b""
+    assert response["Cache-Control"] == "private, no-store"
 
 
 @pytest.mark.parametrize(
@@ -108,7 +111,9 @@ def test_a_repeated_shopify_parameter_is_refused_even_when_signed(
     assert response.content == b""
 
 
-@pytest.mark.parametrize("offset", [-91, 91, -3600])
+# A few seconds past the limit: the clock moves between signing and checking, and Shopify's
+# timestamps are whole seconds.
+@pytest.mark.parametrize("offset", [-95, 95, -3600])
 def test_a_visit_signed_more_than_90_seconds_away_from_now_is_refused(
     client: Client, shop: Shop, offset: int
 ) -> None:
@@ -131,6 +136,23 @@ def test_every_secret_of_a_rotation_is_accepted(client: Client, shop: Shop) -> N
     for secret in secrets:
         query = signed_proxy_query(shop.domain, secret=secret)
         assert client.get(proxy_url("ping", query)).status_code == 200, secret
+
+
+@storefront_view
+def public_asset(request: HttpRequest, visit: StorefrontVisit) -> HttpResponse:
+    """A storefront view answering the same thing to every shopper, cacheable as such."""
+    response = HttpResponse("the same for everyone", content_type="text/plain")
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def test_a_view_that_sets_its_own_cache_control_keeps_it(rf: RequestFactory, shop: Shop) -> None:
+    request = rf.get(proxy_url("asset", signed_proxy_query(shop.domain)))
+
+    response = public_asset(request)
+
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "public, max-age=300"
 
 
 def test_a_shop_that_has_not_installed_the_app_gets_401(client: Client, shop: Shop) -> None:

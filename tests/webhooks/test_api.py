@@ -115,6 +115,11 @@ def test_privacy_requests_are_listed_and_the_export_downloads_as_json(
     assert [(row["id"], row["kind"], row["has_export"]) for row in listed] == [
         (request.pk, "customers/data_request", True)
     ]
+    # What was asked and about whom, in words the merchant reads
+    assert (listed[0]["kind_label"], listed[0]["subject"]) == (
+        "A shopper asked for their data",
+        "john@example.com",
+    )
     assert listed[0]["completed_at"] is not None
     assert download.status_code == 200
     assert download["Content-Type"] == "application/json"

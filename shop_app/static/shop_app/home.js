@@ -1,44 +1,43 @@
-// The embedded admin's home page. Every fetch to our own origin carries a fresh session token:
-// App Bridge adds the Authorization header. Data is written with textContent only, never as HTML.
+// The Overview page (the admin's home): the import, recent orders, webhooks needing attention and
+// privacy requests. The shared helpers come from shell.js.
 "use strict";
 
-function element(tag, text, attributes = {}) {
-  const node = document.createElement(tag);
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  return node;
-}
-
-function table(headers, rows) {
-  const wrapper = element("s-table");
-  const head = element("s-table-header-row");
-  headers.forEach((header) => head.append(element("s-table-header", header)));
-  const body = element("s-table-body");
-  rows.forEach((cells) => {
-    const row = element("s-table-row");
-    cells.forEach((cell) => {
-      const td = element("s-table-cell");
-      if (cell instanceof Node) td.append(cell); else td.textContent = cell ?? "";
-      row.append(td);
-    });
-    body.append(row);
-  });
-  wrapper.append(head, body);
-  return wrapper;
-}
-
-async function getJson(url, options) {
-  const response = await fetch(url, options);
-  if (!response.ok) throw new Error(`${url}: ${response.status}`);
-  return response.json();
-}
-
-function when(value) {
-  return value ? new Date(value).toLocaleString() : "";
-}
+const { element, table, getJson, when, toast, download } = window.omakase;
 
 // --- The import of the store's history ----------------------------------------------------
+const ordersPlace = document.getElementById("recent-orders");
 const importStatus = document.getElementById("backfill-status");
+const importProgress = document.getElementById("backfill-progress");
+const number = new Intl.NumberFormat();
+
+function importSummary(backfill) {
+  const counts = [
+    `${number.format(backfill.customers_imported)} customers`,
+    `${number.format(backfill.orders_imported)} orders`,
+    `${number.format(backfill.products_imported)} products`,
+    `${number.format(backfill.collections_imported)} collections`,
+  ];
+  return `Import: ${backfill.status} (${counts.join(", ")})`;
+}
+
+function importShow(backfill) {
+  const running = backfill.status === "pending" || backfill.status === "running";
+  importProgress.hidden = !running || backfill.phase_total === null;
+  if (!running) {
+    importStatus.textContent = importSummary(backfill);
+    return;
+  }
+  if (backfill.phase_total === null) {
+    // Shopify is still writing this phase's file: nothing to count yet.
+    importStatus.textContent = `Import: Shopify is preparing your ${backfill.phase}…`;
+    return;
+  }
+  importProgress.max = Math.max(backfill.phase_total, 1);
+  importProgress.value = backfill.phase_imported;
+  importStatus.textContent =
+    `Importing ${backfill.phase}: ${number.format(backfill.phase_imported)} of ${number.format(backfill.phase_total)}`;
+}
+
 async function refreshBackfill(failures = 0) {
   let backfill = null;
   try {
@@ -48,11 +47,10 @@ async function refreshBackfill(failures = 0) {
     setTimeout(() => refreshBackfill(failures + 1), Math.min(30000, 3000 * 2 ** failures));
     return;
   }
-  if (backfill) {
-    importStatus.textContent =
-      `Import: ${backfill.status} (${backfill.customers_imported} customers, ${backfill.orders_imported} orders)`;
-  }
+  if (backfill) importShow(backfill);
   if (!backfill || backfill.status === "pending" || backfill.status === "running") {
+    // The newest orders are not known until the history is in: say so rather than list old ones.
+    ordersPlace.replaceChildren(element("s-paragraph", "Your newest orders appear here once the import finishes."));
     setTimeout(refreshBackfill, 3000);
   } else {
     refreshOrders();
@@ -60,7 +58,6 @@ async function refreshBackfill(failures = 0) {
 }
 
 // --- Recent orders --------------------------------------------------------------------------
-const ordersPlace = document.getElementById("recent-orders");
 async function refreshOrders() {
   try {
     const { results } = await getJson("/api/orders?limit=10");
@@ -110,7 +107,7 @@ async function refreshFailedEvents() {
 
 async function replayEvent(eventId) {
   const response = await fetch(`/api/webhook-events/${eventId}/replay`, { method: "POST" });
-  window.shopify?.toast.show(response.ok ? "Sent again for processing" : "Could not replay that event");
+  toast(response.ok ? "Sent again for processing" : "Could not replay that event", { error: !response.ok });
   refreshFailedEvents();
 }
 
@@ -125,14 +122,15 @@ async function refreshPrivacyRequests() {
     }
     privacyPlace.replaceChildren(
       table(
-        ["Request", "Customer", "Received", "Done", ""],
+        ["Request", "About", "Received", "Done", ""],
         results.map((request) => {
           let action = "";
           if (request.has_export) {
             action = element("s-button", "Download", { "data-request": request.id });
             action.addEventListener("click", () => downloadExport(request.id));
           }
-          return [request.kind, request.customer_shopify_id, when(request.received_at), when(request.completed_at), action];
+          const done = request.completed_at ? when(request.completed_at) : "In progress";
+          return [request.kind_label, request.subject, when(request.received_at), done, action];
         }),
       ),
     );
@@ -142,22 +140,11 @@ async function refreshPrivacyRequests() {
 }
 
 async function downloadExport(requestId) {
-  // A plain link would not carry the session token, so fetch the file and hand it over.
-  const response = await fetch(`/api/privacy-requests/${requestId}/export`);
-  if (!response.ok) {
-    window.shopify?.toast.show("Could not download that export");
-    return;
+  if (!(await download(`/api/privacy-requests/${requestId}/export`, `data-request-${requestId}.json`))) {
+    toast("Could not download that export", { error: true });
   }
-  const link = element("a", null, {
-    href: URL.createObjectURL(await response.blob()),
-    download: `data-request-${requestId}.json`,
-  });
-  document.body.append(link);
-  link.click();
-  link.remove();
 }
 
 refreshBackfill();
-refreshOrders();
 refreshFailedEvents();
 refreshPrivacyRequests();
