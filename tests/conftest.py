@@ -3,7 +3,7 @@
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import jwt
 import pytest
@@ -48,9 +48,11 @@ def make_session_token(
     *,
     secret: str | None = None,
     lifetime: int = 60,
+    without: Iterable[str] = (),
     **overrides: object,
 ) -> str:
-    """A session token as Shopify's App Bridge issues it (HS256 JWT signed with the app secret)."""
+    """A session token as Shopify's App Bridge issues it (HS256 JWT signed with the app secret),
+    with `overrides` replacing its claims and the claims named in `without` left out."""
     now = int(time.time())
     claims: dict[str, object] = {
         "iss": f"https://{shop_domain}/admin",
@@ -64,6 +66,8 @@ def make_session_token(
         "sid": uuid.uuid4().hex,
     }
     claims.update(overrides)
+    for name in without:
+        del claims[name]
     return jwt.encode(claims, secret or settings.SHOPIFY_API_SECRET, algorithm="HS256")
 
 

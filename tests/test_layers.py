@@ -3,10 +3,17 @@
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+# The packages import-linter checks, as `make lint` reads them
+ROOT_PACKAGES: list[str] = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"][
+    "root_packages"
+]
 
 
 def lint_imports(cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -19,23 +26,31 @@ def test_the_project_keeps_its_layers() -> None:
     result = lint_imports(ROOT)
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "1 kept, 0 broken" in result.stdout
+    assert "0 broken" in result.stdout
 
 
-def test_an_import_from_a_higher_layer_breaks_the_contract(tmp_path: Path) -> None:
-    # Given a copy of the apps in which shop_app, the lowest layer, imports commerce
+@pytest.mark.parametrize(
+    ("importer", "imported"),
+    [
+        ("shop_app", "commerce"),  # the lowest layer imports a higher one
+        ("privacy", "commerce"),
+        ("commerce", "webhooks"),
+        ("personalize", "loyalty"),  # two apps on one layer
+    ],
+)
+def test_an_import_the_wrong_way_breaks_the_contract(tmp_path: Path, importer: str, imported: str) -> None:
+    # Given a copy of the apps in which one imports what its layer may not
     copy = tmp_path / "project"
     copy.mkdir()
     shutil.copy(ROOT / "pyproject.toml", copy)
-    for package in ("config", "webhooks", "personalize", "loyalty", "commerce", "privacy", "shop_app"):
+    for package in ROOT_PACKAGES:
         shutil.copytree(ROOT / package, copy / package, ignore=shutil.ignore_patterns("__pycache__"))
-    wrong = copy / "shop_app" / "wrong_way.py"
-    wrong.write_text("from commerce.models import Order  # noqa: F401\n")
+    (copy / importer / "wrong_way.py").write_text(f"from {imported}.models import *  # noqa: F403\n")
 
     # When import-linter checks it
     result = lint_imports(copy)
 
     # Then the contract is broken, naming the import
     assert result.returncode != 0
-    assert "shop_app is not allowed to import commerce" in result.stdout
-    assert "shop_app.wrong_way -> commerce.models" in result.stdout
+    assert f"{importer} is not allowed to import {imported}" in result.stdout
+    assert f"{importer}.wrong_way -> {imported}.models" in result.stdout

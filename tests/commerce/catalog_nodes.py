@@ -1,7 +1,10 @@
 """Admin GraphQL catalog nodes as Shopify answers them (the fields commerce.graphql_fields reads),
-for the catalog's tests."""
+for the catalog's tests, and products stored from them."""
 
 from typing import Any
+
+from commerce.ingest import product_record_from_graphql, product_upsert
+from shop_app.models import Shop
 
 PRODUCT_GID = "gid://shopify/Product/6001"
 
@@ -68,3 +71,19 @@ def collection_node(
     }
     node.update(changes)
     return node
+
+
+def given_product(
+    shop: Shop, product_id: int, *variants: dict[str, Any], title: str | None = None, **changes: Any
+) -> None:
+    """Store a product as ingest stores Shopify's node: numbered `product_id`, with these variants
+    (one size M variant if none), titled `title` with the handle Shopify derives from it if given,
+    and `changes` to any other field of the node."""
+    named = {} if title is None else {"title": title, "handle": title.lower().replace(" ", "-")}
+    node = product_node(
+        id=f"gid://shopify/Product/{product_id}",
+        variants=list(variants) or [variant_node(product_id * 10, "M")],
+        **named,
+        **changes,
+    )
+    product_upsert(shop, product_record_from_graphql(node, "USD"))

@@ -3,14 +3,9 @@ from typing import Any
 import pytest
 
 from commerce.catalog import variants_buyable
-from commerce.ingest import product_delete, product_record_from_graphql, product_upsert
+from commerce.ingest import product_delete
 from shop_app.models import Shop
-from tests.commerce.catalog_nodes import product_node, variant_node
-
-
-def given_product(shop: Shop, product_id: int, *variants: dict[str, Any], **changes: Any) -> None:
-    node = product_node(id=f"gid://shopify/Product/{product_id}", variants=list(variants), **changes)
-    product_upsert(shop, product_record_from_graphql(node, "USD"))
+from tests.commerce.catalog_nodes import given_product, variant_node
 
 
 def variant(number: int, size: str, available: int | None) -> dict[str, Any]:

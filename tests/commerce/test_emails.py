@@ -2,7 +2,6 @@
 so that every later comparison, a privacy lookup and its erasure alike, is a plain `=`."""
 
 import importlib
-from typing import Any
 
 import pytest
 from django.apps import apps
@@ -16,27 +15,11 @@ from commerce.records import (
 )
 from privacy.registry import ShopperRef
 from shop_app.models import Shop
+from tests.commerce.test_ingest import order_node
 from tests.webhooks.conftest import payload
 
 AS_TYPED = "  Jane.DOE@Example.COM "
 STORED = "jane.doe@example.com"
-
-
-def graphql_order(**changes: Any) -> dict[str, Any]:
-    money = {"shopMoney": {"amount": "10.00", "currencyCode": "USD"}}
-    return {
-        "id": "gid://shopify/Order/5001",
-        "name": "#1001",
-        "createdAt": "2026-01-05T09:00:00Z",
-        "updatedAt": "2026-01-05T10:00:00Z",
-        "currencyCode": "USD",
-        "totalPriceSet": money,
-        "subtotalPriceSet": money,
-        "totalDiscountsSet": money,
-        "totalTaxSet": money,
-        "lineItems": {"nodes": []},
-        **changes,
-    }
 
 
 def test_every_adapter_that_reads_an_email_normalizes_it() -> None:
@@ -51,12 +34,12 @@ def test_every_adapter_that_reads_an_email_normalizes_it() -> None:
     assert order_record_from_webhook(order).customer.email == STORED  # type: ignore[union-attr]
     assert order_record_from_webhook(guest).email == STORED
     assert customer_record_from_graphql({"id": "gid://shopify/Customer/1", "email": AS_TYPED}).email == STORED
-    assert order_record_from_graphql(graphql_order(email=AS_TYPED)).email == STORED
+    assert order_record_from_graphql(order_node(email=AS_TYPED)).email == STORED
 
 
 def test_no_email_stays_empty() -> None:
     assert customer_record_from_webhook({"id": 1, "email": None}).email == ""
-    assert order_record_from_graphql(graphql_order(email=None)).email == ""
+    assert order_record_from_graphql(order_node(email=None)).email == ""
 
 
 def test_a_privacy_request_s_email_is_normalized_the_same_way() -> None:

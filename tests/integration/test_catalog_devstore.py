@@ -143,7 +143,7 @@ def test_the_app_holds_the_store_s_whole_catalog_and_follows_its_changes(
             product.title == "Merino Crew Neck" and product.status == "active" and stocked and member.exists()
         )
 
-    wait_for(changes_arrived, timeout=10, interval=0.2)
+    wait_for(changes_arrived, timeout=30, interval=0.2)
     assert [
         variant.sku for variant in variants_buyable(shop, [sweater["id"]], option_value="M")[sweater["id"]]
     ] == ["MC-M"]

@@ -7,16 +7,15 @@ import httpx
 import pytest
 
 from shop_app.models import Shop
-from tests.factories import ShopFactory
-from tests.live import Devstore
+from tests.live import Devstore, install
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 def installed(devstore: Devstore, transactional_db: None) -> Shop:
-    shop: Shop = ShopFactory(domain=devstore.shop)
-    return shop
+    """The shop, installed the real way: the merchant opened the app in devstore's admin."""
+    return install(devstore)
 
 
 def test_a_signed_in_shopper_reaches_the_app_through_the_storefront_proxy(

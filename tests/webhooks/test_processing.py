@@ -4,11 +4,12 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import DataError, connection
 from django.test import override_settings
 from django.utils import timezone
 
 from commerce.models import Order
+from commerce.records import IngestError
 from shop_app.models import Shop
 from tests.webhooks.conftest import Deliver, payload, stored_event
 from webhooks import handlers
@@ -249,15 +250,29 @@ def test_a_malformed_value_in_a_payload_fails_at_once_naming_the_field(shop: Sho
     assert not Order.objects.exists()
 
 
-@pytest.mark.parametrize("error", [ValueError("bad value"), KeyError("line_items"), TypeError("NoneType")])
+SHOPPER_EMAIL = "jane@example.com"
+
+
+@pytest.mark.parametrize(
+    ("error", "recorded"),
+    [
+        (ValueError(SHOPPER_EMAIL), "ValueError"),
+        (KeyError(SHOPPER_EMAIL), "KeyError"),
+        (TypeError(f"{SHOPPER_EMAIL} is not a dict"), "TypeError"),
+        # Our own PermanentError's messages name fields, never values: they are kept
+        (IngestError("order.email: missing"), "IngestError: order.email: missing"),
+    ],
+    ids=["ValueError", "KeyError", "TypeError", "IngestError"],
+)
 def test_data_errors_no_parser_foresaw_fail_at_once_and_stay_replayable(
     shop: Shop,
     deliver: Deliver,
     monkeypatch: pytest.MonkeyPatch,
     django_capture_on_commit_callbacks: Any,
     error: Exception,
+    recorded: str,
 ) -> None:
-    # Given a handler that trips over the payload's data
+    # Given a handler that trips over the payload's data, with an error quoting a shopper's email
     calls: list[int] = []
 
     def tripping(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -> None:
@@ -268,11 +283,12 @@ def test_data_errors_no_parser_foresaw_fail_at_once_and_stay_replayable(
 
     deliver(shop, "orders/create", payload("orders_create"))
 
-    # Then it was tried once and failed with the error on record
+    # Then it was tried once and failed with the error's type on record, and never the value
     event = WebhookEvent.objects.get()
     assert calls == [1]
     assert (event.status, event.attempts) == (EventStatus.FAILED, 1)
-    assert event.last_error.startswith(type(error).__name__)
+    assert event.last_error == recorded
+    assert SHOPPER_EMAIL not in event.last_error
 
     # And a replay, once the handler is fixed, processes it
     monkeypatch.setitem(handlers.TOPIC_HANDLERS, "orders/create", handlers.order_changed)
@@ -378,6 +394,29 @@ def test_a_value_the_database_refuses_fails_at_once_without_quoting_it(shop: Sho
         assert event.last_error == "DataError"
     else:
         assert event.status == EventStatus.DONE
+
+
+def test_a_value_the_database_refuses_fails_at_once_on_any_database(
+    shop: Shop, deliver: Deliver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a handler whose write the database refuses with an error quoting the value (as
+    # PostgreSQL's "value too long" does), whichever database the tests run on
+    calls: list[int] = []
+
+    def refused(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -> None:
+        calls.append(event.attempts)
+        raise DataError(f"value '{SHOPPER_EMAIL}' too long for type character varying(8)")
+
+    monkeypatch.setitem(handlers.TOPIC_HANDLERS, "orders/create", refused)
+
+    deliver(shop, "orders/create", payload("orders_create"))
+
+    # Then it failed on its first attempt, recording the error's type and not the value
+    event = WebhookEvent.objects.get()
+    assert calls == [1]
+    assert (event.status, event.attempts) == (EventStatus.FAILED, 1)
+    assert event.last_error == "DataError"
+    assert SHOPPER_EMAIL not in event.last_error
 
 
 def test_a_payload_nested_too_deep_fails_at_once(shop: Shop) -> None:
