@@ -36,7 +36,7 @@ def configure(workdir: Path) -> None:
     sys.path.insert(0, str(ROOT))
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}")
-    os.environ.setdefault("CELERY_BROKER_URL", "filesystem://")
+    os.environ.setdefault("CELERY_BROKER_URL", "filesystem://localhost/")
     os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"  # the host of Django's test client
     import django
 

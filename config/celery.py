@@ -1,10 +1,43 @@
 """The Celery application. Tasks are autodiscovered from every installed app's tasks.py."""
 
 import os
+import uuid
+from time import monotonic
+from typing import Any
 
 from celery import Celery
+from kombu.exceptions import ChannelError
+from kombu.transport import TRANSPORT_ALIASES, filesystem
+from kombu.utils.json import dumps
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+
+class FilesystemChannel(filesystem.Channel):
+    # The signature of kombu's filesystem channel, which its stubs also mark as an override.
+    def _put(self, queue: str, payload: dict[str, Any], **kwargs: Any) -> None:  # type: ignore[override]
+        """kombu creates a message's file in the queue folder and only then writes it, so a worker
+        listing the folder in between takes an empty message, fails to decode it and stops
+        (celery/kombu#1551). Write the file under a name no queue reads, then rename it into
+        place: a rename within one folder is atomic, so readers see a whole message or none."""
+        # kombu's own name: queues read files in name order, and by the part after the first dot.
+        name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
+        final = os.path.join(self.data_folder_out, name)
+        partial = os.path.join(self.data_folder_out, f".{name}.partial")
+        try:
+            with open(partial, "wb") as file:
+                file.write(dumps(payload).encode())
+            os.replace(partial, final)
+        except OSError as error:
+            raise ChannelError(f"Cannot add file {final!r} to directory") from error
+
+
+class FilesystemTransport(filesystem.Transport):
+    Channel = FilesystemChannel
+
+
+# filesystem:// (the development and test broker, config/settings/base.py) means the transport above.
+TRANSPORT_ALIASES["filesystem"] = "config.celery:FilesystemTransport"
 
 app = Celery("omakase")
 # Every CELERY_* Django setting configures Celery (CELERY_BROKER_URL -> broker_url, ...).

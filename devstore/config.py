@@ -82,7 +82,8 @@ class DevstoreConfig:
     public_url: str = "http://127.0.0.1:8100"
     app_url: str = "http://127.0.0.1:8000"
     api_key: str = "omakase-dev-key"
-    api_secret: str = "omakase-dev-secret"  # noqa: S105 - a protocol name, not a secret
+    # The app's development default (config/settings/base.py): 32+ bytes, as PyJWT wants for HS256.
+    api_secret: str = "omakase-development-only-shopify-api-secret"  # noqa: S105 - a dev default
     api_version: str = "2026-10"
     app_toml: AppToml = field(default_factory=AppToml)
     extensions_dir: str = "extensions"

@@ -77,7 +77,9 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # --- Shopify ------------------------------------------------------------------------------------
 SHOPIFY_API_KEY = env("SHOPIFY_API_KEY", default="omakase-dev-key")
-SHOPIFY_API_SECRET = env("SHOPIFY_API_SECRET", default="omakase-dev-secret")
+# The development secret is as long as a real one (32+ bytes): PyJWT warns about shorter HMAC keys,
+# and devstore (devstore/config.py) signs with the same default.
+SHOPIFY_API_SECRET = env("SHOPIFY_API_SECRET", default="omakase-development-only-shopify-api-secret")
 # During a secret rotation Shopify may still sign with the previous secret for a while.
 SHOPIFY_API_SECRET_PREVIOUS = env("SHOPIFY_API_SECRET_PREVIOUS", default="")
 SHOPIFY_API_VERSION = env("SHOPIFY_API_VERSION", default="2026-10")
@@ -114,8 +116,9 @@ RECONCILE_FIRST_WINDOW_HOURS = env.int("RECONCILE_FIRST_WINDOW_HOURS", default=2
 # --- Redis and Celery ---------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
 # By default a broker that needs no server: kombu's filesystem transport keeps each message as a
-# file under var/broker, which web, worker and beat processes on one machine all share.
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
+# file under var/broker, which web, worker and beat processes on one machine all share. The
+# transport ignores the host, but kombu warns on every connection when the URL has none.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://localhost/")
 
 
 def filesystem_broker_options(folder: Path) -> dict[str, str]:
