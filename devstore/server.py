@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from devstore import admin, control, oauth
+from devstore.admin_api import bulk
 from devstore.admin_api.endpoint import graphql_endpoint
 from devstore.config import DevstoreConfig
 from devstore.context import Devstore
@@ -29,6 +30,7 @@ def create_app(config: DevstoreConfig | None = None, ds: Devstore | None = None)
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if ds.config.start_workers:
             ds.webhooks.start()
+            bulk.bulk_operations_resume(ds)
         try:
             yield
         finally:

@@ -65,11 +65,28 @@ def bulk_operation_start(ds: Devstore, shop: Row, query: str) -> tuple[Row | Non
     )
     # Read the row before the worker starts: the answer shows the operation as CREATED.
     row = ds.db.one("SELECT * FROM bulk_operations WHERE id = ?", (operation_id,))
+    _run_in_background(ds, shop, operation_id, query)
+    return row, []
+
+
+def _run_in_background(ds: Devstore, shop: Row, operation_id: int, query: str) -> None:
     thread = threading.Thread(
         target=_run, args=(ds, shop, operation_id, query), name=f"devstore-bulk-{operation_id}", daemon=True
     )
     thread.start()
-    return row, []
+
+
+def bulk_operations_resume(ds: Devstore) -> int:
+    """Run again the operations a stopped devstore left unfinished: Shopify's bulk operations do not
+    end when a server restarts, and an app polling one would otherwise wait for ever."""
+    unfinished = ds.db.all(
+        "SELECT id, shop_id, query FROM bulk_operations WHERE status IN ('CREATED', 'RUNNING')"
+    )
+    for row in unfinished:
+        shop = ds.db.one("SELECT * FROM shops WHERE id = ?", (row["shop_id"],))
+        if shop is not None:
+            _run_in_background(ds, shop, row["id"], row["query"])
+    return len(unfinished)
 
 
 def bulk_operation_cancel(ds: Devstore, shop: Row, operation_gid: str) -> Row | None:
@@ -86,6 +103,7 @@ def bulk_operation_cancel(ds: Devstore, shop: Row, operation_gid: str) -> Row | 
 
 
 def _run(ds: Devstore, shop: Row, operation_id: int, query: str) -> None:
+    # CREATED, or RUNNING when a restarted devstore resumes it (bulk_operations_resume).
     ds.db.execute(
         "UPDATE bulk_operations SET status = 'RUNNING' WHERE id = ? AND status = 'CREATED'", (operation_id,)
     )

@@ -7,6 +7,7 @@ import time
 
 from starlette.testclient import TestClient
 
+from devstore.admin_api import bulk
 from devstore.context import Devstore
 from tests.devstore.conftest import GraphQL
 
@@ -186,3 +187,28 @@ def test_a_bulk_collection_export_lists_each_collections_products_under_it(
             members[line["__parentId"]].append(line["id"])
     shirt_gid, hat_gid = f"gid://shopify/Product/{product['id']}", f"gid://shopify/Product/{hat['id']}"
     assert list(members.values()) == [[shirt_gid], [hat_gid, shirt_gid], []]
+
+
+def test_an_operation_a_stopped_devstore_left_running_completes_after_a_restart(
+    ds: Devstore, gql: GraphQL, customer: dict
+) -> None:
+    # Given an operation recorded as running by a devstore that stopped before it finished
+    shop_id = ds.db.one("SELECT id FROM shops WHERE domain = ?", (ds.config.default_shop,))["id"]
+    ds.db.insert(
+        "bulk_operations",
+        {
+            "shop_id": shop_id,
+            "query": "{ customers { edges { node { id } } } }",
+            "status": "RUNNING",
+            "created_at": "2026-01-01T00:00:00Z",
+        },
+    )
+
+    # When devstore starts again
+    resumed = bulk.bulk_operations_resume(ds)
+
+    # Then the operation finishes, as Shopify's do, rather than leaving the app polling for ever
+    assert resumed == 1
+    finished = _finish(gql)
+    assert finished["status"] == "COMPLETED"
+    assert int(finished["rootObjectCount"]) >= 1
