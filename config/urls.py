@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("webhooks.urls")),
     path("", include("commerce.urls")),
     path("", include("privacy.urls")),
+    path("", include("personalize.urls")),
     # Last: any other address under the app proxy is a plain 404, even with DEBUG on, since the
     # storefront shows the shopper whatever we answer.
     re_path(rf"^{re.escape(PROXY_ROUTE)}(?:/.*)?$", proxy_not_found, name="proxy_not_found"),

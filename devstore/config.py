@@ -6,6 +6,7 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 COMPLIANCE_TOPICS = ("customers/data_request", "customers/redact", "shop/redact")
@@ -15,6 +16,36 @@ COMPLIANCE_TOPICS = ("customers/data_request", "customers/redact", "shop/redact"
 class TomlSubscription:
     topics: tuple[str, ...]
     uri: str
+
+
+# The owner keys of `[<owner>.metafields.app.<key>]` and the owners they name.
+METAFIELD_OWNERS = {
+    "customer": "Customer",
+    "product": "Product",
+    "variant": "ProductVariant",
+    "product_variant": "ProductVariant",
+    "order": "Order",
+    "collection": "Collection",
+    "shop": "Shop",
+}
+
+
+@dataclass(frozen=True)
+class MetafieldDefinition:
+    """An app-owned metafield definition declared in the toml (declarative custom data)."""
+
+    owner_type: str  # as devstore stores owners: "Customer", "Product", ...
+    namespace: str  # as the app writes it: "$app", or "$app:<sub>" for a sub-namespace
+    key: str
+    type: str
+    name: str = ""
+    description: str = ""
+    # Each validation as the toml gives it: ("choices", ("a", "b")), ("min", 0), ...
+    validations: tuple[tuple[str, Any], ...] = ()
+    access: tuple[tuple[str, str], ...] = ()
+
+    def validation(self, name: str) -> Any:
+        return dict(self.validations).get(name)
 
 
 @dataclass(frozen=True)
@@ -34,6 +65,7 @@ class AppToml:
     proxy_subpath: str = "omakase"
     # [auth] redirect_urls: the only redirect_uri values OAuth authorize accepts.
     redirect_urls: tuple[str, ...] = ("/auth/callback",)
+    metafield_definitions: tuple[MetafieldDefinition, ...] = ()
     present: bool = False
 
 
@@ -69,8 +101,43 @@ def app_toml_load(path: Path) -> AppToml:
         proxy_prefix=str(proxy.get("prefix", "apps")),
         proxy_subpath=str(proxy.get("subpath", "omakase")),
         redirect_urls=tuple(str(u) for u in auth.get("redirect_urls", [])),
+        metafield_definitions=metafield_definitions_read(data),
         present=True,
     )
+
+
+def metafield_definitions_read(data: dict[str, Any]) -> tuple[MetafieldDefinition, ...]:
+    """`[<owner>.metafields.app.<key>]` tables: namespace `$app`. Another name in place of `app`
+    is a sub-namespace (`$app:<name>`), as Shopify reads it; `standard_metafields` lists are not
+    definitions of the app's own."""
+    found: list[MetafieldDefinition] = []
+    for owner_key, section in data.items():
+        owner_type = METAFIELD_OWNERS.get(owner_key)
+        metafields = section.get("metafields") if isinstance(section, dict) else None
+        if owner_type is None or not isinstance(metafields, dict):
+            continue
+        for namespace_key, keys in metafields.items():
+            if not isinstance(keys, dict):
+                continue
+            namespace = "$app" if namespace_key == "app" else f"$app:{namespace_key}"
+            for key, table in keys.items():
+                validations = table.get("validations") or {}
+                found.append(
+                    MetafieldDefinition(
+                        owner_type=owner_type,
+                        namespace=namespace,
+                        key=str(key),
+                        type=str(table["type"]),
+                        name=str(table.get("name", "")),
+                        description=str(table.get("description", "")),
+                        validations=tuple(
+                            (str(name), tuple(value) if isinstance(value, list) else value)
+                            for name, value in validations.items()
+                        ),
+                        access=tuple((str(k), str(v)) for k, v in (table.get("access") or {}).items()),
+                    )
+                )
+    return tuple(found)
 
 
 @dataclass
@@ -85,6 +152,8 @@ class DevstoreConfig:
     # The app's development default (config/settings/base.py): 32+ bytes, as PyJWT wants for HS256.
     api_secret: str = "omakase-development-only-shopify-api-secret"  # noqa: S105 - a dev default
     api_version: str = "2026-10"
+    # The app's numeric id: Shopify resolves the app-reserved namespace `$app` to `app--<id>`.
+    app_id: int = 7710021
     app_toml: AppToml = field(default_factory=AppToml)
     extensions_dir: str = "extensions"
     cdn_base: str = ""
@@ -105,6 +174,7 @@ class DevstoreConfig:
             api_key=env.get("SHOPIFY_API_KEY", cls.api_key),
             api_secret=env.get("SHOPIFY_API_SECRET", cls.api_secret),
             api_version=env.get("SHOPIFY_API_VERSION", cls.api_version),
+            app_id=int(env.get("DEVSTORE_APP_ID", cls.app_id)),
             app_toml=app_toml_load(toml_path),
             extensions_dir=env.get("DEVSTORE_EXTENSIONS", cls.extensions_dir),
             cdn_base=env.get("DEVSTORE_CDN", "").rstrip("/"),

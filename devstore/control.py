@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from devstore import actions, auth, catalog, customers, discounts, orders, payloads, webhooks
+from devstore import actions, auth, catalog, customers, discounts, metafields, orders, payloads, webhooks
 from devstore.context import Devstore
 from devstore.db import Row
 from devstore.orders import OrderLine, OrderRejected
@@ -268,7 +268,7 @@ def customer_create(ds: Devstore, request: Request, body: dict[str, Any]) -> Any
             shop["id"],
             owner_type="Customer",
             owner_id=customer["id"],
-            namespace=metafield["namespace"],
+            namespace=metafields.namespace_resolve(ds.config, metafield.get("namespace")),
             key=metafield["key"],
             value=str(metafield["value"]),
             type_=metafield.get("type", "single_line_text_field"),

@@ -4,3 +4,21 @@ from django.apps import AppConfig
 class PersonalizeConfig(AppConfig):
     name = "personalize"
     verbose_name = "Shopper profiles, recommendations and the storefront blocks"
+
+    def ready(self) -> None:
+        from personalize.admin_pages import CUSTOMERS_NAV
+        from personalize.privacy import PERSONALIZE_PRIVACY_PROVIDER
+        from personalize.refresh import (
+            PROFILE_REFRESH,
+            PROFILES_RECOMPUTE,
+            profile_refresh_handler,
+            profiles_recompute_handler,
+        )
+        from privacy.registry import privacy_provider_register
+        from shop_app.admin import admin_nav_register
+        from shop_app.jobs import job_handler_register
+
+        privacy_provider_register(PERSONALIZE_PRIVACY_PROVIDER)
+        job_handler_register(PROFILE_REFRESH, profile_refresh_handler)
+        job_handler_register(PROFILES_RECOMPUTE, profiles_recompute_handler)
+        admin_nav_register(CUSTOMERS_NAV)

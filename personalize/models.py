@@ -1,1 +1,172 @@
-"""Profiles, facts and recommendations: the models arrive with the profiles issue."""
+"""What Omakase knows of each shopper: what they told us (facts, each under the consent it was given
+with) and what their orders say (the profile, derived, recomputed by workers).
+
+Shoppers are keyed by their Shopify customer id, as orders carry it, so a profile and a fact never
+wait for the customer row to arrive. Told outranks inferred everywhere (personalize.profiles).
+"""
+
+from django.db import models
+
+from shop_app.tenancy import ShopOwned
+
+
+class FactSource(models.TextChoices):
+    STOREFRONT = "storefront", "The shopper, on the storefront"
+    QUIZ = "quiz", "The shopper, in the quiz"
+    ADMIN = "admin", "The merchant, in the admin"
+    IMPORT = "import", "Imported"
+    NEWSLETTER = "newsletter", "The shopper, confirming a newsletter topic"
+
+
+class ConsentRecord(ShopOwned):
+    """The consent a shopper gave when they told us something: the exact words they saw, in which
+    language and version, when, and where from (the IP address and user agent kept only as keyed
+    hashes: enough to show it was this browser, not enough to track anyone)."""
+
+    customer_shopify_id = models.BigIntegerField()
+    text = models.TextField()
+    version = models.CharField(max_length=32)
+    language = models.CharField(max_length=16)
+    source = models.CharField(max_length=16, choices=FactSource.choices)
+    given_at = models.DateTimeField()
+    ip_hash = models.CharField(max_length=64, blank=True)
+    user_agent_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["shop", "customer_shopify_id"], name="consent_by_shopper")]
+
+
+class Fact(ShopOwned):
+    """One statement of a fact by a shopper (or the merchant on their behalf). Rows are only ever
+    added: a new value supersedes the older row, a withdrawal is a row of its own (`withdrawn`,
+    value null), so the history of what was told, and under which consent, stays readable. The
+    current value of a fact is its newest row, unless that row withdraws it."""
+
+    class Name(models.TextChoices):
+        BIRTHDAY = "birthday", "Birthday (month and day)"
+        GENDER = "gender", "Gender"
+        REGION = "region", "Home region"
+        SIZES = "sizes", "Sizes per product type"
+        FAVOURITE_CATEGORIES = "favourite_categories", "Favourite categories"
+        EXCLUDED_CATEGORIES = "excluded_categories", "Categories not for me"
+        TOPICS = "topics", "Newsletter topics"
+        QUIZ = "quiz", "Quiz answers"
+
+    customer_shopify_id = models.BigIntegerField()
+    name = models.CharField(max_length=32, choices=Name.choices)
+    value = models.JSONField(null=True, blank=True)
+    withdrawn = models.BooleanField(default=False)
+    source = models.CharField(max_length=16, choices=FactSource.choices)
+    consent = models.ForeignKey(
+        ConsentRecord, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    stated_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            # personalize.facts reads a shopper's newest row per fact.
+            models.Index(fields=["shop", "customer_shopify_id", "name", "-stated_at"], name="fact_newest"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(withdrawn=False) | models.Q(value__isnull=True),
+                name="fact_withdrawal_has_no_value",
+            ),
+        ]
+
+
+class ProfileSettings(ShopOwned):
+    """What the merchant sets about profiles."""
+
+    # How fast tastes fade: a purchase this many days old weighs half as much as one made today.
+    taste_half_life_days = models.PositiveIntegerField(default=180)
+    # Write segment, predicted value and churn risk to the shop's customer metafields.
+    metafields_sync = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop"], name="profile_settings_one_per_shop")]
+
+
+class ShopProfileModel(ShopOwned):
+    """What every profile of a shop is measured against, fitted by the full recompute: the score
+    breakpoints (quintiles of recency, frequency and spend), the price bands, the typical gap
+    between orders and the repeat-purchase model's parameters. A profile is a pure function of the
+    shopper's orders, their facts and these parameters."""
+
+    parameters = models.JSONField()
+    fitted_at = models.DateTimeField()
+    customers = models.PositiveIntegerField(default=0)
+    orders = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop"], name="profile_model_one_per_shop")]
+
+
+class Profile(ShopOwned):
+    """A shopper as their orders describe them, derived by personalize.profiles (never edited)."""
+
+    class Segment(models.TextChoices):
+        NONE = "", "No orders yet"
+        NEW = "new", "New"
+        ACTIVE = "active", "Active"
+        LOYAL = "loyal", "Loyal"
+        CHAMPION = "champion", "Champion"
+        AT_RISK = "at_risk", "At risk"
+        LAPSED = "lapsed", "Lapsed"
+        ONE_TIME = "one_time", "One-time"
+
+    customer_shopify_id = models.BigIntegerField()
+    as_of = models.DateField(help_text="The day the time-dependent parts (recency, fading tastes) refer to.")
+    first_order_at = models.DateTimeField(null=True, blank=True)
+    last_order_at = models.DateTimeField(null=True, blank=True)
+    order_count = models.PositiveIntegerField(default=0)
+    # Net of refunds, in the shop's currency.
+    total_spent = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    average_order_value = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    currency = models.CharField(max_length=3, blank=True)
+    recency_score = models.PositiveSmallIntegerField(default=0)
+    frequency_score = models.PositiveSmallIntegerField(default=0)
+    monetary_score = models.PositiveSmallIntegerField(default=0)
+    segment = models.CharField(max_length=16, choices=Segment.choices, blank=True)
+    typical_days_between_orders = models.FloatField(null=True, blank=True)
+    expected_next_order_on = models.DateField(null=True, blank=True)
+    predicted_orders_365d = models.FloatField(default=0)
+    predicted_value_365d = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    churn_risk = models.FloatField(null=True, blank=True)
+    # {"product_type": {"Shirts": 0.61, ...}, "vendor": ..., "tag": ..., "collection": ...}: shares
+    # of the faded weight of what was kept, the strongest first.
+    affinities = models.JSONField(default=dict, blank=True)
+    # {"Shirts": {"size": "M", "quantity": 3}}: the size most kept per product type.
+    sizes = models.JSONField(default=dict, blank=True)
+    price_band = models.CharField(max_length=16, blank=True)
+    country_code = models.CharField(max_length=2, blank=True)
+    region_code = models.CharField(max_length=16, blank=True)
+    region_source = models.CharField(max_length=32, blank=True)
+    climate_band = models.CharField(max_length=16, blank=True)
+    hemisphere = models.CharField(max_length=8, blank=True)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "customer_shopify_id"], name="profile_one_per_shopper"),
+        ]
+        indexes = [models.Index(fields=["shop", "segment"], name="profile_by_segment")]
+
+    def __str__(self) -> str:
+        return f"profile of customer {self.customer_shopify_id}"
+
+
+class ProfileRun(ShopOwned):
+    """A full recompute of a shop's profiles, with its progress (the admin shows it)."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    customers_total = models.PositiveIntegerField(default=0)
+    customers_done = models.PositiveIntegerField(default=0)
+    # The next customer (Shopify id) to compute: the run resumes there after a worker dies.
+    next_customer_shopify_id = models.BigIntegerField(default=0)

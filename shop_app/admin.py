@@ -10,18 +10,27 @@
   framed only by the shop's admin.
 """
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Concatenate, ParamSpec
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.views import APIView
+from shopify_app import Res
 
 from shop_app.models import Shop
-from shop_app.session_auth import SessionTokenAuthentication
+from shop_app.session_auth import SessionTokenAuthentication, session_verify
+
+P = ParamSpec("P")
+# The languages of the admin pages; Shopify passes the merchant's as `locale` when it opens the app.
+ADMIN_LANGUAGES = ("en", "ja")
 
 
 def shop_from(request: Request | HttpRequest) -> Shop:
@@ -74,21 +83,60 @@ def frame_ancestors(shop_domain: str) -> str:
     return f"frame-ancestors {' '.join(sources)};"
 
 
+def admin_language(request: HttpRequest) -> str:
+    """The merchant's language from Shopify's `locale` (e.g. "ja" or "ja-JP"), if we speak it."""
+    language = request.GET.get("locale", "").split("-")[0].lower()
+    return language if language in ADMIN_LANGUAGES else "en"
+
+
 def admin_page(
     request: HttpRequest, template: str, shop: Shop, *, title: str, context: dict[str, object] | None = None
 ) -> HttpResponse:
-    """Render an admin page in the shell (its template extends shop_app/shell.html)."""
-    response = render(
-        request,
-        template,
-        {
-            "api_key": settings.SHOPIFY_API_KEY,
-            "cdn_base": settings.SHOPIFY_CDN_BASE.rstrip("/"),
-            "shop": shop,
-            "nav": admin_nav(),
-            "page_title": title,
-            **(context or {}),
-        },
-    )
+    """Render an admin page in the shell (its template extends shop_app/shell.html), in the
+    merchant's language. `title` is translated here."""
+    language = admin_language(request)
+    with translation.override(language):
+        response = render(
+            request,
+            template,
+            {
+                "api_key": settings.SHOPIFY_API_KEY,
+                "cdn_base": settings.SHOPIFY_CDN_BASE.rstrip("/"),
+                "shop": shop,
+                "nav": admin_nav(),
+                "page_title": translation.gettext(title),
+                "language": language,
+                **(context or {}),
+            },
+        )
     response["Content-Security-Policy"] = frame_ancestors(shop.domain)
+    response["Content-Language"] = language
     return response
+
+
+def response_from(res: Res) -> HttpResponse:
+    """A Django response of the shopifyapp package's answer (a bounce page, a 401...)."""
+    response = HttpResponse(res.body, status=res.status)
+    for name, value in res.headers.items():
+        response[name] = value
+    return response
+
+
+def embedded_page(
+    view: Callable[Concatenate[HttpRequest, Shop, P], HttpResponse],
+) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+    """An admin page other than App Home: it opens with a session token for a shop that has
+    installed us (App Home installs); the view receives the shop. Without a token the package's
+    bounce page fetches one and reloads."""
+
+    @functools.wraps(view)
+    def page(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        verification = session_verify(request)
+        if not verification.ok:
+            return response_from(verification.response)
+        shop = Shop.objects.installed().filter(domain=verification.shop_domain).first()
+        if shop is None:
+            return HttpResponse("Open Omakase from your Shopify admin to install it.", status=401)
+        return view(request, shop, *args, **kwargs)
+
+    return page

@@ -9,9 +9,8 @@ from django.views.decorators.http import require_GET
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
-from shopify_app import Res
 
-from shop_app.admin import AdminApi, admin_page, frame_ancestors, shop_from
+from shop_app.admin import AdminApi, admin_page, frame_ancestors, response_from, shop_from
 from shop_app.domains import shop_domain_normalize
 from shop_app.install import TokenExchangeFailed, shop_install_from_code_grant, shop_install_from_session
 from shop_app.models import Shop
@@ -29,13 +28,6 @@ from shop_app.session_auth import RETRY_HEADER, session_verify
 from shop_app.shopify_http import shopify_admin_url
 
 logger = logging.getLogger(__name__)
-
-
-def _response_from(res: Res) -> HttpResponse:
-    response = HttpResponse(res.body, status=res.status)
-    for name, value in res.headers.items():
-        response[name] = value
-    return response
 
 
 def _installed(shop_domain: str) -> bool:
@@ -75,7 +67,7 @@ def app_home(request: HttpRequest) -> HttpResponse:
         # could only answer "Bad Request"; tell the person where Omakase is opened instead.
         if not shop_domain and "id_token" not in request.GET and "Authorization" not in request.headers:
             return _outside_admin_page(request)
-        return _response_from(verification.response)
+        return response_from(verification.response)
     try:
         outcome = shop_install_from_session(verification)
     except TokenExchangeFailed as error:

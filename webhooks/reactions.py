@@ -3,19 +3,22 @@
 Lower modules cannot call higher ones (docs/architecture.md), and no Django signal hides a call.
 So every such chain is written here, where it can be read in one go:
 
-- a shop is installed: commerce imports its history (shop_app.lifecycle runs the step);
+- a shop is installed: commerce imports its history (shop_app.lifecycle runs the step), and the
+  profiles are computed once it is in;
 - a shop is uninstalled: commerce cancels the import;
-- an order, refund or shopper changed (a webhook was processed): the shopper's profile and the
-  loyalty ledger learn of it. Profiles and loyalty arrive with their issues; until then
-  `_shopper_change_inform` calls nothing: there is no behaviour to fake.
+- an order, refund or shopper changed (a webhook was processed): the shopper's profile is
+  computed again (personalize.refresh); the loyalty ledger will learn of it with its issue.
 """
 
 import logging
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
 
 from commerce.backfill import backfill_start_for_installation, backfills_cancel_for_shop
+from commerce.models import Customer, Order, Refund
+from personalize.refresh import profile_refresh_later, profiles_recompute_later
 from shop_app.lifecycle import after_install_register, on_uninstall_register
 from shop_app.models import Shop
 
@@ -30,9 +33,14 @@ def _backfills_cancel(shop: Shop) -> None:
     backfills_cancel_for_shop(shop)
 
 
+def _profiles_start(shop: Shop) -> None:
+    profiles_recompute_later(shop)
+
+
 def reactions_wire() -> None:
     """Called once at startup (webhooks' AppConfig.ready)."""
     after_install_register(_backfill_start)
+    after_install_register(_profiles_start)
     on_uninstall_register(_backfills_cancel)
 
 
@@ -53,5 +61,26 @@ def shopper_change_announce(change: ShopperChange) -> None:
 
 
 def _shopper_change_inform(change: ShopperChange) -> None:
-    # The calls to the profile and loyalty services go here (see the module docstring).
-    logger.debug("shopper change after %s: %s", change.cause, change)
+    shop = Shop.objects.filter(pk=change.shop_id).first()
+    if shop is None or not shop.is_installed:
+        return
+    for customer_shopify_id in shoppers_changed(shop, change):
+        profile_refresh_later(shop, customer_shopify_id)
+
+
+def shoppers_changed(shop: Shop, change: ShopperChange) -> set[int]:
+    """The Shopify ids of the shoppers a change touched: its customers, and the buyers of its
+    orders and of the orders its refunds belong to."""
+    shoppers = set(
+        Customer.objects.for_shop(shop)
+        .filter(pk__in=change.customer_ids)
+        .values_list("shopify_id", flat=True)
+    )
+    orders = Order.objects.for_shop(shop).filter(customer_shopify_id__isnull=False)
+    refunded = Refund.objects.for_shop(shop).filter(pk__in=change.refund_ids).values("order_id")
+    for buyer in orders.filter(Q(pk__in=change.order_ids) | Q(pk__in=refunded)).values_list(
+        "customer_shopify_id", flat=True
+    ):
+        if buyer is not None:
+            shoppers.add(buyer)
+    return shoppers

@@ -65,6 +65,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en-us"
+# The embedded admin speaks English and Japanese (shop_app.admin.admin_language); `make messages`
+# updates the catalogs in locale/.
+LANGUAGES = [("en", "English"), ("ja", "日本語")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -150,6 +154,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "reconcile-orders-and-customers": {
         "task": "commerce.tasks.reconcile_all_shops",
         "schedule": crontab(minute="*/30"),
+    },
+    # Recency and fading tastes move with the calendar, and the shop's parameters with its buyers.
+    "recompute-profiles": {
+        "task": "personalize.tasks.recompute_all_profiles",
+        "schedule": crontab(hour=3, minute=15),
     },
 }
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from graphql import GraphQLResolveInfo
 
 from devstore import actions, customers, discounts, webhooks
+from devstore import metafields as metafields_rules
 from devstore.admin_api import bulk, nodes
 from devstore.admin_api.nodes import ctx
 from devstore.admin_api.queries import node_by_gid
@@ -166,26 +166,40 @@ def _consent_update(info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str
     return {"customer": nodes.customer_node(row), "userErrors": []}
 
 
-OWNER_KINDS = ("Customer", "Product", "Order", "Shop", "ProductVariant", "Collection")
+# Owners a metafield can be set on here, and the table each lives in.
+OWNER_TABLES = {
+    "Customer": "customers",
+    "Product": "products",
+    "Order": "orders",
+    "ProductVariant": "variants",
+    "Collection": "collections",
+    "Shop": "shops",
+}
 
 
-def _metafield_value_problem(type_: str, value: str) -> str | None:
-    """Why Shopify would refuse this value for this type, or None."""
-    if type_.startswith("list.") or type_ == "json":
-        try:
-            json.loads(value)
-        except ValueError:
-            return "Value is invalid JSON."
-    elif type_ == "date":
-        try:
-            iso_parse(value)
-        except ValueError:
-            return "Value must be in YYYY-MM-DD format."
-    return None
+def _metafield_owner(info: GraphQLResolveInfo, owner: str) -> tuple[str, int] | None:
+    """(kind, id) of an existing owner of this shop, or None."""
+    context = ctx(info)
+    kind = owner.split("/")[3] if owner.count("/") >= 4 else ""
+    table = OWNER_TABLES.get(kind)
+    try:
+        owner_id = gid_parse(owner)
+    except ValueError:
+        return None
+    if table is None:
+        return None
+    if kind == "Shop":
+        return (kind, owner_id) if owner_id == context.shop["id"] else None
+    found = context.ds.db.one(
+        f"SELECT 1 FROM {table} WHERE shop_id = ? AND id = ?",  # noqa: S608 - the table name is a code constant
+        (context.shop["id"], owner_id),
+    )
+    return (kind, owner_id) if found else None
 
 
 def _metafields_set(info: GraphQLResolveInfo, metafields: list[dict[str, Any]]) -> dict[str, Any]:
     context = ctx(info)
+    config = context.ds.config
     errors: list[dict[str, Any]] = []
     if len(metafields) > 25:
         return {
@@ -200,13 +214,8 @@ def _metafields_set(info: GraphQLResolveInfo, metafields: list[dict[str, Any]]) 
         }
     parsed = []
     for index, item in enumerate(metafields):
-        owner = str(item["ownerId"])
-        kind = owner.split("/")[3] if owner.count("/") >= 4 else ""
-        try:
-            owner_id = gid_parse(owner)
-        except ValueError:
-            owner_id = -1
-        if kind not in OWNER_KINDS or owner_id < 0:
+        owner = _metafield_owner(info, str(item["ownerId"]))
+        if owner is None:
             errors.append(
                 _error(
                     ["metafields", str(index), "ownerId"],
@@ -216,14 +225,34 @@ def _metafields_set(info: GraphQLResolveInfo, metafields: list[dict[str, Any]]) 
                 )
             )
             continue
-        type_ = item.get("type") or "single_line_text_field"
-        problem = _metafield_value_problem(type_, item["value"])
-        if problem is not None:
+        kind, owner_id = owner
+        namespace = metafields_rules.namespace_resolve(config, item.get("namespace"))
+        if metafields_rules.namespace_forbidden(config, namespace):
             errors.append(
-                _error(["metafields", str(index), "value"], problem, "INVALID_VALUE", elementIndex=index)
+                _error(
+                    ["metafields", str(index), "namespace"],
+                    "Access to this namespace and key on Metafields for this resource type is not allowed.",
+                    "APP_NOT_AUTHORIZED",
+                    elementIndex=index,
+                )
             )
             continue
-        parsed.append((kind, owner_id, item.get("namespace") or "$app", item["key"], item["value"], type_))
+        definition = metafields_rules.definition_find(config, kind, namespace, item["key"])
+        # With a definition the type may be left out; without one devstore still takes text
+        # (Shopify asks for the type then).
+        type_ = item.get("type") or (definition.type if definition else "single_line_text_field")
+        problem = metafields_rules.value_problem(type_, item["value"], definition)
+        if problem is not None:
+            errors.append(
+                _error(
+                    ["metafields", str(index), problem.field],
+                    problem.message,
+                    problem.code,
+                    elementIndex=index,
+                )
+            )
+            continue
+        parsed.append((kind, owner_id, namespace, item["key"], item["value"], type_))
     if errors:  # metafieldsSet is atomic: one bad input and nothing is written
         return {"metafields": [], "userErrors": errors}
     rows = [

@@ -13,7 +13,7 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
-from devstore import catalog, customers, discounts, orders
+from devstore import catalog, customers, discounts, metafields, orders
 from devstore.admin_api.connections import list_connection
 from devstore.context import Devstore
 from devstore.db import Row
@@ -324,9 +324,11 @@ def _metafield_resolver(owner_type: str, owner_id: int) -> Any:
         if namespace is None and "." in key:
             namespace, key = key.rsplit(".", 1)
         context = ctx(info)
-        row = customers.metafield_get(
-            context.ds.db, context.shop["id"], owner_type, owner_id, namespace or "$app", key
-        )
+        # No namespace means the app's own, as `$app` does.
+        resolved = metafields.namespace_resolve(context.ds.config, namespace)
+        if metafields.namespace_forbidden(context.ds.config, resolved):
+            return None
+        row = customers.metafield_get(context.ds.db, context.shop["id"], owner_type, owner_id, resolved, key)
         return metafield_node(row) if row else None
 
     return resolve
@@ -335,7 +337,16 @@ def _metafield_resolver(owner_type: str, owner_id: int) -> Any:
 def _metafields_resolver(owner_type: str, owner_id: int) -> Any:
     def resolve(info: GraphQLResolveInfo, namespace: str | None = None, **args: Any) -> dict[str, Any]:
         context = ctx(info)
-        rows = customers.metafield_list(context.ds.db, context.shop["id"], owner_type, owner_id, namespace)
+        config = context.ds.config
+        resolved = metafields.namespace_resolve(config, namespace) if namespace else None
+        rows = [
+            row
+            for row in customers.metafield_list(
+                context.ds.db, context.shop["id"], owner_type, owner_id, resolved
+            )
+            # Another app's reserved metafields are not this app's to see.
+            if not metafields.namespace_forbidden(config, row["namespace"])
+        ]
         return list_connection(rows, args, metafield_node, bulk=context.bulk)
 
     return resolve

@@ -1,0 +1,321 @@
+"""python manage.py evaluate_clv --orders FILE.csv --calibration-end DATE --holdout-end DATE --output FILE
+
+Fit the predicted-value model on the orders up to the calibration end, predict the holdout, and
+compare with what happened, beside a naive rate and the textbook BG/NBD with Gamma-Gamma.
+
+Dates are calendar days and both ends are inclusive: calibration is every order up to and including
+``--calibration-end``; the holdout is the days after it up to and including ``--holdout-end``
+(2011-08-31 and 2011-12-09 give a 100-day holdout). Timestamps with an offset count on their UTC
+day; those without one are taken as they are.
+
+Two input formats, told apart by the header (``.gz`` is read compressed):
+
+- ``customer_id,order_id,ordered_at,product_id,quantity,price`` with ``ordered_at`` in ISO 8601;
+- UCI Online Retail (``InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,
+  Country``), as in ``../shared/data``: an invoice is an order. Lines without a CustomerID are guest
+  checkouts and cannot be followed, so they are dropped. Credit notes (InvoiceNo starting with C)
+  are refunds, not orders: they neither count as a purchase nor reduce spend. Postage, fees and
+  manual adjustments (the StockCodes devstore's import skips too) are not goods.
+
+In both, a line with a quantity or price of zero or less is no purchase (a return or a correction),
+and an order's value is the sum of quantity times price of its lines.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from numpy.typing import NDArray
+from scipy import stats
+
+from personalize.clv import ClvInput, ClvPrediction, clv_fit, clv_input_from_orders, clv_predict
+
+ORDERS_HEADER = ["customer_id", "order_id", "ordered_at", "product_id", "quantity", "price"]
+ONLINE_RETAIL_HEADER = [
+    "InvoiceNo",
+    "StockCode",
+    "Description",
+    "Quantity",
+    "InvoiceDate",
+    "UnitPrice",
+    "CustomerID",
+    "Country",
+]
+# Not goods: postage, fees, manual adjustments, samples (as devstore/seed/online_retail.py skips).
+ONLINE_RETAIL_NOT_GOODS = {
+    "POST",
+    "DOT",
+    "M",
+    "BANK CHARGES",
+    "AMAZONFEE",
+    "C2",
+    "CRUK",
+    "D",
+    "S",
+    "PADS",
+    "B",
+    "ADJUST",
+    "ADJUST2",
+    "TEST001",
+    "TEST002",
+}
+OUTPUT_HEADER = ["customer_id", "predicted_orders", "churn_risk", "predicted_value"]
+EPOCH = date(1970, 1, 1)
+
+
+@dataclass(frozen=True)
+class Orders:
+    """One row per order: the customer's id and index, the order's day and value."""
+
+    customer_ids: list[str]
+    customer_index: NDArray[np.int64]
+    day: NDArray[np.float64]
+    value: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Score:
+    name: str
+    mae_orders: float
+    mae_median_orders: float
+    auc_churn: float
+    mae_value: float
+
+
+class Command(BaseCommand):
+    help = "Evaluate the predicted-value model on an order history against a holdout period."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--orders", required=True, help="order lines, CSV or CSV.gz")
+        parser.add_argument("--calibration-end", required=True, help="last day fitted on, YYYY-MM-DD")
+        parser.add_argument("--holdout-end", required=True, help="last day of the holdout, YYYY-MM-DD")
+        parser.add_argument("--output", required=True, help="where to write the predictions CSV")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        calibration_end = _date(options["calibration_end"])
+        holdout_end = _date(options["holdout_end"])
+        if holdout_end <= calibration_end:
+            raise CommandError("--holdout-end must come after --calibration-end")
+        try:
+            orders = orders_read(options["orders"])
+        except (OSError, ValueError) as error:
+            raise CommandError(f"cannot read {options['orders']}: {error}") from error
+        as_of = float((calibration_end - EPOCH).days + 1)
+        holdout_days = float((holdout_end - calibration_end).days)
+        scores, seen, ours = clv_evaluate(orders, as_of, holdout_days)
+        predictions_write(options["output"], [orders.customer_ids[i] for i in seen], ours)
+        self.stdout.write(
+            f"{len(seen)} customers seen by {calibration_end}; "
+            f"holdout {holdout_days:.0f} days to {holdout_end}"
+        )
+        self.stdout.write(
+            f"{'model':<22}{'MAE orders':>12}{'MAE median':>12}{'AUC churn':>11}{'MAE value':>11}"
+        )
+        for score in scores:
+            self.stdout.write(
+                f"{score.name:<22}{score.mae_orders:>12.4f}{score.mae_median_orders:>12.4f}"
+                f"{score.auc_churn:>11.4f}{score.mae_value:>11.2f}"
+            )
+
+
+def clv_evaluate(
+    orders: Orders, as_of_day: float, holdout_days: float
+) -> tuple[list[Score], NDArray[np.int64], ClvPrediction]:
+    """Fit on the orders before ``as_of_day``, score the next ``holdout_days``; returns the scores,
+    the customers seen by then (indices) and our predictions for them."""
+    data = clv_input_from_orders(orders.customer_index, orders.day, orders.value, as_of_day)
+    seen = np.flatnonzero(data.age_days > 0)
+    in_holdout = (orders.day >= as_of_day) & (orders.day < as_of_day + holdout_days)
+    actual = clv_input_from_orders(
+        orders.customer_index[in_holdout],
+        orders.day[in_holdout],
+        orders.value[in_holdout],
+        as_of_day + holdout_days,
+    )
+    actual_orders = _aligned(actual.frequency + (actual.age_days > 0), len(data))[seen]
+    actual_value = _aligned(actual.first_value + actual.frequency * actual.mean_repeat_value, len(data))[seen]
+    customers = _customers(data, seen)
+    ours = clv_predict(clv_fit(customers, holdout_days), customers, holdout_days)
+    textbook = clv_predict(clv_fit(customers, holdout_days, backtest=False), customers, holdout_days)
+    naive = naive_rate_predict(customers, holdout_days)
+    no_order = actual_orders == 0
+    scores = [
+        Score(
+            name,
+            mae_orders=float(np.mean(np.abs(prediction.expected_orders - actual_orders))),
+            mae_median_orders=float(np.mean(np.abs(prediction.median_orders - actual_orders))),
+            auc_churn=auc(prediction.p_no_order, no_order),
+            mae_value=float(np.mean(np.abs(prediction.expected_value - actual_value))),
+        )
+        for name, prediction in [("ours", ours), ("naive rate", naive), ("BG/NBD + Gamma-Gamma", textbook)]
+    ]
+    return scores, seen, ours
+
+
+def naive_rate_predict(data: ClvInput, horizon_days: float) -> ClvPrediction:
+    """Each customer's repeat rate since their first order, times the horizon; their mean order
+    value; a Poisson chance of no order. Its point forecast is its mean."""
+    rate = data.frequency / np.maximum(data.age_days, 1.0)
+    expected = rate * horizon_days
+    order_value = np.where(data.frequency > 0, data.mean_repeat_value, data.first_value)
+    return ClvPrediction(
+        expected_orders=expected,
+        median_orders=expected,
+        p_no_order=np.exp(-expected),
+        expected_value=expected * order_value,
+        p_alive=np.ones(len(expected)),
+    )
+
+
+def auc(score: NDArray[np.float64], positive: NDArray[np.bool_]) -> float:
+    """Area under the ROC curve (Mann-Whitney U), ties counted half; NaN with one class only."""
+    positives = int(np.count_nonzero(positive))
+    negatives = len(positive) - positives
+    if positives == 0 or negatives == 0:
+        return float("nan")
+    ranks = stats.rankdata(score)
+    return float((ranks[positive].sum() - positives * (positives + 1) / 2) / (positives * negatives))
+
+
+def orders_read(path: str) -> Orders:
+    """Orders from either format (module docstring), grouped by order id."""
+    with _open(path) as handle:
+        reader = csv.reader(handle)
+        header = [name.strip().lstrip("\ufeff") for name in next(reader, [])]
+        if header == ORDERS_HEADER:
+            lines = _orders_lines(reader)
+        elif header == ONLINE_RETAIL_HEADER:
+            lines = _online_retail_lines(reader)
+        else:
+            raise ValueError(f"unknown header {','.join(header)!r}")
+        customers: dict[str, int] = {}
+        order_ids: dict[str, int] = {}
+        order_customer: list[int] = []
+        order_day: list[float] = []
+        line_order: list[int] = []
+        line_value: list[float] = []
+        for customer_id, order_id, ordered_at, value in lines:
+            order = order_ids.get(order_id)
+            if order is None:
+                order = order_ids[order_id] = len(order_ids)
+                order_customer.append(customers.setdefault(customer_id, len(customers)))
+                order_day.append(_day(ordered_at))
+            line_order.append(order)
+            line_value.append(value)
+    return Orders(
+        customer_ids=list(customers),
+        customer_index=np.array(order_customer, dtype=np.int64),
+        day=np.array(order_day, dtype=np.float64),
+        value=np.bincount(
+            np.array(line_order, dtype=np.int64), weights=line_value, minlength=len(order_ids)
+        ).astype(np.float64),
+    )
+
+
+def predictions_write(path: str, customer_ids: list[str], prediction: ClvPrediction) -> None:
+    with Path(path).open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(OUTPUT_HEADER)
+        for row in zip(
+            customer_ids,
+            prediction.expected_orders,
+            prediction.p_no_order,
+            prediction.expected_value,
+            strict=True,
+        ):
+            writer.writerow([row[0], f"{row[1]:.4f}", f"{row[2]:.4f}", f"{row[3]:.2f}"])
+
+
+def _orders_lines(reader: Iterator[list[str]]) -> Iterator[tuple[str, str, str, float]]:
+    for customer_id, order_id, ordered_at, _product_id, quantity, price in reader:
+        value = _line_value(quantity, price)
+        if customer_id.strip() and value is not None:
+            yield customer_id.strip(), order_id.strip(), ordered_at.strip(), value
+
+
+def _online_retail_lines(reader: Iterator[list[str]]) -> Iterator[tuple[str, str, str, float]]:
+    for invoice, code, _description, quantity, invoice_date, price, customer_id, _country in reader:
+        if not customer_id.strip() or invoice.startswith("C"):
+            continue
+        upper = code.strip().upper()
+        if upper in ONLINE_RETAIL_NOT_GOODS or upper.startswith("GIFT_"):
+            continue
+        value = _line_value(quantity, price)
+        if value is not None:
+            # "17850.0" in some exports of the file, "17850" in others: one customer.
+            yield customer_id.strip().removesuffix(".0"), invoice.strip(), invoice_date.strip(), value
+
+
+def _line_value(quantity: str, price: str) -> float | None:
+    try:
+        amount, unit = float(quantity), float(price)
+    except ValueError:
+        return None
+    if amount <= 0 or unit <= 0:
+        return None
+    return amount * unit
+
+
+@lru_cache(maxsize=65536)
+def _day(text: str) -> float:
+    """Days since 1970-01-01 of the order's calendar day (UTC when the timestamp has an offset)."""
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        when = datetime.strptime(text, "%m/%d/%Y %H:%M")  # noqa: DTZ007 (a day count, zone-free)
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC)
+    return float((when.date() - EPOCH).days)
+
+
+def _date(text: str | date) -> date:
+    if isinstance(text, date):
+        return text
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise CommandError(f"{text!r} is not a date (YYYY-MM-DD)") from error
+
+
+def _open(path: str) -> TextIO:
+    if path.endswith(".gz"):
+        return io.TextIOWrapper(gzip.open(path), encoding="utf-8", errors="replace", newline="")
+    return Path(path).open(encoding="utf-8", errors="replace", newline="")
+
+
+def _aligned(values: NDArray[np.float64], length: int) -> NDArray[np.float64]:
+    """Pad a per-customer array of the holdout (it ends at the last customer seen there)."""
+    out = np.zeros(length)
+    count = min(len(values), length)
+    out[:count] = values[:count]
+    return out
+
+
+def _customers(data: ClvInput, rows: NDArray[np.int64]) -> ClvInput:
+    """The summary and transactions of the given customers only, renumbered 0..len(rows)-1."""
+    assert data.transaction_customer is not None
+    assert data.transaction_days_ago is not None
+    assert data.transaction_value is not None
+    renumber = np.full(len(data), -1, dtype=np.int64)
+    renumber[rows] = np.arange(len(rows))
+    kept = renumber[data.transaction_customer] >= 0
+    return ClvInput(
+        frequency=data.frequency[rows],
+        recency_days=data.recency_days[rows],
+        age_days=data.age_days[rows],
+        mean_repeat_value=data.mean_repeat_value[rows],
+        first_value=data.first_value[rows],
+        transaction_customer=renumber[data.transaction_customer[kept]],
+        transaction_days_ago=data.transaction_days_ago[kept],
+        transaction_value=data.transaction_value[kept],
+    )

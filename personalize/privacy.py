@@ -1,0 +1,97 @@
+"""What personalize holds on a shopper, for the privacy registry (privacy.registry): the facts they
+told us with the consent records they gave, and their profile. An erasure deletes all three: a
+consent record proves consent for facts that no longer exist."""
+
+from typing import Any
+
+from django.db import transaction
+
+from personalize.models import ConsentRecord, Fact, Profile, ProfileRun, ProfileSettings, ShopProfileModel
+from privacy.registry import PrivacyProvider, ShopperRef
+from shop_app.models import Shop
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value else None
+
+
+def personalize_export_shopper(shop: Shop, ref: ShopperRef) -> dict[str, Any]:
+    if not ref.customer_id:
+        return {"facts": [], "profile": None}
+    facts = (
+        Fact.objects.for_shop(shop)
+        .filter(customer_shopify_id=ref.customer_id)
+        .select_related("consent")
+        .order_by("stated_at", "pk")
+    )
+    profile = Profile.objects.for_shop(shop).filter(customer_shopify_id=ref.customer_id).first()
+    return {
+        "facts": [
+            {
+                "name": fact.name,
+                "value": fact.value,
+                "withdrawn": fact.withdrawn,
+                "source": fact.source,
+                "stated_at": _iso(fact.stated_at),
+                "consent": (
+                    {
+                        "text": fact.consent.text,
+                        "version": fact.consent.version,
+                        "language": fact.consent.language,
+                        "given_at": _iso(fact.consent.given_at),
+                    }
+                    if fact.consent
+                    else None
+                ),
+            }
+            for fact in facts
+        ],
+        "profile": (
+            {
+                "segment": profile.segment,
+                "order_count": profile.order_count,
+                "total_spent": {"amount": str(profile.total_spent), "currency": profile.currency},
+                "predicted_orders_365d": profile.predicted_orders_365d,
+                "predicted_value_365d": str(profile.predicted_value_365d),
+                "churn_risk": profile.churn_risk,
+                "affinities": profile.affinities,
+                "sizes": profile.sizes,
+                "price_band": profile.price_band,
+                "country_code": profile.country_code,
+                "region_code": profile.region_code,
+                "climate_band": profile.climate_band,
+                "as_of": _iso(profile.as_of),
+            }
+            if profile
+            else None
+        ),
+    }
+
+
+def personalize_erase_shopper(shop: Shop, ref: ShopperRef) -> dict[str, int]:
+    if not ref.customer_id:
+        return {}
+    with transaction.atomic():
+        facts, _ = Fact.objects.for_shop(shop).filter(customer_shopify_id=ref.customer_id).delete()
+        consents, _ = (
+            ConsentRecord.objects.for_shop(shop).filter(customer_shopify_id=ref.customer_id).delete()
+        )
+        profiles, _ = Profile.objects.for_shop(shop).filter(customer_shopify_id=ref.customer_id).delete()
+    return {"facts": facts, "consent_records": consents, "profiles": profiles}
+
+
+def personalize_erase_shop(shop: Shop) -> dict[str, int]:
+    counts = {}
+    with transaction.atomic():
+        # Facts first: they point at the consent records they were given under.
+        for model in (Fact, ConsentRecord, Profile, ProfileRun, ShopProfileModel, ProfileSettings):
+            counts[model._meta.model_name or model.__name__], _ = model.objects.for_shop(shop).delete()
+    return counts
+
+
+PERSONALIZE_PRIVACY_PROVIDER = PrivacyProvider(
+    name="personalize",
+    export_shopper=personalize_export_shopper,
+    erase_shopper=personalize_erase_shopper,
+    erase_shop=personalize_erase_shop,
+)
