@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test lint bench format clean
+.PHONY: demo test lint bench format clean messages
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ lint: $(INSTALLED)
 format: $(INSTALLED)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The admin's English and Japanese: update locale/ja/LC_MESSAGES/django.po from the code, translate
+# what is new there, then compile (the compiled .mo is committed beside it).
+messages: $(INSTALLED)
+	$(BIN)/python manage.py makemessages -l ja --ignore=.venv --ignore=devstore --ignore=tests --ignore=bench --ignore=var
+	$(BIN)/python manage.py compilemessages --ignore=.venv
 
 bench: $(INSTALLED)
 	$(BIN)/python -m bench

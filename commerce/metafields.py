@@ -266,7 +266,7 @@ def _bucket_wait(client: AdminClient) -> float | None:
     else the seconds until it is full again."""
     # The client keeps what Shopify last reported in `extensions.cost.throttleStatus` (shared
     # between workers); it has no public reader of it yet.
-    bucket = client._bucket()
+    bucket = client.bucket()
     if bucket is None:
         return None
     now = time.time()

@@ -51,6 +51,25 @@ SOURCE_WORDS = {
     FactSource.IMPORT: _("an import"),
     FactSource.NEWSLETTER: _("the shopper, confirming a newsletter"),
 }
+VALUE_WORDS = {
+    "female": _("Female"),
+    "male": _("Male"),
+    "non_binary": _("Non-binary"),
+    "prefer_not_to_say": _("Prefer not to say"),
+    "budget": _("Budget"),
+    "mid": _("Mid-range"),
+    "premium": _("Premium"),
+    "tropical": _("Tropical"),
+    "arid": _("Arid"),
+    "temperate": _("Temperate"),
+    "continental": _("Continental"),
+    "polar": _("Polar"),
+    "north": _("Northern hemisphere"),
+    "south": _("Southern hemisphere"),
+    "told": _("told"),
+    "last order's shipping address": _("last order's shipping address"),
+    "customer address": _("customer address"),
+}
 LIST_WORDS = {
     "name": _("Name"),
     "email": _("Email"),
@@ -85,6 +104,12 @@ def customers_page(request: HttpRequest, shop: Shop) -> HttpResponse:
     )
 
 
+def in_words(value: str) -> object:
+    """A stored value (a gender, a price band, a climate) in the merchant's words: lazy, so that
+    it is translated when the page renders in their language."""
+    return VALUE_WORDS.get(value, value)
+
+
 @require_GET
 @embedded_page
 def customer_page(request: HttpRequest, shop: Shop, customer_shopify_id: int) -> HttpResponse:
@@ -96,7 +121,7 @@ def customer_page(request: HttpRequest, shop: Shop, customer_shopify_id: int) ->
     told = [
         {
             "label": FACT_WORDS.get(name, name),
-            "value": fact_display(name, fact.value),
+            "value": in_words(fact_display(name, fact.value)),
             "source": SOURCE_WORDS.get(fact.source, fact.source),
             "stated_at": fact.stated_at,
             "consent_version": fact.consent.version if fact.consent else "",
@@ -106,7 +131,7 @@ def customer_page(request: HttpRequest, shop: Shop, customer_shopify_id: int) ->
     history = [
         {
             "label": FACT_WORDS.get(fact.name, fact.name),
-            "value": fact_display(fact.name, fact.value),
+            "value": in_words(fact_display(fact.name, fact.value)),
             "withdrawn": fact.withdrawn,
             "source": SOURCE_WORDS.get(fact.source, fact.source),
             "stated_at": fact.stated_at,
@@ -125,6 +150,12 @@ def customer_page(request: HttpRequest, shop: Shop, customer_shopify_id: int) ->
             "history": history,
             "profile": profile,
             "segment_word": SEGMENT_WORDS.get(profile.segment if profile else "", ""),
+            "words": {
+                field: in_words(getattr(profile, field))
+                for field in ("price_band", "climate_band", "hemisphere", "region_source")
+            }
+            if profile
+            else {},
             "churn_percent": round(profile.churn_risk * 100)
             if profile and profile.churn_risk is not None
             else None,

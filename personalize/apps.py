@@ -14,6 +14,7 @@ class PersonalizeConfig(AppConfig):
             profile_refresh_handler,
             profiles_recompute_handler,
         )
+        from personalize.shopify_sync import METAFIELDS_SYNC, metafields_sync_handler
         from privacy.registry import privacy_provider_register
         from shop_app.admin import admin_nav_register
         from shop_app.jobs import job_handler_register
@@ -21,4 +22,5 @@ class PersonalizeConfig(AppConfig):
         privacy_provider_register(PERSONALIZE_PRIVACY_PROVIDER)
         job_handler_register(PROFILE_REFRESH, profile_refresh_handler)
         job_handler_register(PROFILES_RECOMPUTE, profiles_recompute_handler)
+        job_handler_register(METAFIELDS_SYNC, metafields_sync_handler)
         admin_nav_register(CUSTOMERS_NAV)

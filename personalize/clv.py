@@ -48,9 +48,12 @@ level taken from the backtest instead of from BG/NBD lost to BG/NBD on MAE on ha
 order feature scored a little better on the main split but made churn risk rise again for the most
 recent buyers, so recency enters only through BG/NBD's outputs with sign-constrained weights.
 
-A shop with fewer than ``MIN_REPEAT_CUSTOMERS`` repeat buyers gets ``fallback_rate``: the shop's
-pooled repeat rate (repeat orders per day of customer age) and its mean order value, the same for
-everyone; too little history to backtest gives plain ``bgnbd_gg``.
+A shop with fewer than ``MIN_REPEAT_CUSTOMERS`` repeat buyers gets ``fallback_rate``: BG/NBD with
+no heterogeneity, two numbers for the whole shop (one purchase rate and one chance of leaving after
+each purchase, fitted by maximum likelihood; the pooled repeat rate and no leaving when even that
+is out of reach) and its mean order value. So recency still counts (a shopper silent for many
+times the shop's rhythm is probably gone) without pretending to know each shopper's own rate.
+Too little history to backtest gives plain ``bgnbd_gg``.
 
 Time is in days. A shopper's orders on one calendar day are one transaction (BG/NBD practice).
 """
@@ -132,6 +135,8 @@ class ClvModel:
     pooled_repeat_rate: float
     pooled_order_value: float
     bgnbd: tuple[float, ...] | None = None  # r, alpha, a, b
+    # The fallback's chance of leaving after each purchase (0: nobody is known to leave).
+    pooled_dropout: float = 0.0
     gamma_gamma: tuple[float, ...] | None = None  # p, q, v
     correction: ClvCorrection | None = None
 
@@ -147,6 +152,7 @@ class ClvModel:
             repeat_customers=int(data["repeat_customers"]),
             pooled_repeat_rate=float(data["pooled_repeat_rate"]),
             pooled_order_value=float(data["pooled_order_value"]),
+            pooled_dropout=float(data.get("pooled_dropout", 0.0)),
             bgnbd=None if data.get("bgnbd") is None else _floats(data["bgnbd"]),
             gamma_gamma=None if data.get("gamma_gamma") is None else _floats(data["gamma_gamma"]),
             correction=None
@@ -217,12 +223,15 @@ def clv_fit(data: ClvInput, horizon_days: float = 365, *, backtest: bool = True)
     repeat_customers = int(np.count_nonzero(frequency > 0))
     orders = float(np.sum(frequency + 1))
     spend = float(np.sum(data.first_value + frequency * data.mean_repeat_value))
+    pooled_rate = float(np.sum(frequency)) / float(np.sum(age)) if np.any(bought) else 0.0
+    rate, dropout = _homogeneous_fit(frequency, data.recency_days, age, pooled_rate)
     base = ClvModel(
         kind=KIND_FALLBACK,
         customers=len(data),
         repeat_customers=repeat_customers,
-        pooled_repeat_rate=float(np.sum(frequency)) / float(np.sum(age)) if np.any(bought) else 0.0,
+        pooled_repeat_rate=rate,
         pooled_order_value=spend / orders if orders > 0 else 0.0,
+        pooled_dropout=dropout,
     )
     if repeat_customers < MIN_REPEAT_CUSTOMERS:
         return base
@@ -250,12 +259,11 @@ def clv_predict(model: ClvModel, data: ClvInput, horizon_days: float) -> ClvPred
     horizon = float(horizon_days)
     frequency, recency, age = data.frequency, data.recency_days, data.age_days
     if model.bgnbd is None or model.gamma_gamma is None:
-        expected = np.full(len(data), model.pooled_repeat_rate * horizon)
-        p_no_order = np.exp(-expected)
-        value = expected * model.pooled_order_value
-        return ClvPrediction(
-            expected, _median_orders(expected, p_no_order), p_no_order, value, np.ones(len(data))
+        p_alive, expected, p_no_order = _homogeneous_predict(
+            model.pooled_repeat_rate, model.pooled_dropout, data, horizon
         )
+        value = expected * model.pooled_order_value
+        return ClvPrediction(expected, _median_orders(expected, p_no_order), p_no_order, value, p_alive)
     correction = model.correction
     if correction is None:
         expected = _bgnbd_expected(model.bgnbd, frequency, recency, age, horizon)
@@ -336,6 +344,57 @@ def _input_as_of(data: ClvInput, days_back: float) -> tuple[ClvInput, FloatArray
 
 
 # BG/NBD (Fader, Hardie & Lee 2005)
+
+
+# --- The small shop's model: BG/NBD without heterogeneity --------------------------------------
+
+
+def _homogeneous_fit(
+    frequency: FloatArray, recency: FloatArray, age: FloatArray, pooled_rate: float
+) -> tuple[float, float]:
+    """One purchase rate (per day) and one chance of leaving after each purchase for the whole
+    shop, by maximum likelihood (Fader, Hardie & Lee 2005, eq. 3 with lambda and p fixed):
+    L = (1-p)^x l^x e^(-l T) + [x > 0] p (1-p)^(x-1) l^x e^(-l t_x). With fewer than two repeat
+    buyers, or no maximum, the pooled rate and no leaving."""
+    bought = age > 0
+    if np.count_nonzero(frequency[bought] > 0) < 2:
+        return pooled_rate, 0.0
+    x, t_x, big_t = frequency[bought], recency[bought], age[bought]
+    repeat = x > 0
+
+    def negative_log_likelihood(params: FloatArray) -> float:
+        rate, dropout = float(np.exp(params[0])), float(special.expit(params[1]))
+        stayed = x * np.log1p(-dropout) + x * np.log(rate) - rate * big_t
+        left = np.where(
+            repeat,
+            np.log(dropout) + (x - 1) * np.log1p(-dropout) + x * np.log(rate) - rate * t_x,
+            -np.inf,
+        )
+        return -float(np.sum(np.logaddexp(stayed, left)))
+
+    start = np.array([np.log(max(pooled_rate, 1e-6)), 0.0])
+    result = optimize.minimize(negative_log_likelihood, start, method="Nelder-Mead")
+    if not result.success or not np.all(np.isfinite(result.x)):
+        return pooled_rate, 0.0
+    return float(np.exp(result.x[0])), float(special.expit(result.x[1]))
+
+
+def _homogeneous_predict(
+    rate: float, dropout: float, data: ClvInput, horizon: float
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """(p_alive, expected orders, probability of no order) in the horizon under the small shop's
+    model: alive unless the shopper left after their last purchase, a chance that grows with the
+    silence since it; while alive, orders come at `rate` and each may be the last."""
+    frequency, recency, age = data.frequency, data.recency_days, data.age_days
+    silence = np.maximum(age - recency, 0.0)
+    odds_left = np.where(
+        frequency > 0, dropout / max(1.0 - dropout, 1e-12) * np.exp(np.minimum(rate * silence, 700.0)), 0.0
+    )
+    p_alive = 1.0 / (1.0 + odds_left)
+    per_alive = rate * horizon if dropout <= 0 else -np.expm1(-rate * dropout * horizon) / dropout
+    expected = p_alive * per_alive
+    p_no_order = 1.0 - p_alive * -np.expm1(-rate * horizon)
+    return p_alive, expected, p_no_order
 
 
 def _bgnbd_log_likelihood(

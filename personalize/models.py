@@ -145,6 +145,10 @@ class Profile(ShopOwned):
     climate_band = models.CharField(max_length=16, blank=True)
     hemisphere = models.CharField(max_length=8, blank=True)
     computed_at = models.DateTimeField()
+    # What the shop's customer metafields should say (personalize.shopify_sync) and what was last
+    # written there: a profile whose two differ is waiting to be written.
+    metafields_value = models.CharField(max_length=128, blank=True)
+    metafields_written = models.CharField(max_length=128, blank=True)
 
     class Meta:
         constraints = [

@@ -34,6 +34,7 @@ from personalize.profiles import (
     tercile_breaks,
     typical_gaps,
 )
+from personalize.shopify_sync import metafields_sync_later, metafields_value
 from shop_app.jobs import job_enqueue
 from shop_app.models import Job, Shop
 
@@ -47,7 +48,8 @@ IMPORT_WAIT_SECONDS = 15.0
 PROFILE_FIELDS = [
     field.name
     for field in Profile._meta.get_fields()
-    if getattr(field, "concrete", False) and field.name not in {"id", "shop", "customer_shopify_id"}
+    if getattr(field, "concrete", False)
+    and field.name not in {"id", "shop", "customer_shopify_id", "metafields_written"}
 ]
 
 
@@ -208,7 +210,7 @@ def profiles_store(
     told = facts_told_in(Fact.objects.for_shop(shop).filter(selection.on("customer_shopify_id")))
     now = timezone.now()
     rows = [
-        Profile(shop=shop, computed_at=now, **values)
+        Profile(shop=shop, computed_at=now, metafields_value=metafields_value(values), **values)
         for values in profiles_compute(history, told, parameters, as_of)
     ]
     Profile.objects.bulk_create(
@@ -218,6 +220,7 @@ def profiles_store(
         unique_fields=["shop", "customer_shopify_id"],
         update_fields=PROFILE_FIELDS,
     )
+    transaction.on_commit(lambda: metafields_sync_later(shop))
     return len(rows)
 
 

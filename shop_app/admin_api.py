@@ -91,7 +91,8 @@ class AdminClient:
         self._costs: dict[str, float] = {}
 
     # --- the cost bucket ---------------------------------------------------------------------
-    def _bucket(self) -> Bucket | None:
+    def bucket(self) -> Bucket | None:
+        """What Shopify last said of the shop's cost bucket (shared by every process), if recent."""
         return cache.get(_bucket_key(self.shop))
 
     def _observe(self, extensions: dict[str, Any] | None, query_key: str) -> None:
@@ -111,7 +112,7 @@ class AdminClient:
             self._costs[query_key] = float(cost["requestedQueryCost"])
 
     def _wait_for_budget(self, query_key: str) -> None:
-        bucket = self._bucket()
+        bucket = self.bucket()
         if bucket is None:
             return
         wait = bucket.wait_for(self._costs.get(query_key, DEFAULT_QUERY_COST), self._clock())
@@ -170,7 +171,7 @@ class AdminClient:
                 if throttled <= THROTTLE_RETRIES:
                     body = json.loads(result.response.body or "{}")
                     self._observe(body.get("extensions"), query_key)
-                    if self._bucket() is None:
+                    if self.bucket() is None:
                         self._sleep(1.0)  # no bucket reported: wait a restore period blind
                     continue
                 raise AdminApiError("Shopify kept throttling this request", code="THROTTLED", errors=errors)

@@ -121,11 +121,30 @@ def test_a_shop_with_few_repeat_buyers_gets_the_pooled_rate() -> None:
     prediction = clv_predict(model, data, 365)
 
     assert model.kind == KIND_FALLBACK
-    assert model.pooled_repeat_rate == pytest.approx(3 / 300)
     assert model.pooled_order_value == pytest.approx(160 / 7)
-    assert prediction.expected_orders == pytest.approx([3 / 300 * 365] * 4)
-    assert prediction.p_no_order == pytest.approx([np.exp(-3 / 300 * 365)] * 4)
     assert prediction.expected_value == pytest.approx(prediction.expected_orders * 160 / 7)
+    # One rate and one chance of leaving for the whole shop: the two shoppers with a repeat order
+    # are told apart by their silence since it (50 days against 40), the others by nothing
+    assert 0 < model.pooled_dropout < 1
+    assert prediction.expected_orders[0] == pytest.approx(prediction.expected_orders[2])
+    assert prediction.p_alive[3] > prediction.p_alive[1]
+    assert prediction.p_no_order[3] < prediction.p_no_order[1]
+
+
+def test_the_small_shops_model_sees_a_shopper_gone_quiet() -> None:
+    # Eight regulars who buy every 10 days; one of them stopped 200 days ago
+    frequency = np.array([9.0] * 8)
+    recency = np.array([90.0] * 7 + [90.0])
+    age = np.array([95.0] * 7 + [290.0])
+    data = ClvInput(frequency, recency, age, np.full(8, 20.0), np.full(8, 20.0))
+
+    model = clv_fit(data, 365)
+    prediction = clv_predict(model, data, 365)
+
+    assert model.kind == KIND_FALLBACK
+    assert prediction.p_no_order[7] > 0.9
+    assert prediction.p_no_order[0] < 0.2
+    assert prediction.expected_orders[7] < prediction.expected_orders[0] / 10
 
 
 @pytest.mark.parametrize(
@@ -243,8 +262,8 @@ def test_evaluate_clv_reads_the_orders_format_and_writes_every_customer_seen(tmp
         assert float(row["predicted_orders"]) >= 0
         assert 0 <= float(row["churn_risk"]) <= 1
         assert float(row["predicted_value"]) >= 0
-    # Three shoppers are far too few to fit: the pooled rate, the same for all.
-    assert len({row["predicted_orders"] for row in rows.values()}) == 1
+    # Three shoppers are far too few to fit BG/NBD: the small shop's model, the same rate for all.
+    assert len({row["predicted_orders"] for row in rows.values()}) <= 2
 
 
 def test_evaluate_clv_reads_online_retail_gzipped_and_skips_guests_and_credit_notes(

@@ -305,3 +305,16 @@ def test_the_customers_page_needs_a_session_token(client: Client, shop: Shop, hi
     assert forged.status_code in (302, 401)
     assert detail.status_code in (302, 401)
     assert "Hana" not in forged.content.decode() + detail.content.decode()
+
+
+def test_a_shoppers_page_in_japanese_says_their_values_in_japanese(
+    client: Client, shop: Shop, history: None
+) -> None:
+    post_profile(client, shop, {"facts": {"gender": "prefer_not_to_say"}, "consent": CONSENT})
+
+    page = open_page(client, shop, f"/customers/{SHOPPER}", locale="ja").content.decode()
+
+    assert "お客様から伺ったこと" in page
+    assert "回答しない" in page
+    assert "prefer_not_to_say" not in page
+    assert "北半球" in page
