@@ -34,8 +34,8 @@ format: $(INSTALLED)
 # The admin's English and Japanese: update locale/ja/LC_MESSAGES/django.po from the code, translate
 # what is new there, then compile (the compiled .mo is committed beside it).
 messages: $(INSTALLED)
-	$(BIN)/python manage.py makemessages -l ja --ignore=.venv --ignore=devstore --ignore=tests --ignore=bench --ignore=var
-	$(BIN)/python manage.py compilemessages --ignore=.venv
+	$(BIN)/python manage.py makemessages -l ja --ignore=.venv --ignore=devstore --ignore=tests --ignore=bench --ignore=var --ignore=node_modules --ignore=extensions
+	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules
 
 bench: $(INSTALLED)
 	$(BIN)/python -m bench

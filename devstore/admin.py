@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import time
 from pathlib import Path
 from urllib.parse import urlencode
@@ -39,13 +40,14 @@ def _shop(ds: Devstore, request: Request) -> Row:
     )
 
 
-def launch_params(ds: Devstore, shop: Row) -> dict[str, str]:
-    """What Shopify adds when it opens an embedded app: signed like the OAuth callback."""
+def launch_params(ds: Devstore, shop: Row, locale: str = "en") -> dict[str, str]:
+    """What Shopify adds when it opens an embedded app: signed like the OAuth callback. `locale` is
+    the merchant's admin language (devstore takes it from the admin address's own `locale`)."""
     params = {
         "embedded": "1",
         "host": admin_host_param(shop),
         "id_token": _admin_session_token(ds, shop),
-        "locale": "en",
+        "locale": locale,
         "shop": shop["domain"],
         "timestamp": str(int(time.time())),
     }
@@ -64,6 +66,11 @@ PAGE = """<!doctype html>
  nav a{{display:block;padding:6px 8px;border-radius:8px;color:#303030;text-decoration:none;font-size:14px}}
  nav a[aria-current="page"]{{background:#fff;font-weight:600}}
  iframe{{border:0;flex:1;height:calc(100vh - 44px);background:#fff}}
+ #save-bar{{position:fixed;top:0;left:0;right:0;height:44px;background:#1a1a1a;color:#fff;display:none;
+   align-items:center;justify-content:space-between;padding:0 16px;box-sizing:border-box;z-index:10}}
+ #save-bar button{{margin-left:8px;padding:6px 12px;border-radius:8px;border:1px solid #666;
+   background:#303030;color:#fff}}
+ #save-bar button.primary{{background:#fff;color:#1a1a1a}}
  #toast{{position:fixed;bottom:20px;left:50%;transform:translateX(-50%);background:#303030;color:#fff;
    padding:8px 16px;border-radius:8px;display:none}}
 </style></head>
@@ -73,6 +80,9 @@ PAGE = """<!doctype html>
 <iframe id="app-iframe" name="app-iframe" src="{src}" title="{title}"></iframe>
 </main>
 <div id="toast" role="status"></div>
+<div id="save-bar" role="region" aria-label="Unsaved changes"><strong>Unsaved changes</strong>
+ <span><button type="button" data-action="discard">Discard</button>
+ <button type="button" class="primary" data-action="save">Save</button></span></div>
 <script>
   const tokenUrl = {token_url};
   window.addEventListener("message", async (event) => {{
@@ -92,12 +102,18 @@ PAGE = """<!doctype html>
         if (item.path === data.current) link.setAttribute("aria-current", "page");
         return link;
       }}));
+    }} else if (data.type === "devstore:saveBar") {{
+      document.getElementById("save-bar").style.display = data.visible ? "flex" : "none";
     }} else if (data.type === "devstore:toast") {{
       const toast = document.getElementById("toast");
       toast.textContent = data.message; toast.style.display = "block";
       setTimeout(() => {{ toast.style.display = "none"; }}, (data.options || {{}}).duration || 3000);
     }}
   }});
+  document.querySelectorAll("#save-bar button").forEach((button) => button.addEventListener("click", () => {{
+    document.getElementById("app-iframe").contentWindow.postMessage(
+      {{type: "devstore:saveBarAction", action: button.dataset.action}}, "*");
+  }}));
 </script></body></html>"""
 
 
@@ -108,7 +124,10 @@ async def app_page(request: Request) -> Response:
     if handle not in (ds.config.app_toml.handle, ds.config.api_key):
         return HTMLResponse("<h1>App not installed</h1>", status_code=404)
     shop = await run_in_threadpool(_shop, ds, request)
-    params = await run_in_threadpool(launch_params, ds, shop)
+    locale = request.query_params.get("locale", "en")
+    if not re.fullmatch(r"[a-z]{2}(-[A-Z]{2})?", locale):
+        locale = "en"
+    params = await run_in_threadpool(launch_params, ds, shop, locale)
     path = request.path_params.get("path", "")
     src = f"{ds.config.app_url}/{path}?{urlencode(params)}"
     token_url = f"/admin/apps/{handle}/session-token?{urlencode({'shop': shop['domain']})}"
@@ -120,7 +139,10 @@ async def app_page(request: Request) -> Response:
             token_url=json.dumps(token_url),
             app_name=json.dumps(ds.config.app_toml.name),
             app_base=json.dumps(f"/admin/apps/{handle}/"),
-            shop_query=json.dumps("?" + urlencode({"shop": shop["domain"]})),
+            # The sidebar's links keep the merchant's language.
+            shop_query=json.dumps(
+                "?" + urlencode({"shop": shop["domain"], **({"locale": locale} if locale != "en" else {})})
+            ),
         )
     )
 

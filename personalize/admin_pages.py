@@ -9,10 +9,12 @@ from django.views.decorators.http import require_GET
 from personalize.customers import customer_detail, fact_display
 from personalize.models import Fact, FactSource, Profile
 from personalize.profiles import segment_rules
+from personalize.rules import BLOCKS
 from shop_app.admin import NavItem, admin_page, embedded_page
 from shop_app.models import Shop
 
 CUSTOMERS_NAV = NavItem(label=gettext_noop("Customers"), path="/customers", order=10)
+PERSONALIZATION_NAV = NavItem(label=gettext_noop("Personalization"), path="/personalization", order=20)
 
 # The words the list's script shows, translated on the server (the script has no catalog).
 SEGMENT_WORDS = {
@@ -160,4 +162,46 @@ def customer_page(request: HttpRequest, shop: Shop, customer_shopify_id: int) ->
             if profile and profile.churn_risk is not None
             else None,
         },
+    )
+
+
+PERSONALIZATION_WORDS = {
+    "saved": _("Rules saved"),
+    "quiz_saved": _("Quiz saved"),
+    "product": _("Product"),
+    "why": _("Why"),
+    "kind": _("Kind"),
+    "nothing": _("Nothing to propose to this shopper in this block."),
+    "failed": _("Could not load the preview. Try again."),
+    "block": _("Block"),
+    "impressions": _("Impressions"),
+    "clicks": _("Clicks"),
+    "click_rate": _("Click rate"),
+    "orders": _("Attributed orders"),
+    "revenue": _("Attributed revenue"),
+    "no_events": _("No impressions yet: add the blocks to your theme."),
+    "chart": _("Daily clicks and attributed revenue"),
+    "day": _("Day"),
+    "question": _("Question"),
+    "single": _("One answer"),
+    "multiple": _("Several answers"),
+    "answer": _("Answer"),
+    "product_types": _("Product types (comma-separated)"),
+    "tags": _("Tags (comma-separated)"),
+    "add_answer": _("Add an answer"),
+    "remove": _("Remove"),
+}
+
+
+@require_GET
+@embedded_page
+def personalization_page(request: HttpRequest, shop: Shop) -> HttpResponse:
+    """/personalization: what the blocks do, the merchant's rules and quiz (each form with the
+    contextual save bar) and a preview of what a shopper sees."""
+    return admin_page(
+        request,
+        "personalize/personalization.html",
+        shop,
+        title=gettext_noop("Personalization"),
+        context={"words": PERSONALIZATION_WORDS, "blocks": BLOCKS},
     )

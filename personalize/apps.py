@@ -6,7 +6,8 @@ class PersonalizeConfig(AppConfig):
     verbose_name = "Shopper profiles, recommendations and the storefront blocks"
 
     def ready(self) -> None:
-        from personalize.admin_pages import CUSTOMERS_NAV
+        from personalize.admin_pages import CUSTOMERS_NAV, PERSONALIZATION_NAV
+        from personalize.candidates import CANDIDATES_PRECOMPUTE, candidates_precompute_handler
         from personalize.privacy import PERSONALIZE_PRIVACY_PROVIDER
         from personalize.refresh import (
             PROFILE_REFRESH,
@@ -23,4 +24,6 @@ class PersonalizeConfig(AppConfig):
         job_handler_register(PROFILE_REFRESH, profile_refresh_handler)
         job_handler_register(PROFILES_RECOMPUTE, profiles_recompute_handler)
         job_handler_register(METAFIELDS_SYNC, metafields_sync_handler)
+        job_handler_register(CANDIDATES_PRECOMPUTE, candidates_precompute_handler)
         admin_nav_register(CUSTOMERS_NAV)
+        admin_nav_register(PERSONALIZATION_NAV)

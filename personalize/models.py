@@ -174,3 +174,122 @@ class ProfileRun(ShopOwned):
     customers_done = models.PositiveIntegerField(default=0)
     # The next customer (Shopify id) to compute: the run resumes there after a worker dies.
     next_customer_shopify_id = models.BigIntegerField(default=0)
+
+
+# --- Recommendations (personalize.recommend: the engine; personalize.picks: precompute and serving) ---
+
+
+class RecommendationSettings(ShopOwned):
+    """What the merchant decides about recommendations."""
+
+    # The share of each list kept for products outside the shopper's usual categories.
+    discovery_share = models.FloatField(default=0.1)
+    # Shown first, in this order, wherever they can be bought; never shown. Shopify product ids.
+    pinned_product_ids = models.JSONField(default=list, blank=True)
+    excluded_product_ids = models.JSONField(default=list, blank=True)
+    # How many items each block shows at most, by block name; the default elsewhere.
+    block_limits = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop"], name="recommendation_settings_one_per_shop"),
+            models.CheckConstraint(
+                condition=models.Q(discovery_share__gte=0, discovery_share__lte=0.5),
+                name="recommendation_discovery_share_range",
+            ),
+        ]
+
+
+class Dismissal(ShopOwned):
+    """A shopper said "not for me" to a product: it is never proposed to them again."""
+
+    customer_shopify_id = models.BigIntegerField()
+    product_shopify_id = models.BigIntegerField()
+    dismissed_at = models.DateTimeField()
+    # Why, when the shopper said: style, size, price or taste.
+    reason = models.CharField(max_length=16, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "customer_shopify_id", "product_shopify_id"],
+                name="dismissal_once_per_product",
+            )
+        ]
+
+
+class CandidateList(ShopOwned):
+    """Precomputed candidates for one audience of a shop, best first; serving re-ranks them.
+
+    Audiences: `shopper:<customer id>`, `trending` (the whole shop), `trending:<country>` and
+    `related:<product id>` (bought together with a product). Each candidate is
+    `{"product": id, "score": float, "kind": str, "evidence": {...}}` (personalize.picks)."""
+
+    audience = models.CharField(max_length=64)
+    candidates = models.JSONField(default=list)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "audience"], name="candidates_one_per_audience")
+        ]
+
+
+# --- The quiz and storefront feedback --------------------------------------------------------------
+
+
+class Quiz(ShopOwned):
+    """The merchant's quiz: at most ten questions, each option mapping to product types and tags
+    (personalize.quiz validates `questions`: [{"id", "text", "kind": "single"|"multiple",
+    "options": [{"id", "label", "product_types": [...], "tags": [...]}]}])."""
+
+    title = models.CharField(max_length=255)
+    questions = models.JSONField(default=list)
+    published = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop"], name="quiz_one_per_shop")]
+
+
+class QuizAnswer(ShopOwned):
+    """A visitor's answers, with the consent they gave. A guest's are kept against their visitor id
+    and become the customer's facts when they sign in (personalize.quiz)."""
+
+    visitor = models.CharField(max_length=64, blank=True)
+    customer_shopify_id = models.BigIntegerField(null=True, blank=True)
+    answers = models.JSONField()
+    consent_text = models.TextField()
+    consent_version = models.CharField(max_length=32)
+    consent_language = models.CharField(max_length=16)
+    answered_at = models.DateTimeField()
+    # Set once the answers became the signed-in customer's facts.
+    joined_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["shop", "visitor"], name="quiz_answer_by_visitor")]
+
+
+class StorefrontEvent(ShopOwned):
+    """What a shopper did with a block: an impression, a click, an add to cart, a "not for me"
+    (with its reason). Clicks attribute later orders to their block."""
+
+    class Kind(models.TextChoices):
+        IMPRESSION = "impression"
+        CLICK = "click"
+        ADD_TO_CART = "add_to_cart"
+        DISMISS = "dismiss"
+
+    visitor = models.CharField(max_length=64, blank=True)
+    customer_shopify_id = models.BigIntegerField(null=True, blank=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    block = models.CharField(max_length=32)
+    product_shopify_id = models.BigIntegerField()
+    reason = models.CharField(max_length=16, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            # The overview's rollups and attribution read a shop's events by time.
+            models.Index(fields=["shop", "kind", "at"], name="storefront_event_by_kind"),
+        ]

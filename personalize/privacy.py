@@ -1,12 +1,23 @@
 """What personalize holds on a shopper, for the privacy registry (privacy.registry): the facts they
-told us with the consent records they gave, and their profile. An erasure deletes all three: a
-consent record proves consent for facts that no longer exist."""
+told us with the consent records they gave, their profile, the products they said were not for
+them and their precomputed recommendations. An erasure deletes them all: a consent record proves
+consent for facts that no longer exist."""
 
 from typing import Any
 
 from django.db import transaction
 
-from personalize.models import ConsentRecord, Fact, Profile, ProfileRun, ProfileSettings, ShopProfileModel
+from personalize.models import (
+    CandidateList,
+    ConsentRecord,
+    Dismissal,
+    Fact,
+    Profile,
+    ProfileRun,
+    ProfileSettings,
+    RecommendationSettings,
+    ShopProfileModel,
+)
 from privacy.registry import PrivacyProvider, ShopperRef
 from shop_app.models import Shop
 
@@ -17,7 +28,7 @@ def _iso(value: Any) -> str | None:
 
 def personalize_export_shopper(shop: Shop, ref: ShopperRef) -> dict[str, Any]:
     if not ref.customer_id:
-        return {"facts": [], "profile": None}
+        return {"facts": [], "profile": None, "not_for_me": []}
     facts = (
         Fact.objects.for_shop(shop)
         .filter(customer_shopify_id=ref.customer_id)
@@ -65,6 +76,13 @@ def personalize_export_shopper(shop: Shop, ref: ShopperRef) -> dict[str, Any]:
             if profile
             else None
         ),
+        "not_for_me": [
+            {"product_id": product_id, "at": _iso(at)}
+            for product_id, at in Dismissal.objects.for_shop(shop)
+            .filter(customer_shopify_id=ref.customer_id)
+            .order_by("dismissed_at")
+            .values_list("product_shopify_id", "dismissed_at")
+        ],
     }
 
 
@@ -77,14 +95,32 @@ def personalize_erase_shopper(shop: Shop, ref: ShopperRef) -> dict[str, int]:
             ConsentRecord.objects.for_shop(shop).filter(customer_shopify_id=ref.customer_id).delete()
         )
         profiles, _ = Profile.objects.for_shop(shop).filter(customer_shopify_id=ref.customer_id).delete()
-    return {"facts": facts, "consent_records": consents, "profiles": profiles}
+        dismissals, _ = Dismissal.objects.for_shop(shop).filter(customer_shopify_id=ref.customer_id).delete()
+        lists, _ = CandidateList.objects.for_shop(shop).filter(audience=f"shopper:{ref.customer_id}").delete()
+    return {
+        "facts": facts,
+        "consent_records": consents,
+        "profiles": profiles,
+        "not_for_me": dismissals,
+        "recommendations": lists,
+    }
 
 
 def personalize_erase_shop(shop: Shop) -> dict[str, int]:
     counts = {}
     with transaction.atomic():
         # Facts first: they point at the consent records they were given under.
-        for model in (Fact, ConsentRecord, Profile, ProfileRun, ShopProfileModel, ProfileSettings):
+        for model in (
+            Fact,
+            ConsentRecord,
+            Profile,
+            ProfileRun,
+            ShopProfileModel,
+            ProfileSettings,
+            Dismissal,
+            CandidateList,
+            RecommendationSettings,
+        ):
             counts[model._meta.model_name or model.__name__], _ = model.objects.for_shop(shop).delete()
     return counts
 

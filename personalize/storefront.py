@@ -1,4 +1,6 @@
-"""The shopper's door to their profile, through the app proxy (shop_app.proxy):
+"""The shopper's doors through the app proxy (shop_app.proxy): their profile, and recommendations.
+
+Profile:
 
 - `GET /proxy/profile`: what the shop believes about the signed-in shopper, what they told (each
   fact with where and when) and what their orders suggest (each part with what it came from);
@@ -7,18 +9,39 @@
   400 naming the field, and nothing is stored.
 
 Guests get 401: a profile belongs to a signed-in shopper.
+
+Recommendations: `GET /proxy/recommendations?block=...` (personalize.picks) and
+`POST /proxy/recommendations/dismiss` ("not for me").
 """
 
 import json
 from typing import Any
 
+from django import forms
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from commerce.models import Product
 from personalize.facts import ConsentGiven, FactError, consent_clean, facts_clean, facts_current, facts_record
+from personalize.feedback import EventError, storefront_events_record
 from personalize.models import FactSource, Profile
+from personalize.picks import dismissal_record, picks_as_json, picks_for
+from personalize.quiz import (
+    QuizError,
+    answers_clean,
+    quiz_answer,
+    quiz_answers_join,
+    quiz_for,
+    quiz_picks,
+    quiz_public,
+    retry_clean,
+)
+from personalize.reasons import storefront_language
 from personalize.refresh import profile_refresh, profile_refresh_later
+from personalize.rules import BLOCKS, LIMIT_MAX
 from shop_app.proxy import StorefrontVisit, storefront_view
 
 BODY_MAX_BYTES = 16_384
@@ -127,3 +150,180 @@ def profile_inferred(profile: Profile) -> dict[str, Any]:
             "from": profile.region_source,
         },
     }
+
+
+# --- Recommendations -------------------------------------------------------------------------------
+
+
+@require_GET
+@storefront_view
+def proxy_recommendations(request: HttpRequest, visit: StorefrontVisit) -> HttpResponse:
+    """GET /proxy/recommendations?block=&product_id=&limit=&locale=: a block's items, each with
+    its reason; JSON, or an HTML fragment for `Accept: text/html`. Guests get what is not personal
+    (trending, seasonal for the shop's region, bought together with the product shown)."""
+    query = RecommendationsInput(request.GET)
+    if not query.is_valid():
+        field, messages = next(iter(query.errors.items()))
+        return _error(field, str(messages[0]))
+    block = query.cleaned_data["block"]
+    picks = picks_for(
+        visit.shop,
+        block,
+        customer_id=visit.customer_id,
+        product_id=query.cleaned_data["product_id"],
+        limit=query.cleaned_data["limit"],
+    )
+    language = storefront_language(
+        query.cleaned_data["locale"] or "", request.headers.get("Accept-Language", "")
+    )
+    items = picks_as_json(visit.shop, picks, language)
+    if "text/html" in request.headers.get("Accept", ""):
+        with translation.override(language):
+            return render(
+                request,
+                "personalize/recommendations.html",
+                {"block": block, "items": items, "signed_in": visit.customer_id is not None},
+            )
+    return JsonResponse({"block": block, "items": items})
+
+
+class RecommendationsInput(forms.Form):
+    block = forms.ChoiceField(choices=[(block, block) for block in BLOCKS])
+    product_id = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    limit = forms.IntegerField(required=False, min_value=1, max_value=LIMIT_MAX)
+    locale = forms.CharField(required=False, max_length=16)
+
+
+@csrf_exempt  # the app proxy's signature stands in for a CSRF token
+@require_POST
+@storefront_view
+def proxy_recommendation_dismiss(request: HttpRequest, visit: StorefrontVisit) -> HttpResponse:
+    """POST /proxy/recommendations/dismiss with {"product_id"}: "not for me". The product is not
+    proposed to this shopper again."""
+    if visit.customer_id is None:
+        return _error("customer", "sign in to tell us what is not for you", status=401)
+    try:
+        body = json.loads(request.body[:BODY_MAX_BYTES])
+    except (ValueError, RecursionError):
+        return _error("body", "must be a JSON object")
+    product_id = body.get("product_id") if isinstance(body, dict) else None
+    if not isinstance(product_id, int) or isinstance(product_id, bool) or not 0 < product_id < 2**63:
+        return _error("product_id", "must be a product id")
+    if not Product.objects.for_shop(visit.shop).filter(shopify_id=product_id).exists():
+        return _error("product_id", "is not a product of this shop")
+    dismissal_record(visit.shop, visit.customer_id, product_id)
+    return JsonResponse({"dismissed": product_id})
+
+
+# --- The quiz ---------------------------------------------------------------------------------------
+
+
+def _json_body(request: HttpRequest) -> dict[str, Any] | JsonResponse:
+    """The request's JSON object, or the 400/413 to answer."""
+    if len(request.body) > BODY_MAX_BYTES:
+        return _error("body", f"must be at most {BODY_MAX_BYTES} bytes", status=413)
+    try:
+        body = json.loads(request.body)
+    except (ValueError, RecursionError):
+        return _error("body", "must be a JSON object")
+    if not isinstance(body, dict):
+        return _error("body", "must be a JSON object")
+    return body
+
+
+@require_GET
+@storefront_view
+def proxy_quiz(request: HttpRequest, visit: StorefrontVisit) -> HttpResponse:
+    """GET /proxy/quiz: the shop's published quiz, or 404. A signed-in visitor's waiting answers
+    (given as a guest, `visitor`) become theirs."""
+    if visit.customer_id is not None:
+        quiz_answers_join(visit.shop, request.GET.get("visitor", ""), visit.customer_id)
+    quiz = quiz_for(visit.shop)
+    if quiz is None:
+        return _error("quiz", "this shop has no quiz", status=404)
+    return JsonResponse({"quiz": quiz_public(quiz)})
+
+
+@csrf_exempt  # the app proxy's signature stands in for a CSRF token
+@require_POST
+@storefront_view
+def proxy_quiz_answers(request: HttpRequest, visit: StorefrontVisit) -> HttpResponse:
+    """POST /proxy/quiz/answers {"answers", "visitor", "consent"}: keep the answers (under the
+    consent shown) and answer picks at once."""
+    body = _json_body(request)
+    if isinstance(body, JsonResponse):
+        return body
+    quiz = quiz_for(visit.shop)
+    if quiz is None:
+        return _error("quiz", "this shop has no quiz", status=404)
+    try:
+        answers = answers_clean(quiz, body.get("answers"))
+        text, version, language = consent_clean(body.get("consent"))
+        consent = ConsentGiven(
+            text, version, language, _client_address(request), request.headers.get("User-Agent", "")[:512]
+        )
+        quiz_answer(
+            visit.shop,
+            quiz,
+            answers,
+            consent,
+            customer_id=visit.customer_id,
+            visitor=str(body.get("visitor", "")),
+        )
+    except (QuizError, FactError) as error:
+        return _error(error.field, error.message)
+    picks = quiz_picks(visit.shop, quiz, answers, customer_id=visit.customer_id)
+    return JsonResponse({"picks": picks_as_json(visit.shop, picks, language)})
+
+
+@csrf_exempt  # the app proxy's signature stands in for a CSRF token
+@require_POST
+@storefront_view
+def proxy_quiz_retry(request: HttpRequest, visit: StorefrontVisit) -> HttpResponse:
+    """POST /proxy/quiz/retry {"answers", "rejected", "why", "shown"}: "not quite": propose again,
+    without the rejected pick and away from why it missed."""
+    body = _json_body(request)
+    if isinstance(body, JsonResponse):
+        return body
+    quiz = quiz_for(visit.shop)
+    if quiz is None:
+        return _error("quiz", "this shop has no quiz", status=404)
+    try:
+        answers = answers_clean(quiz, body.get("answers"))
+        rejected, why, shown = retry_clean(body)
+    except QuizError as error:
+        return _error(error.field, error.message)
+    if visit.customer_id is not None:
+        dismissal_record(visit.shop, visit.customer_id, rejected, reason=why)
+    picks = quiz_picks(
+        visit.shop, quiz, answers, customer_id=visit.customer_id, rejected=rejected, why=why, shown=shown
+    )
+    language = storefront_language(request.GET.get("locale", ""), request.headers.get("Accept-Language", ""))
+    return JsonResponse({"picks": picks_as_json(visit.shop, picks, language)})
+
+
+# --- Feedback ----------------------------------------------------------------------------------------
+
+
+@csrf_exempt  # the app proxy's signature stands in for a CSRF token
+@require_POST
+@storefront_view
+def proxy_events(request: HttpRequest, visit: StorefrontVisit) -> HttpResponse:
+    """POST /proxy/events {"visitor", "events": [{"type", "block", "product_id", "reason"?}]}:
+    impressions, clicks, adds to cart and "not for me" from the blocks. 202 once stored; a bad
+    event refuses the batch (400 naming it), nothing stored."""
+    body = _json_body(request)
+    if isinstance(body, JsonResponse):
+        return body
+    try:
+        stored = storefront_events_record(
+            visit.shop,
+            body.get("events"),
+            visitor=str(body.get("visitor", "")),
+            customer_id=visit.customer_id,
+        )
+    except EventError as error:
+        return _error(error.field, error.message)
+    if visit.customer_id is not None:
+        quiz_answers_join(visit.shop, str(body.get("visitor", "")), visit.customer_id)
+    return JsonResponse({"stored": stored}, status=202)

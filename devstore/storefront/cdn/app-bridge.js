@@ -6,7 +6,9 @@
  * when the app answers 401 with X-Shopify-Retry-Invalid-Session-Request. On the app's "patch ID
  * token" page (a `shopify-reload` parameter) it reloads that path with a fresh `id_token`.
  * Like App Bridge, it hides the app's <ui-nav-menu> and hands its links to the admin around the
- * iframe, which shows them in its sidebar. */
+ * iframe, which shows them in its sidebar. And it gives forms marked `data-save-bar` the admin's
+ * contextual save bar: shown on the first change, Save submits the form, Discard resets it, and
+ * it hides again on submit or reset (App Bridge's behaviour; shopify.saveBar.hide() too). */
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -98,12 +100,40 @@
     navMenuSend();
   }
 
+  // The contextual save bar, drawn by the admin around the iframe.
+  var dirtyForms = new Set();
+  function saveBarSend() { post("devstore:saveBar", { visible: dirtyForms.size > 0 }); }
+  function saveBarForm(form) {
+    function changed() { if (!dirtyForms.has(form)) { dirtyForms.add(form); saveBarSend(); } }
+    form.addEventListener("input", changed);
+    form.addEventListener("change", changed);
+    form.addEventListener("reset", function () { dirtyForms.delete(form); saveBarSend(); });
+  }
+  function saveBarFormsWatch() {
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-save-bar]"), saveBarForm);
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", saveBarFormsWatch);
+  } else {
+    saveBarFormsWatch();
+  }
+  window.addEventListener("message", function (event) {
+    var data = event.data || {};
+    if (data.type !== "devstore:saveBarAction") { return; }
+    dirtyForms.forEach(function (form) {
+      if (data.action === "save") { form.requestSubmit(); } else { form.reset(); }
+    });
+  });
+
   window.shopify = {
     config: { apiKey: meta ? meta.content : null, shop: params.get("shop"), host: params.get("host") },
     idToken: idToken,
     toast: { show: function (message, options) { post("devstore:toast", { message: message, options: options || {} }); } },
     loading: function (on) { post("devstore:loading", { on: on !== false }); },
     modal: { show: function () {}, hide: function () {} },
-    saveBar: { show: function () {}, hide: function () {} },
+    saveBar: {
+      show: function () { post("devstore:saveBar", { visible: true }); return Promise.resolve(); },
+      hide: function () { dirtyForms.clear(); saveBarSend(); return Promise.resolve(); },
+    },
   };
 })();

@@ -8,30 +8,19 @@ Dates are calendar days and both ends are inclusive: calibration is every order 
 (2011-08-31 and 2011-12-09 give a 100-day holdout). Timestamps with an offset count on their UTC
 day; those without one are taken as they are.
 
-Two input formats, told apart by the header (``.gz`` is read compressed):
-
-- ``customer_id,order_id,ordered_at,product_id,quantity,price`` with ``ordered_at`` in ISO 8601;
-- UCI Online Retail (``InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,
-  Country``), as in ``../shared/data``: an invoice is an order. Lines without a CustomerID are guest
-  checkouts and cannot be followed, so they are dropped. Credit notes (InvoiceNo starting with C)
-  are refunds, not orders: they neither count as a purchase nor reduce spend. Postage, fees and
-  manual adjustments (the StockCodes devstore's import skips too) are not goods.
-
-In both, a line with a quantity or price of zero or less is no purchase (a return or a correction),
-and an order's value is the sum of quantity times price of its lines.
+Two input formats, told apart by the header (``.gz`` is read compressed): the generic order-line
+CSV and UCI Online Retail, read by ``personalize.order_files`` (its docstring says what is dropped:
+guest lines, credit notes, which neither count as a purchase nor reduce spend, postage and fees).
+An order's value is the sum of quantity times price of its lines.
 """
 
 from __future__ import annotations
 
 import csv
-import gzip
-import io
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from functools import lru_cache
+from datetime import date
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import numpy as np
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -39,36 +28,8 @@ from numpy.typing import NDArray
 from scipy import stats
 
 from personalize.clv import ClvInput, ClvPrediction, clv_fit, clv_input_from_orders, clv_predict
+from personalize.order_files import order_lines_read
 
-ORDERS_HEADER = ["customer_id", "order_id", "ordered_at", "product_id", "quantity", "price"]
-ONLINE_RETAIL_HEADER = [
-    "InvoiceNo",
-    "StockCode",
-    "Description",
-    "Quantity",
-    "InvoiceDate",
-    "UnitPrice",
-    "CustomerID",
-    "Country",
-]
-# Not goods: postage, fees, manual adjustments, samples (as devstore/seed/online_retail.py skips).
-ONLINE_RETAIL_NOT_GOODS = {
-    "POST",
-    "DOT",
-    "M",
-    "BANK CHARGES",
-    "AMAZONFEE",
-    "C2",
-    "CRUK",
-    "D",
-    "S",
-    "PADS",
-    "B",
-    "ADJUST",
-    "ADJUST2",
-    "TEST001",
-    "TEST002",
-}
 OUTPUT_HEADER = ["customer_id", "predicted_orders", "churn_risk", "predicted_value"]
 EPOCH = date(1970, 1, 1)
 
@@ -189,36 +150,17 @@ def auc(score: NDArray[np.float64], positive: NDArray[np.bool_]) -> float:
 
 def orders_read(path: str) -> Orders:
     """Orders from either format (module docstring), grouped by order id."""
-    with _open(path) as handle:
-        reader = csv.reader(handle)
-        header = [name.strip().lstrip("\ufeff") for name in next(reader, [])]
-        if header == ORDERS_HEADER:
-            lines = _orders_lines(reader)
-        elif header == ONLINE_RETAIL_HEADER:
-            lines = _online_retail_lines(reader)
-        else:
-            raise ValueError(f"unknown header {','.join(header)!r}")
-        customers: dict[str, int] = {}
-        order_ids: dict[str, int] = {}
-        order_customer: list[int] = []
-        order_day: list[float] = []
-        line_order: list[int] = []
-        line_value: list[float] = []
-        for customer_id, order_id, ordered_at, value in lines:
-            order = order_ids.get(order_id)
-            if order is None:
-                order = order_ids[order_id] = len(order_ids)
-                order_customer.append(customers.setdefault(customer_id, len(customers)))
-                order_day.append(_day(ordered_at))
-            line_order.append(order)
-            line_value.append(value)
+    lines = order_lines_read(path)
+    orders = len(lines.order_ids)
+    first_line = np.full(orders, len(lines), dtype=np.int64)
+    np.minimum.at(first_line, lines.order, np.arange(len(lines)))
     return Orders(
-        customer_ids=list(customers),
-        customer_index=np.array(order_customer, dtype=np.int64),
-        day=np.array(order_day, dtype=np.float64),
-        value=np.bincount(
-            np.array(line_order, dtype=np.int64), weights=line_value, minlength=len(order_ids)
-        ).astype(np.float64),
+        customer_ids=lines.customer_ids,
+        customer_index=lines.customer[first_line],
+        day=np.floor(lines.ordered_at[first_line]),
+        value=np.bincount(lines.order, weights=lines.quantity * lines.price, minlength=orders).astype(
+            np.float64
+        ),
     )
 
 
@@ -236,48 +178,6 @@ def predictions_write(path: str, customer_ids: list[str], prediction: ClvPredict
             writer.writerow([row[0], f"{row[1]:.4f}", f"{row[2]:.4f}", f"{row[3]:.2f}"])
 
 
-def _orders_lines(reader: Iterator[list[str]]) -> Iterator[tuple[str, str, str, float]]:
-    for customer_id, order_id, ordered_at, _product_id, quantity, price in reader:
-        value = _line_value(quantity, price)
-        if customer_id.strip() and value is not None:
-            yield customer_id.strip(), order_id.strip(), ordered_at.strip(), value
-
-
-def _online_retail_lines(reader: Iterator[list[str]]) -> Iterator[tuple[str, str, str, float]]:
-    for invoice, code, _description, quantity, invoice_date, price, customer_id, _country in reader:
-        if not customer_id.strip() or invoice.startswith("C"):
-            continue
-        upper = code.strip().upper()
-        if upper in ONLINE_RETAIL_NOT_GOODS or upper.startswith("GIFT_"):
-            continue
-        value = _line_value(quantity, price)
-        if value is not None:
-            # "17850.0" in some exports of the file, "17850" in others: one customer.
-            yield customer_id.strip().removesuffix(".0"), invoice.strip(), invoice_date.strip(), value
-
-
-def _line_value(quantity: str, price: str) -> float | None:
-    try:
-        amount, unit = float(quantity), float(price)
-    except ValueError:
-        return None
-    if amount <= 0 or unit <= 0:
-        return None
-    return amount * unit
-
-
-@lru_cache(maxsize=65536)
-def _day(text: str) -> float:
-    """Days since 1970-01-01 of the order's calendar day (UTC when the timestamp has an offset)."""
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        when = datetime.strptime(text, "%m/%d/%Y %H:%M")  # noqa: DTZ007 (a day count, zone-free)
-    if when.tzinfo is not None:
-        when = when.astimezone(UTC)
-    return float((when.date() - EPOCH).days)
-
-
 def _date(text: str | date) -> date:
     if isinstance(text, date):
         return text
@@ -285,12 +185,6 @@ def _date(text: str | date) -> date:
         return date.fromisoformat(text)
     except ValueError as error:
         raise CommandError(f"{text!r} is not a date (YYYY-MM-DD)") from error
-
-
-def _open(path: str) -> TextIO:
-    if path.endswith(".gz"):
-        return io.TextIOWrapper(gzip.open(path), encoding="utf-8", errors="replace", newline="")
-    return Path(path).open(encoding="utf-8", errors="replace", newline="")
 
 
 def _aligned(values: NDArray[np.float64], length: int) -> NDArray[np.float64]:

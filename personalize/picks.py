@@ -1,0 +1,560 @@
+"""Serving recommendations: the precomputed candidates of a block (personalize.candidates), then,
+at request time, what only the request knows:
+
+1. drop what the shopper cannot or will not buy: not active, excluded by the merchant, dismissed
+   ("not for me"), in a category they told us is not for them, out of stock in their size, or
+   against their season (no winter coat where it is warm now, no swimwear where it is cold);
+2. boost what they told us they like, what fits their season and climate, their tastes;
+3. diversify and keep the merchant's discovery share for products outside their usual categories
+   (personalize.recommend.rerank), pinned products first;
+4. give every item its reason, with its evidence, in the shopper's language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from commerce.models import CollectionMembership, Order, OrderLine, Product, Variant
+from personalize.climate import Climate, climate_for, season_on
+from personalize.facts import facts_current
+from personalize.history import variant_size
+from personalize.models import CandidateList, Dismissal, Fact, Profile, RecommendationSettings
+from personalize.reasons import Names, Reason, reason_text
+from personalize.recommend import Candidate, rerank
+from personalize.rules import block_limit, recommendation_settings
+from shop_app.models import Shop
+
+# Season tags a merchant puts on products, and the season each means.
+SEASON_TAGS = {
+    "summer": "warm",
+    "warm-weather": "warm",
+    "winter": "cold",
+    "cold-weather": "cold",
+    "spring": "mild",
+    "autumn": "mild",
+    "fall": "mild",
+}
+CLASHES = {("cold", "warm"), ("warm", "cold")}  # (product's season, shopper's season)
+SEASON_BOOST = 1.3
+TOLD_BOOST = 1.5
+BACK_IN_SIZE_DAYS = 30
+# Told favourite categories weigh this much against candidates scored 1 for a shopper with no
+# order, fading as orders accrue: they drive the cold start and step back as history speaks.
+TOLD_WEIGHT = 1.0
+TOLD_FADE_ORDERS = 3
+# Trending fills a list up, after what the shopper's own history and words suggest.
+TRENDING_WEIGHT = 0.5
+
+
+@dataclass(frozen=True)
+class Pick:
+    product: Product
+    variant: Variant
+    reason: Reason
+
+
+@dataclass(frozen=True)
+class ReasonContext:
+    shopper: Shopper
+    season: str | None
+    # Products of the categories the shopper told us they like, with the category.
+    told: Mapping[int, str]
+
+
+@dataclass
+class Shopper:
+    """What serving knows of who is asking (all empty for a guest)."""
+
+    customer_id: int | None = None
+    profile: Profile | None = None
+    told: Mapping[str, Fact] = field(default_factory=dict)
+    dismissed: set[int] = field(default_factory=set)
+    climate: Climate | None = None
+
+    @property
+    def sizes(self) -> dict[str, str]:
+        if self.profile is None:
+            return {}
+        return {product_type: entry["size"] for product_type, entry in (self.profile.sizes or {}).items()}
+
+    @property
+    def usual_categories(self) -> list[str]:
+        if self.profile is None:
+            return []
+        return list((self.profile.affinities or {}).get("product_type", {}))
+
+    def told_list(self, name: str) -> list[str]:
+        fact = self.told.get(name)
+        return list(fact.value or []) if fact is not None else []
+
+
+def shopper_for(shop: Shop, customer_id: int | None) -> Shopper:
+    if customer_id is None:
+        return Shopper(climate=climate_for(shop.country) if shop.country else None)
+    profile = Profile.objects.for_shop(shop).filter(customer_shopify_id=customer_id).first()
+    climate = None
+    if profile is not None and profile.country_code:
+        climate = climate_for(profile.country_code, profile.region_code)
+    elif shop.country:
+        climate = climate_for(shop.country)
+    return Shopper(
+        customer_id=customer_id,
+        profile=profile,
+        told=facts_current(shop, [customer_id]).get(customer_id, {}),
+        dismissed=set(
+            Dismissal.objects.for_shop(shop)
+            .filter(customer_shopify_id=customer_id)
+            .values_list("product_shopify_id", flat=True)
+        ),
+        climate=climate,
+    )
+
+
+def dismissal_record(shop: Shop, customer_id: int, product_id: int, *, reason: str = "") -> None:
+    """The shopper said "not for me" (and maybe why): never propose this product to them again,
+    and push down what shares its type and vendor."""
+    Dismissal.objects.update_or_create(
+        shop=shop,
+        customer_shopify_id=customer_id,
+        product_shopify_id=product_id,
+        defaults={"dismissed_at": timezone.now(), "reason": reason},
+    )
+
+
+# --- The blocks ----------------------------------------------------------------------------------
+
+
+def picks_for(
+    shop: Shop,
+    block: str,
+    *,
+    customer_id: int | None,
+    product_id: int | None = None,
+    limit: int | None = None,
+    today: date | None = None,
+) -> list[Pick]:
+    """The items of a block for this visit, best first, each with its reason."""
+    today = today or timezone.localdate()
+    settings = recommendation_settings(shop)
+    shopper = shopper_for(shop, customer_id)
+    season = season_on(shopper.climate, today) if shopper.climate else None
+    candidates = _candidates(shop, block, shopper, product_id=product_id, season=season, today=today)
+    return picks_rank(
+        shop,
+        shopper,
+        candidates,
+        limit=block_limit(settings, block, limit),
+        discovery=block == "for-you",
+        pinned=block == "for-you",
+        settings=settings,
+        today=today,
+    )
+
+
+def picks_rank(
+    shop: Shop,
+    shopper: Shopper,
+    candidates: Sequence[Candidate],
+    *,
+    limit: int,
+    today: date,
+    discovery: bool = False,
+    pinned: bool = False,
+    settings: RecommendationSettings | None = None,
+    evidence: Mapping[int, Mapping[str, Any]] | None = None,
+) -> list[Pick]:
+    """Candidates to what a shopper is shown: only what they can and will buy, boosted by what
+    they told and their season, diversified, with the merchant's discovery share (`discovery`)
+    and pinned products first (`pinned`); each with its reason (`evidence` overrides what a
+    candidate's kind would say, for callers who know better, such as the quiz)."""
+    settings = settings or recommendation_settings(shop)
+    season = season_on(shopper.climate, today) if shopper.climate else None
+    catalog = _catalog(
+        shop,
+        {candidate.item for candidate in candidates} | set(settings.pinned_product_ids if pinned else ()),
+    )
+    allowed = {
+        product_id
+        for product_id, entry in catalog.items()
+        if _can_propose(entry, shopper, settings, season, product_id)
+    }
+    first = [
+        Candidate(item=product_id, score=0.0, kind="pinned", evidence=())
+        for product_id in (settings.pinned_product_ids if pinned else [])
+        if product_id in allowed
+    ][:limit]
+    ranked = rerank(
+        candidates,
+        limit - len(first),
+        similarity=_similarity(catalog),
+        category={product_id: entry.product.product_type for product_id, entry in catalog.items()},
+        usual_categories=shopper.usual_categories,
+        discovery_share=settings.discovery_share if discovery else 0.0,
+        allowed=lambda item: item in allowed and item not in {pin.item for pin in first},
+        boost=_boosts(shopper, catalog, season),
+    )
+    sources = {candidate.item: candidate for candidate in candidates}
+    favourites = shopper.told_list(Fact.Name.FAVOURITE_CATEGORIES)
+    context = ReasonContext(shopper, season, _products_in_categories(shop, favourites) if favourites else {})
+    picks = []
+    for candidate in [*first, *ranked]:
+        entry = catalog[candidate.item]
+        variant = entry.variant_for(shopper.sizes)
+        known = (evidence or {}).get(candidate.item)
+        reason = (
+            Reason(candidate.kind, dict(known))
+            if known is not None and candidate.kind != "discovery"
+            else _reason(candidate, sources.get(candidate.item, candidate), entry, variant, context)
+        )
+        picks.append(Pick(entry.product, variant, reason))
+    return picks
+
+
+def picks_within(
+    shop: Shop, shopper: Shopper, product_ids: Iterable[int], *, limit: int, today: date
+) -> list[Pick]:
+    """The shopper's picks among these products only (a newsletter topic's collections or tags):
+    their own candidates and trending among them first, then the rest of them, each with its
+    reason, filtered and diversified as every block is."""
+    within = set(product_ids)
+    own = _stored(shop, f"shopper:{shopper.customer_id}") if shopper.customer_id else []
+    trending = trending_for(shop, shopper)
+    best: dict[int, Candidate] = {}
+    for candidate in [*_scaled(own, 1.0), *_scaled(trending, TRENDING_WEIGHT)]:
+        if candidate.item in within and (
+            candidate.item not in best or candidate.score > best[candidate.item].score
+        ):
+            best[candidate.item] = candidate
+    rest = [
+        Candidate(item=product_id, score=0.0, kind="trending", evidence=())
+        for product_id in sorted(within - set(best))
+    ]
+    ranked = sorted(best.values(), key=lambda candidate: (-candidate.score, candidate.item))
+    return picks_rank(shop, shopper, [*ranked, *rest], limit=limit, today=today)
+
+
+def trending_for(shop: Shop, shopper: Shopper | None) -> list[Candidate]:
+    """What is popular in the shopper's country (the shop's, for a guest), else in the shop."""
+    country = shopper.profile.country_code if shopper is not None and shopper.profile else ""
+    return (_stored(shop, f"trending:{country}") if country else []) or _stored(shop, "trending")
+
+
+def picks_as_json(shop: Shop, picks: list[Pick], language: str) -> list[dict[str, Any]]:
+    names = Names(
+        products=dict(
+            Product.objects.for_shop(shop)
+            .filter(shopify_id__in=[p for pick in picks for p in pick.reason.evidence.get("products", ())])
+            .values_list("shopify_id", "title")
+        ),
+        orders=dict(
+            Order.objects.for_shop(shop)
+            .filter(shopify_id__in=[o for pick in picks for o in pick.reason.evidence.get("orders", ())])
+            .values_list("shopify_id", "name")
+        ),
+    )
+    return [
+        {
+            "product_id": pick.product.shopify_id,
+            "variant_id": pick.variant.shopify_id,
+            "title": pick.product.title,
+            "url": f"/products/{pick.product.handle}",
+            "image": pick.product.image_url,
+            "price": {"amount": str(pick.variant.price), "currency": pick.variant.currency},
+            "reason": pick.reason.as_json(reason_text(pick.reason, language, names)),
+        }
+        for pick in picks
+    ]
+
+
+def _candidates(
+    shop: Shop, block: str, shopper: Shopper, *, product_id: int | None, season: str | None, today: date
+) -> list[Candidate]:
+    if block == "because-you-bought":
+        anchor = product_id or _last_bought(shop, shopper.customer_id)
+        return _stored(shop, f"related:{anchor}") if anchor else []
+    if block == "back-in-size":
+        return _back_in_size(shop, shopper, today)
+    trending = trending_for(shop, shopper)
+    if block == "trending":
+        return trending
+    if block == "seasonal":
+        return _seasonal(shop, season, trending) if season else []
+    # for-you: the shopper's own candidates, what they told us, and trending to fill up, each
+    # source on one scale (its best at 1) and weighed: history first, told as it fades, trending last.
+    own = _scaled(_stored(shop, f"shopper:{shopper.customer_id}") if shopper.customer_id else [], 1.0)
+    told = _told_candidates(shop, shopper, trending)
+    best: dict[int, Candidate] = {}
+    for candidate in [*own, *told, *_scaled(trending, TRENDING_WEIGHT)]:
+        if candidate.item not in best or candidate.score > best[candidate.item].score:
+            best[candidate.item] = candidate
+    return sorted(best.values(), key=lambda candidate: (-candidate.score, candidate.item))
+
+
+def _scaled(candidates: Sequence[Candidate], weight: float) -> list[Candidate]:
+    top = max((candidate.score for candidate in candidates), default=0.0)
+    if top <= 0:
+        return list(candidates)
+    return [replace(candidate, score=weight * candidate.score / top) for candidate in candidates]
+
+
+def _seasonal(shop: Shop, season: str, trending: Sequence[Candidate]) -> list[Candidate]:
+    """The products made for the shopper's season now, the popular first."""
+    tags = [tag for tag, meaning in SEASON_TAGS.items() if meaning == season]
+    matching = Product.objects.for_shop(shop).filter(status=Product.Status.ACTIVE, deleted_at__isnull=True)
+    query = Q()
+    for tag in tags:
+        query |= Q(tags__icontains=tag)
+    popularity = {candidate.item: candidate.score for candidate in trending}
+    return sorted(
+        (
+            Candidate(
+                item=product.shopify_id,
+                score=1.0 + popularity.get(product.shopify_id, 0.0),
+                kind="seasonal",
+                evidence=(),
+            )
+            for product in matching.filter(query)
+            if product_season(product) == season
+        ),
+        key=lambda candidate: (-candidate.score, candidate.item),
+    )
+
+
+def _stored(shop: Shop, audience: str) -> list[Candidate]:
+    stored = (
+        CandidateList.objects.for_shop(shop)
+        .filter(audience=audience)
+        .values_list("candidates", flat=True)
+        .first()
+    )
+    return [candidate_from_json(item) for item in stored or []]
+
+
+def candidate_from_json(item: Mapping[str, Any]) -> Candidate:
+    evidence = item.get("evidence", {})
+    return Candidate(
+        item=int(item["product"]),
+        score=float(item["score"]),
+        kind=str(item["kind"]),
+        evidence=tuple(evidence.get("orders", ()) or evidence.get("products", ())),
+    )
+
+
+def _told_candidates(shop: Shop, shopper: Shopper, trending: Sequence[Candidate]) -> list[Candidate]:
+    """Products of the categories the shopper told us they like, by popularity: they lead for a
+    shopper with no order and fade as orders accrue."""
+    favourites = shopper.told_list(Fact.Name.FAVOURITE_CATEGORIES)
+    if not favourites:
+        return []
+    orders = shopper.profile.order_count if shopper.profile else 0
+    weight = TOLD_WEIGHT / (1 + orders / TOLD_FADE_ORDERS)
+    in_category = _products_in_categories(shop, favourites)
+    popularity = {candidate.item: candidate.score for candidate in _scaled(trending, 1.0)}
+    return [
+        Candidate(
+            item=product_id,
+            score=weight * (1 + popularity.get(product_id, 0.0)) / 2,
+            kind="you_told_us",
+            evidence=(),
+        )
+        for product_id in in_category
+    ]
+
+
+def _products_in_categories(shop: Shop, categories: Iterable[str]) -> dict[int, str]:
+    wanted = list(categories)
+    found: dict[int, str] = {}
+    for product_id, product_type in (
+        Product.objects.for_shop(shop)
+        .filter(product_type__in=wanted)
+        .values_list("shopify_id", "product_type")
+    ):
+        found[product_id] = product_type
+    for product_id, handle in (
+        CollectionMembership.objects.for_shop(shop)
+        .filter(collection__handle__in=wanted)
+        .values_list("product_shopify_id", "collection__handle")
+    ):
+        found.setdefault(product_id, handle)
+    return found
+
+
+def _back_in_size(shop: Shop, shopper: Shopper, today: date) -> list[Candidate]:
+    """Products of the types the shopper has a size for, whose variant in that size came back in
+    stock lately, their favourite types first."""
+    sizes = shopper.sizes
+    if not sizes:
+        return []
+    since = timezone.now() - timedelta(days=BACK_IN_SIZE_DAYS)
+    tastes = (shopper.profile.affinities or {}).get("product_type", {}) if shopper.profile else {}
+    found = []
+    for variant in (
+        Variant.objects.for_shop(shop)
+        .filter(product__product_type__in=list(sizes), available__gt=0, available_updated_at__gte=since)
+        .select_related("product")
+    ):
+        size = sizes.get(variant.product.product_type, "")
+        if variant_size(variant.options).lower() == size.lower():
+            found.append(
+                Candidate(
+                    item=variant.product.shopify_id,
+                    score=1.0 + float(tastes.get(variant.product.product_type, 0.0)),
+                    kind="back_in_size",
+                    evidence=(variant.shopify_id,),
+                )
+            )
+    return sorted(found, key=lambda c: -c.score)
+
+
+def _last_bought(shop: Shop, customer_id: int | None) -> int | None:
+    if customer_id is None:
+        return None
+    return (
+        OrderLine.objects.for_shop(shop)
+        .filter(
+            order__customer_shopify_id=customer_id, order__cancelled_at__isnull=True, product_id__isnull=False
+        )
+        .order_by("-order__shopify_created_at")
+        .values_list("product_id", flat=True)
+        .first()
+    )
+
+
+# --- The catalog as serving sees it ----------------------------------------------------------------
+
+
+@dataclass
+class Listing:
+    product: Product
+    variants: list[Variant]
+    season: str  # "warm", "cold", "mild" or "" (all year)
+
+    def variant_for(self, sizes: Mapping[str, str]) -> Variant:
+        """The variant to offer: in the shopper's size for this type if we know it, in stock."""
+        size = sizes.get(self.product.product_type, "")
+        in_stock = [v for v in self.variants if (v.available or 0) > 0]
+        if size:
+            fitting = [v for v in in_stock if variant_size(v.options).lower() == size.lower()]
+            if fitting:
+                return fitting[0]
+        return (in_stock or self.variants)[0]
+
+    def buyable_in(self, size: str) -> bool:
+        in_stock = [v for v in self.variants if (v.available or 0) > 0]
+        if not size or not any(variant_size(v.options) for v in self.variants):
+            return bool(in_stock)
+        return any(variant_size(v.options).lower() == size.lower() for v in in_stock)
+
+
+def _catalog(shop: Shop, product_ids: Iterable[int]) -> dict[int, Listing]:
+    """The candidates' products, active and not deleted, with their variants. Two queries."""
+    products = {
+        product.shopify_id: product
+        for product in Product.objects.for_shop(shop).filter(
+            shopify_id__in=list(product_ids), status=Product.Status.ACTIVE, deleted_at__isnull=True
+        )
+    }
+    variants: dict[int, list[Variant]] = {product_id: [] for product_id in products}
+    for variant in (
+        Variant.objects.for_shop(shop)
+        .filter(product__shopify_id__in=list(products))
+        .select_related("product")
+        .order_by("position", "shopify_id")
+    ):
+        variants[variant.product.shopify_id].append(variant)
+    return {
+        product_id: Listing(product, variants[product_id], product_season(product))
+        for product_id, product in products.items()
+        if variants[product_id]
+    }
+
+
+def product_season(product: Product) -> str:
+    for tag in product.tag_list:
+        season = SEASON_TAGS.get(tag.strip().lower())
+        if season:
+            return season
+    return ""
+
+
+def _can_propose(
+    entry: Listing, shopper: Shopper, settings: RecommendationSettings, season: str | None, product_id: int
+) -> bool:
+    product = entry.product
+    excluded_categories = set(shopper.told_list(Fact.Name.EXCLUDED_CATEGORIES))
+    if product_id in settings.excluded_product_ids or product_id in shopper.dismissed:
+        return False
+    if product.product_type in excluded_categories:
+        return False
+    if season and (entry.season, season) in CLASHES:
+        return False
+    return entry.buyable_in(shopper.sizes.get(product.product_type, ""))
+
+
+def _boosts(shopper: Shopper, catalog: Mapping[int, Listing], season: str | None) -> dict[int, float]:
+    favourites = set(shopper.told_list(Fact.Name.FAVOURITE_CATEGORIES))
+    tastes = (shopper.profile.affinities or {}).get("product_type", {}) if shopper.profile else {}
+    boosts = {}
+    for product_id, entry in catalog.items():
+        boost = 1.0 + float(tastes.get(entry.product.product_type, 0.0))
+        if entry.product.product_type in favourites:
+            boost *= TOLD_BOOST
+        if season and entry.season == season:
+            boost *= SEASON_BOOST
+        boosts[product_id] = boost
+    return boosts
+
+
+def _similarity(catalog: Mapping[int, Listing]) -> Any:
+    def similar(first: int, second: int) -> float:
+        a, b = catalog.get(first), catalog.get(second)
+        if a is None or b is None:
+            return 0.0
+        if a.product.product_type and a.product.product_type == b.product.product_type:
+            return 1.0
+        return 0.5 if a.product.vendor and a.product.vendor == b.product.vendor else 0.0
+
+    return similar
+
+
+def _reason(
+    candidate: Candidate, source: Candidate, entry: Listing, variant: Variant, context: ReasonContext
+) -> Reason:
+    """The reason for an item, with its evidence: the candidate's own kind (discovery replaces the
+    kind it had), the evidence its source carried."""
+    kind = candidate.kind
+    shopper, product = context.shopper, entry.product
+    climate = shopper.climate
+    evidence: dict[str, Any] = {
+        "repeat": lambda: {"orders": list(source.evidence)},
+        "bought_together": lambda: {"products": list(source.evidence)},
+        "similar_shoppers": lambda: {"products": list(source.evidence)},
+        "you_told_us": lambda: {
+            "fact": Fact.Name.FAVOURITE_CATEGORIES,
+            "value": context.told.get(product.shopify_id, ""),
+        },
+        "back_in_size": lambda: {
+            "variant": variant.shopify_id,
+            "size": shopper.sizes.get(product.product_type, ""),
+            "restocked_at": variant.available_updated_at.isoformat()
+            if variant.available_updated_at
+            else None,
+        },
+        "seasonal": lambda: {
+            "season": context.season or "",
+            "product_season": entry.season,
+            "country": climate.country_code if climate else "",
+            "hemisphere": climate.hemisphere if climate else "",
+        },
+        "discovery": lambda: {"outside": shopper.usual_categories[:3], "category": product.product_type},
+        "pinned": lambda: {"pinned": True},
+    }
+    if kind in evidence:
+        return Reason("trending" if kind == "pinned" else kind, evidence[kind]())
+    return Reason("trending", {"region": shopper.profile.country_code if shopper.profile else ""})
