@@ -14,6 +14,13 @@ $(INSTALLED): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(INSTALLED)
 
+# The theme app extension's tooling (Shopify's theme linter, terser), pinned in package-lock.json.
+NODE_INSTALLED := node_modules/.installed
+
+$(NODE_INSTALLED): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(NODE_INSTALLED)
+
 demo: $(INSTALLED)
 	$(BIN)/python scripts/demo.py
 
@@ -21,11 +28,12 @@ test: $(INSTALLED)
 	scripts/ensure-chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: $(INSTALLED)
+lint: $(INSTALLED) $(NODE_INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 	$(BIN)/lint-imports
+	npm run -s theme-check
 
 format: $(INSTALLED)
 	$(BIN)/ruff format .

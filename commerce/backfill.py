@@ -176,15 +176,21 @@ def jsonl_objects(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any]]]:
         yield number, current
 
 
-def _import_object(shop: Shop, phase: str, node: dict[str, Any]) -> None:
+def _import_chunk(shop: Shop, phase: str, nodes: list[dict[str, Any]]) -> None:
+    """A chunk of one phase's objects into our tables: customers and orders set-based (a few
+    queries per chunk, not per object: a shop's history is where the thousands are); the catalog
+    one product or collection at a time."""
     if phase == Backfill.Phase.CUSTOMERS:
-        ingest.customer_upsert(shop, ingest.customer_record_from_graphql(node))
+        ingest.customers_upsert(shop, [ingest.customer_record_from_graphql(node) for node in nodes])
     elif phase == Backfill.Phase.ORDERS:
-        ingest.order_upsert(shop, ingest.order_record_from_graphql(node))
+        # No X-Shopify-Triggered-At: a bulk read is not a webhook.
+        ingest.orders_upsert(shop, [(ingest.order_record_from_graphql(node), None) for node in nodes])
     elif phase == Backfill.Phase.PRODUCTS:
-        ingest.product_upsert(shop, ingest.product_record_from_graphql(node, shop.currency))
+        for node in nodes:
+            ingest.product_upsert(shop, ingest.product_record_from_graphql(node, shop.currency))
     else:
-        ingest.collection_upsert(shop, ingest.collection_record_from_graphql(node))
+        for node in nodes:
+            ingest.collection_upsert(shop, ingest.collection_record_from_graphql(node))
 
 
 def backfill_import_lines(backfill: Backfill, lines: Iterable[str], limit: int = OBJECTS_PER_STEP) -> bool:
@@ -207,8 +213,7 @@ def backfill_import_lines(backfill: Backfill, lines: Iterable[str], limit: int =
             )
             if not still_running:
                 raise BackfillCancelled(f"backfill {backfill.pk} is no longer running")
-            for _, node in chunk:
-                _import_object(backfill.shop, backfill.phase, node)
+            _import_chunk(backfill.shop, backfill.phase, [node for _, node in chunk])
             backfill.lines_processed = chunk[-1][0]
             setattr(backfill, counter, getattr(backfill, counter) + len(chunk))
             backfill.save(update_fields=["lines_processed", counter, "updated_at"])

@@ -9,17 +9,25 @@ need one import: `from commerce.ingest import order_record_from_graphql, order_u
 
 Every row is found or created by one helper, `_row_locked_or_created`: read under a row lock, or
 insert, and when a concurrent insert won the race, take its row as if it had been found.
+
+Customers and orders, which arrive by the thousand (the install backfill, a busy shop's webhooks),
+are set-based: `customers_upsert` and `orders_upsert` take many records of one shop and cost a few
+queries per table however many there are. They apply the records in turn, in Python, to the rows
+held (read under lock in one query), so the rows they leave are those one call per record would
+leave; `customer_upsert` and `order_upsert` are the same functions for one record.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
-from django.db import IntegrityError, models, transaction
-from django.db.models import Max, Q, Sum
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import Max, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from commerce.models import (
@@ -59,7 +67,8 @@ from commerce.records import (
     refund_record_from_graphql,
     refund_record_from_webhook,
 )
-from privacy.suppression import shopper_is_suppressed
+from privacy.models import SuppressedShopper
+from privacy.suppression import privacy_hash
 from shop_app.models import Shop
 from shop_app.tenancy import ShopOwned
 
@@ -85,10 +94,12 @@ __all__ = [
     "customer_record_from_graphql",
     "customer_record_from_webhook",
     "customer_upsert",
+    "customers_upsert",
     "inventory_level_update",
     "order_record_from_graphql",
     "order_record_from_webhook",
     "order_upsert",
+    "orders_upsert",
     "product_delete",
     "product_record_from_graphql",
     "product_record_from_webhook",
@@ -96,6 +107,7 @@ __all__ = [
     "refund_record",
     "refund_record_from_graphql",
     "refund_record_from_webhook",
+    "shoppers_suppressed",
 ]
 
 logger = logging.getLogger(__name__)
@@ -146,6 +158,123 @@ def _is_not_newer(incoming: datetime | None, held: datetime | None) -> bool:
     return held is not None and incoming <= held
 
 
+# --- Set-based upserts ---------------------------------------------------------------------------
+
+# How many times a set is applied again after a concurrent transaction inserted one of its new rows
+# first (see _records_applied). Each round finds more rows held, so two are nearly always enough.
+INSERT_RACE_ROUNDS = 3
+
+
+@dataclass
+class _Applied(Generic[_Row]):
+    """What applying records in turn to the rows held made: the rows by Shopify id (held or new),
+    the ids of the new rows and of the held rows that took a newer state."""
+
+    rows: dict[int, _Row]
+    created: set[int] = field(default_factory=set)
+    changed: set[int] = field(default_factory=set)
+
+    def take(self, shopify_id: int, row: _Row | None = None) -> None:
+        """Record that the row of `shopify_id` takes the record's state: `row` when it is new."""
+        if row is not None:
+            self.rows[shopify_id] = row
+            self.created.add(shopify_id)
+        elif shopify_id not in self.created:
+            self.changed.add(shopify_id)
+
+
+def _rows_locked(model: type[_Row], shop: Shop, shopify_ids: Iterable[int]) -> dict[int, _Row]:
+    """The shop's rows of these Shopify ids, by id, locked until the transaction ends (in pk
+    order, as every locker takes them, so that two sets never wait on each other in a cycle)."""
+    manager = cast("models.Manager[_Row]", model._default_manager)
+    rows = manager.filter(shop=shop, shopify_id__in=set(shopify_ids)).select_for_update().order_by("pk")
+    return {row.shopify_id: row for row in rows}  # type: ignore[attr-defined]
+
+
+def _fields_to_update(model: type[models.Model]) -> list[str]:
+    """Every column of a row but its identity (pk, shop, Shopify id): what an update writes."""
+    return [
+        item.name
+        for item in model._meta.concrete_fields
+        if not item.primary_key and item.name not in ("shop", "shopify_id")
+    ]
+
+
+def _records_applied(
+    model: type[_Row],
+    shop: Shop,
+    shopify_ids: set[int],
+    apply: Callable[[dict[int, _Row]], _Applied[_Row]],
+) -> _Applied[_Row]:
+    """Apply records to the shop's rows of `shopify_ids`, held under lock, and write the outcome:
+    one insert for the new rows, one upsert for the held rows that changed. A concurrent
+    transaction may insert one of our new rows first; our insert then fails on the unique
+    constraint, and the set is applied again over the rows as they are now, the winner's row
+    among them, so that our state is applied to it as an update (newer wins) instead of being lost,
+    as _row_locked_or_created does for one row. Call inside transaction.atomic()."""
+    manager = cast("models.Manager[_Row]", model._default_manager)
+    for round_number in range(1, INSERT_RACE_ROUNDS + 1):
+        applied = apply(_rows_locked(model, shop, shopify_ids))
+        try:
+            with transaction.atomic():
+                # In Shopify id order, as a concurrent set inserts them: the second waits for the
+                # first on the first row they share instead of each holding one the other needs.
+                manager.bulk_create([applied.rows[shopify_id] for shopify_id in sorted(applied.created)])
+        except IntegrityError:
+            if round_number == INSERT_RACE_ROUNDS:
+                raise
+            continue
+        break
+    if applied.changed:
+        # INSERT ... ON CONFLICT DO UPDATE: one statement for every changed row, which we hold
+        # locked. Written from copies without a pk, so that the conflict is on (shop, Shopify id).
+        manager.bulk_create(
+            [_unsaved_copy(applied.rows[shopify_id]) for shopify_id in sorted(applied.changed)],
+            update_conflicts=True,
+            unique_fields=["shop", "shopify_id"],
+            update_fields=_fields_to_update(model),
+        )
+    return applied
+
+
+def _unsaved_copy(row: _Row) -> _Row:
+    """The row's values in a new instance without its pk."""
+    return type(row)(
+        **{
+            item.attname: getattr(row, item.attname)
+            for item in row._meta.concrete_fields
+            if not item.primary_key
+        }
+    )
+
+
+def shoppers_suppressed(
+    shop: Shop, shoppers: Iterable[tuple[int | None, str]]
+) -> set[tuple[int | None, str]]:
+    """Of these (customer id, email) pairs, those of shoppers we erased: privacy.suppression's
+    shopper_is_suppressed for many pairs, in one query."""
+    pairs = set(shoppers)
+    id_hashes = {
+        customer_id: privacy_hash(shop, "customer", customer_id) for customer_id, _ in pairs if customer_id
+    }
+    email_hashes = {email: privacy_hash(shop, "email", email) for _, email in pairs if email}
+    if not id_hashes and not email_hashes:
+        return set()
+    found = SuppressedShopper.objects.for_shop(shop).filter(
+        Q(customer_id_hash__in=id_hashes.values()) | Q(email_hash__in=email_hashes.values())
+    )
+    found_ids, found_emails = set(), set()
+    for customer_id_hash, email_hash in found.values_list("customer_id_hash", "email_hash"):
+        found_ids.add(customer_id_hash)
+        found_emails.add(email_hash)
+    return {
+        (customer_id, email)
+        for customer_id, email in pairs
+        if (customer_id and id_hashes[customer_id] in found_ids)
+        or (email and email_hashes[email] in found_emails)
+    }
+
+
 def customer_get_for_shop(shop: Shop, shopify_id: int) -> Customer | None:
     return Customer.objects.for_shop(shop).filter(shopify_id=shopify_id).first()
 
@@ -183,28 +312,51 @@ def customer_upsert(shop: Shop, record: CustomerRecord, *, source: str = "") -> 
     """Create or update the shopper, only with state newer than ours; log any consent change.
     A shopper we erased comes back without personal data; a shopper deleted in Shopify does not
     come back at all."""
-    if shopper_is_suppressed(shop, customer_id=record.shopify_id, email=record.email):
-        record = record.without_personal_data()
+    return customers_upsert(shop, [record], source=source)[0]
+
+
+def customers_upsert(shop: Shop, records: Sequence[CustomerRecord], *, source: str = "") -> list[Customer]:
+    """customer_upsert for each record in turn, in a few queries however many there are; returns
+    each record's row."""
+    if not records:
+        return []
+    suppressed = shoppers_suppressed(shop, ((record.shopify_id, record.email) for record in records))
+    records = [
+        record.without_personal_data() if (record.shopify_id, record.email) in suppressed else record
+        for record in records
+    ]
+    consents: list[tuple[int, EmailConsentRecord]] = []
+
+    def apply(held: dict[int, Customer]) -> _Applied[Customer]:
+        applied = _Applied(held)
+        consents.clear()
+        for record in records:
+            customer = applied.rows.get(record.shopify_id)
+            if customer is None:
+                applied.take(
+                    record.shopify_id,
+                    Customer(shop=shop, shopify_id=record.shopify_id, **_customer_fields(record)),
+                )
+            elif customer.deleted_at is not None:
+                # A customers/update delivered after customers/delete (a retry, a backlog), or an
+                # order carrying the shopper: Shopify never reuses a customer id, so nothing newer
+                # can come for this one, and its personal data must not be written back.
+                logger.info("customer %s: deleted in Shopify; update ignored", customer.shopify_id)
+                continue
+            elif _is_not_newer(record.updated_at, customer.shopify_updated_at):
+                continue
+            else:
+                for name, value in _customer_fields(record).items():
+                    setattr(customer, name, value)
+                applied.take(record.shopify_id)
+            if record.email_consent is not None:
+                consents.append((record.shopify_id, record.email_consent))
+        return applied
+
     with transaction.atomic():
-        customer, created = _row_locked_or_created(
-            Customer, shop, {"shopify_id": record.shopify_id}, _customer_fields(record)
-        )
-        if created:
-            _consent_log(shop, record.shopify_id, record.email_consent, source)
-            return customer
-        if customer.deleted_at is not None:
-            # A customers/update delivered after customers/delete (a retry, a backlog), or an
-            # order carrying the shopper: Shopify never reuses a customer id, so nothing newer
-            # can come for this one, and its personal data must not be written back.
-            logger.info("customer %s: deleted in Shopify; update ignored", customer.shopify_id)
-            return customer
-        if _is_not_newer(record.updated_at, customer.shopify_updated_at):
-            return customer
-        for name, value in _customer_fields(record).items():
-            setattr(customer, name, value)
-        customer.save()
-        _consent_log(shop, record.shopify_id, record.email_consent, source)
-        return customer
+        applied = _records_applied(Customer, shop, {record.shopify_id for record in records}, apply)
+        _consents_log(shop, consents, source)
+    return [applied.rows[record.shopify_id] for record in records]
 
 
 # What customers/delete blanks: everything that says who the shopper is or how to reach them.
@@ -239,25 +391,63 @@ def customer_delete(shop: Shop, shopify_id: int) -> Customer:
         return customer
 
 
-def _consent_log(shop: Shop, customer_id: int, consent: EmailConsentRecord | None, source: str) -> None:
-    if consent is None:
+def _newest_first(consent_updated_at: datetime | None) -> tuple[int, float]:
+    """The consent log's order, newest first, as the database sorts `-consent_updated_at`: an
+    unknown time first where the database counts NULL as the largest value (PostgreSQL), last
+    where it counts it as the smallest (SQLite). Sorting by this key ascending is that order."""
+    if consent_updated_at is None:
+        return (0, 0.0) if connection.features.nulls_order_largest else (2, 0.0)
+    return (1, -consent_updated_at.timestamp())
+
+
+def _consents_log(shop: Shop, consents: Sequence[tuple[int, EmailConsentRecord]], source: str) -> None:
+    """Log each (shopper, consent) in turn, unless it is the state of the shopper's latest entry
+    or an entry we hold already (the same change reported twice: a webhook, then reconciliation).
+    One read of the shoppers' entries, one insert."""
+    if not consents:
         return
-    latest = (
+    # Each shopper's entries as (state, level, time), newest first: the first is the latest.
+    held: dict[int, list[tuple[str, str, datetime | None]]] = defaultdict(list)
+    entries = (
         ConsentLogEntry.objects.for_shop(shop)
-        .filter(customer_shopify_id=customer_id)
-        .order_by("-consent_updated_at", "-recorded_at")
-        .first()
+        .filter(customer_shopify_id__in={customer_id for customer_id, _ in consents})
+        .order_by("customer_shopify_id", "-consent_updated_at", "-recorded_at")
+        .values_list("customer_shopify_id", "state", "opt_in_level", "consent_updated_at")
     )
-    if latest is not None and (latest.state, latest.opt_in_level) == (consent.state, consent.opt_in_level):
-        return
-    ConsentLogEntry.objects.get_or_create(
-        shop=shop,
-        customer_shopify_id=customer_id,
-        state=consent.state,
-        opt_in_level=consent.opt_in_level,
-        consent_updated_at=consent.consent_updated_at,
-        defaults={"source": source or "unknown"},
-    )
+    for customer_id, state, opt_in_level, consent_updated_at in entries:
+        held[customer_id].append((state, opt_in_level, consent_updated_at))
+    new_entries = []
+    for customer_id, consent in consents:
+        entry = (consent.state, consent.opt_in_level, consent.consent_updated_at)
+        customer_entries = held[customer_id]
+        if customer_entries and customer_entries[0][:2] == entry[:2]:
+            continue
+        if entry in customer_entries:
+            continue
+        new_entries.append(
+            ConsentLogEntry(
+                shop=shop,
+                customer_shopify_id=customer_id,
+                state=consent.state,
+                opt_in_level=consent.opt_in_level,
+                consent_updated_at=consent.consent_updated_at,
+                source=source or "unknown",
+            )
+        )
+        # Recorded last, so first among the entries of its time: the next consent of this
+        # shopper in the set compares with the entry the database would call the latest.
+        rank = _newest_first(consent.consent_updated_at)
+        position = next(
+            (
+                index
+                for index, held_entry in enumerate(customer_entries)
+                if _newest_first(held_entry[2]) >= rank
+            ),
+            len(customer_entries),
+        )
+        customer_entries.insert(position, entry)
+    # A concurrent delivery of the same change may insert it first: it is then recorded once.
+    ConsentLogEntry.objects.bulk_create(new_entries, ignore_conflicts=True)
 
 
 def consent_record(
@@ -316,8 +506,12 @@ def _order_fields(record: OrderRecord, customer: Customer | None) -> dict[str, o
     }
 
 
-def _order_lines_replace(shop: Shop, order: Order, record: OrderRecord) -> None:
-    OrderLine.objects.for_shop(shop).filter(order=order).delete()
+def _order_lines_replace(shop: Shop, orders: Sequence[tuple[Order, OrderRecord]], held: set[int]) -> None:
+    """Make each order's lines those of its record: the lines of the `held` orders (by Shopify
+    id; new orders have none) deleted in one query, every record's lines inserted in one."""
+    replaced = [order.pk for order, _ in orders if order.shopify_id in held]
+    if replaced:
+        OrderLine.objects.for_shop(shop).filter(order_id__in=replaced).delete()
     OrderLine.objects.bulk_create(
         OrderLine(
             shop=shop,
@@ -331,6 +525,7 @@ def _order_lines_replace(shop: Shop, order: Order, record: OrderRecord) -> None:
             unit_price=line.unit_price.amount,
             currency=line.unit_price.currency,
         )
+        for order, record in orders
         for line in record.lines
     )
 
@@ -355,39 +550,104 @@ def order_upsert(
     """Create or update the order with its lines, its shopper and its money, only if the record is
     newer than the order we hold. Idempotent: the same record twice changes nothing.
     `triggered_at`, when the record came from a webhook, is its X-Shopify-Triggered-At."""
-    if shopper_is_suppressed(shop, customer_id=record.customer_id, email=record.email):
-        record = record.without_personal_data()
+    return orders_upsert(shop, [(record, triggered_at)], source=source)[0]
+
+
+OrderState = tuple[OrderRecord, datetime | None]
+
+
+def orders_upsert(shop: Shop, states: Sequence[OrderState], *, source: str = "") -> list[Order]:
+    """order_upsert for each (record, triggered_at) in turn, in a few queries however many there
+    are; returns each record's row."""
+    if not states:
+        return []
+    suppressed = shoppers_suppressed(shop, ((record.customer_id, record.email) for record, _ in states))
+    states = [
+        (record.without_personal_data() if (record.customer_id, record.email) in suppressed else record, when)
+        for record, when in states
+    ]
     with transaction.atomic():
-        customer = None
-        if record.customer is not None:
-            customer = customer_upsert(shop, record.customer, source=source)
-        elif record.customer_id is not None:
-            customer = customer_get_for_shop(shop, record.customer_id)
-        order, created = _row_locked_or_created(
-            Order,
-            shop,
-            {"shopify_id": record.shopify_id},
-            {"state_triggered_at": triggered_at, **_order_fields(record, customer)},
+        customers = _order_customers(shop, [record for record, _ in states], source)
+        # The record each order's lines are to come from: the last one applied to it.
+        lines: dict[int, OrderRecord] = {}
+
+        def apply(held: dict[int, Order]) -> _Applied[Order]:
+            applied = _Applied(held)
+            lines.clear()
+            for (record, triggered_at), customer in zip(states, customers, strict=True):
+                order = applied.rows.get(record.shopify_id)
+                if order is None:
+                    applied.take(
+                        record.shopify_id,
+                        Order(
+                            shop=shop,
+                            shopify_id=record.shopify_id,
+                            state_triggered_at=triggered_at,
+                            **_order_fields(record, customer),
+                        ),
+                    )
+                elif _state_is_not_newer(
+                    record.updated_at, triggered_at, order.shopify_updated_at, order.state_triggered_at
+                ):
+                    logger.info(
+                        "order %s: held state is as new as %s; unchanged", order.shopify_id, record.updated_at
+                    )
+                    continue
+                else:
+                    for name, value in _order_fields(record, customer).items():
+                        setattr(order, name, value)
+                    order.state_triggered_at = triggered_at
+                    applied.take(record.shopify_id)
+                lines[record.shopify_id] = record
+            return applied
+
+        applied = _records_applied(Order, shop, {record.shopify_id for record, _ in states}, apply)
+        _order_lines_replace(
+            shop, [(applied.rows[order_id], record) for order_id, record in lines.items()], applied.changed
         )
-        if created:
-            _order_lines_replace(shop, order, record)
-            Refund.objects.for_shop(shop).filter(order_shopify_id=order.shopify_id, order=None).update(
-                order=order
+        if applied.created:
+            # Refunds that arrived before their order.
+            Refund.objects.for_shop(shop).filter(order_shopify_id__in=applied.created, order=None).update(
+                order=Subquery(
+                    Order.objects.for_shop(shop)
+                    .filter(shopify_id=OuterRef("order_shopify_id"))
+                    .values("pk")[:1]
+                )
             )
-            return order
-        if _state_is_not_newer(
-            record.updated_at, triggered_at, order.shopify_updated_at, order.state_triggered_at
-        ):
-            logger.info(
-                "order %s: held state is as new as %s; unchanged", order.shopify_id, record.updated_at
-            )
-            return order
-        for name, value in _order_fields(record, customer).items():
-            setattr(order, name, value)
-        order.state_triggered_at = triggered_at
-        order.save()
-        _order_lines_replace(shop, order, record)
-        return order
+    return [applied.rows[record.shopify_id] for record, _ in states]
+
+
+def _order_customers(shop: Shop, records: Sequence[OrderRecord], source: str) -> list[Customer | None]:
+    """Each order's shopper, as applying the orders in turn would find it: the customer its record
+    carries, upserted; or, when it names only the id, the customer we hold by then (before the
+    set, or brought by an earlier order of it)."""
+    named = {record.customer_id for record in records if record.customer is None and record.customer_id}
+    held_before = {
+        customer.shopify_id: customer
+        for customer in Customer.objects.for_shop(shop).filter(shopify_id__in=named)
+    }
+    carried = [record.customer for record in records if record.customer is not None]
+    upserted = dict(
+        zip(
+            (customer.shopify_id for customer in carried),
+            customers_upsert(shop, carried, source=source),
+            strict=True,
+        )
+    )
+    customers: list[Customer | None] = []
+    brought: set[int] = set()
+    for record in records:
+        if record.customer is not None:
+            brought.add(record.customer.shopify_id)
+            customers.append(upserted[record.customer.shopify_id])
+        elif record.customer_id is not None:
+            found = held_before.get(record.customer_id)
+            if found is None and record.customer_id in brought:
+                found = upserted[record.customer_id]
+            customers.append(found)
+        else:
+            customers.append(None)
+    return customers
 
 
 def refund_record(shop: Shop, record: RefundRecord) -> Refund:

@@ -5,7 +5,8 @@ import uuid
 from time import monotonic
 from typing import Any
 
-from celery import Celery
+from celery import Celery, Task, signals
+from django.db import close_old_connections
 from kombu.exceptions import ChannelError
 from kombu.transport import TRANSPORT_ALIASES, filesystem
 from kombu.utils.json import dumps
@@ -43,3 +44,13 @@ app = Celery("omakase")
 # Every CELERY_* Django setting configures Celery (CELERY_BROKER_URL -> broker_url, ...).
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def database_connections_tidy(sender: Task | None = None, **kwargs: Any) -> None:
+    """Around each task, what Django does around each request: close the connections that are
+    older than CONN_MAX_AGE or broken, keep the others (CELERY_DB_REUSE_MAX stops Celery closing
+    them all). Not for eager tasks: they run inside their caller's transaction."""
+    if sender is not None and not getattr(sender.request, "is_eager", False):
+        close_old_connections()

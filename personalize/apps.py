@@ -7,22 +7,23 @@ class PersonalizeConfig(AppConfig):
 
     def ready(self) -> None:
         from personalize.admin_pages import CUSTOMERS_NAV, PERSONALIZATION_NAV
-        from personalize.candidates import CANDIDATES_PRECOMPUTE, candidates_precompute_handler
-        from personalize.privacy import PERSONALIZE_PRIVACY_PROVIDER
-        from personalize.refresh import (
-            PROFILE_REFRESH,
-            PROFILES_RECOMPUTE,
-            profile_refresh_handler,
-            profiles_recompute_handler,
+        from personalize.candidates import (
+            CANDIDATES_PRECOMPUTE,
+            candidates_precompute_handler,
+            profile_refresh_then_candidates,
+            profiles_recompute_then_candidates,
         )
+        from personalize.privacy import PERSONALIZE_PRIVACY_PROVIDER
+        from personalize.refresh import PROFILE_REFRESH, PROFILES_RECOMPUTE
         from personalize.shopify_sync import METAFIELDS_SYNC, metafields_sync_handler
         from privacy.registry import privacy_provider_register
         from shop_app.admin import admin_nav_register
         from shop_app.jobs import job_handler_register
 
         privacy_provider_register(PERSONALIZE_PRIVACY_PROVIDER)
-        job_handler_register(PROFILE_REFRESH, profile_refresh_handler)
-        job_handler_register(PROFILES_RECOMPUTE, profiles_recompute_handler)
+        # Candidates follow profiles (personalize.candidates).
+        job_handler_register(PROFILE_REFRESH, profile_refresh_then_candidates)
+        job_handler_register(PROFILES_RECOMPUTE, profiles_recompute_then_candidates)
         job_handler_register(METAFIELDS_SYNC, metafields_sync_handler)
         job_handler_register(CANDIDATES_PRECOMPUTE, candidates_precompute_handler)
         admin_nav_register(CUSTOMERS_NAV)

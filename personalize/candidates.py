@@ -28,6 +28,7 @@ from personalize.recommend import (
     engine_related,
     engine_trending,
 )
+from personalize.refresh import profile_refresh_handler, profiles_recompute_handler
 from shop_app.jobs import job_enqueue
 from shop_app.models import Job, Shop
 
@@ -47,6 +48,22 @@ def candidates_precompute_later(shop: Shop, *, delay: float = COALESCE_SECONDS) 
 
 def candidates_precompute_handler(job: Job) -> None:
     candidates_precompute(job.shop)
+
+
+def profiles_recompute_then_candidates(job: Job) -> float | None:
+    """The profiles' full recompute (personalize.refresh), then the candidates, which read the
+    profiles' countries: queued the moment the last chunk of profiles is written."""
+    again = profiles_recompute_handler(job)
+    if again is None:
+        candidates_precompute_later(job.shop, delay=0)
+    return again
+
+
+def profile_refresh_then_candidates(job: Job) -> None:
+    """One shopper's profile, then the shop's candidates a few minutes later, coalesced with
+    every other change in between (the engine learns from the whole shop at once)."""
+    profile_refresh_handler(job)
+    candidates_precompute_later(job.shop)
 
 
 def candidates_precompute(shop: Shop, *, as_of: date | None = None) -> int:

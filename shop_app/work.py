@@ -8,24 +8,30 @@ truth. So:
   duplicate message, the sweeper), exactly one proceeds;
 - it runs the work and marks the row done in one transaction (work_run): done exactly when the
   effects are stored;
+- work that is cheaper done many rows at a time (set-based) may take ready rows like the one it was
+  sent (work_claim_alike) and run them together (work_run_together): all done in one transaction,
+  or, if that fails, each run on its own, so a row's failure is recorded on that row alone;
 - a permanent failure (bad data: no retry can fix it) fails the row at once, with its reason; a
   transient one (the database, the broker, Shopify being away) is retried with backoff, up to a cap;
 - the sweeper (work_sweep, beat) sends again what the broker never delivered and frees rows whose
   worker died;
 - enqueueing (work_enqueue) never holds a request for long: with the broker down, the row waits
-  for the sweeper.
+  for the sweeper; a request that stores work does not publish at all (work_enqueue_soon): a
+  thread of its process does, a moment later, one wake-up for many rows when their work is taken
+  together.
 
 Webhook events use it today; newsletter deliveries, redemptions and profile recomputes will.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import enum
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -171,6 +177,54 @@ def work_run(kind: WorkKind[W], row: W, work: Callable[[W], float | None]) -> Ru
     return RunResult(Outcome.DONE)
 
 
+def work_claim_alike(kind: WorkKind[W], rows: QuerySet[W], limit: int) -> list[W]:
+    """Take up to `limit` of `rows` that are ready (pending and due) for this worker, by the same
+    conditional UPDATE as work_claim, oldest due first. Rows another worker is taking at this moment
+    are skipped rather than waited for (SKIP LOCKED; SQLite has one writer at a time anyway)."""
+    if limit <= 0:
+        return []
+    now = timezone.now()
+    manager = kind.model._default_manager
+    with transaction.atomic():
+        ready = list(
+            rows.filter(status=WorkStatus.PENDING, available_at__lte=now)
+            .select_for_update(skip_locked=True)
+            .order_by("available_at", "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if not ready:
+            return []
+        # Locked and pending, so this takes them all; conditional all the same, like work_claim.
+        manager.filter(pk__in=ready, status=WorkStatus.PENDING).update(
+            status=WorkStatus.PROCESSING, claimed_at=now, attempts=F("attempts") + 1, sweeps=0
+        )
+    return list(manager.filter(pk__in=ready, status=WorkStatus.PROCESSING, claimed_at=now).order_by("pk"))
+
+
+def work_run_together(
+    kind: WorkKind[W],
+    rows: list[W],
+    work: Callable[[list[W]], None],
+    work_one: Callable[[W], float | None],
+) -> dict[int, RunResult]:
+    """Run claimed rows' work in one go (`work`, set-based) and mark them all done in its
+    transaction. If it raises, none of it stays and each row runs on its own with `work_one`
+    (work_run): a bad row then fails alone, with its own reason, a transient failure is retried per
+    row, and the others are done. Returns each row's outcome by pk."""
+    try:
+        with transaction.atomic():
+            work(rows)
+            kind.model._default_manager.filter(
+                pk__in=[row.pk for row in rows], status=WorkStatus.PROCESSING
+            ).update(status=WorkStatus.DONE, processed_at=timezone.now(), last_error="")
+    except Exception as error:
+        logger.info(
+            "%s: %s rows failed together (%s); each runs on its own", kind.name, len(rows), error_text(error)
+        )
+        return {row.pk: work_run(kind, row, work_one) for row in rows}
+    return {row.pk: RunResult(Outcome.DONE) for row in rows}
+
+
 def _transient_failure_record(kind: WorkKind[W], row: W, rows: QuerySet[W], error: Exception) -> RunResult:
     """Schedule the next attempt with backoff, or, out of attempts, leave the row failed."""
     if row.attempts >= kind.max_attempts():
@@ -232,6 +286,74 @@ def work_enqueue(task: Task, pk: int, countdown: float = 0) -> bool:
         logger.warning("%s %s: broker unavailable, left for the sweeper", task.name, pk, exc_info=True)
         return False
     return True
+
+
+# How long the wake-up thread gathers rows before it publishes. A publish costs about as much as
+# storing the row it wakes a worker for; gathered, rows processed together share one.
+WAKE_UP_GATHER_SECONDS = 0.02
+
+
+class _WakeUps:
+    """Wake-ups to publish soon, by a thread of this process, so that the request that stored the
+    rows answers without touching the broker. Rows whose work is taken together (the same
+    `together` key: work_claim_alike) share one wake-up, for the row added last: its worker claims
+    it with the rows like it that are ready, and all of those were stored before it. If the process
+    dies before publishing, the rows wait, pending, for the sweeper: nothing is lost."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._publishing = threading.Lock()
+        self._due = threading.Event()
+        self._waiting: dict[Hashable, tuple[Task, int]] = {}
+        self._thread: threading.Thread | None = None
+
+    def add(self, task: Task, pk: int, together: Hashable | None) -> None:
+        key = (task.name, together) if together is not None else (task.name, None, pk)
+        with self._lock:
+            self._waiting.pop(key, None)  # re-inserted last: the group's newest row stands for it
+            self._waiting[key] = (task, pk)
+            if self._thread is None or not self._thread.is_alive():  # first use, or after a fork
+                self._thread = threading.Thread(target=self._run, name="work-wake-ups", daemon=True)
+                self._thread.start()
+        self._due.set()
+
+    def flush(self) -> None:
+        """Publish every wake-up added so far, now, and return once they are sent (or refused)."""
+        with self._publishing:
+            with self._lock:
+                waiting, self._waiting = self._waiting, {}
+            for task, pk in waiting.values():
+                work_enqueue(task, pk)
+
+    def _run(self) -> None:
+        while True:
+            self._due.wait()
+            time.sleep(WAKE_UP_GATHER_SECONDS)
+            self._due.clear()
+            try:
+                self.flush()
+            except Exception:  # work_enqueue never raises; this thread must outlive anything else
+                logger.exception("publishing wake-ups failed; the sweeper will send them")
+
+
+_wake_ups = _WakeUps()
+# A worker process stopping (gunicorn's graceful restart) publishes what it gathered.
+atexit.register(_wake_ups.flush)
+
+
+def work_enqueue_soon(task: Task, pk: int, together: Hashable | None = None) -> None:
+    """work_enqueue, for a request: returns at once, and the wake-up is published a moment later
+    by a thread of this process (one for the rows of one `together` key, see _WakeUps). Eager
+    Celery (tests) runs the task now, as work_enqueue does."""
+    if task.app.conf.task_always_eager:
+        work_enqueue(task, pk)
+    else:
+        _wake_ups.add(task, pk, together)
+
+
+def work_wake_ups_flush() -> None:
+    """Publish the wake-ups work_enqueue_soon gathered, now."""
+    _wake_ups.flush()
 
 
 def work_enqueue_on_commit(kind: WorkKind[Any], pk: int) -> None:

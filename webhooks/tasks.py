@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 
-from webhooks.processing import Outcome, webhook_event_enqueue, webhook_event_process, webhook_events_sweep
+from webhooks.processing import Outcome, webhook_event_enqueue, webhook_events_process, webhook_events_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -14,10 +14,12 @@ logger = logging.getLogger(__name__)
 # if newer.
 @shared_task(name="webhooks.tasks.process_webhook_event", acks_late=True)
 def process_webhook_event(event_pk: int) -> None:
-    result = webhook_event_process(event_pk)
-    if result.outcome is Outcome.RETRY:
-        # If the broker is down now, the row is still pending with its due time; the sweeper sends it.
-        webhook_event_enqueue(event_pk, countdown=result.retry_in)
+    # The event, and the events processed with it (webhooks.processing.webhook_events_process).
+    for pk, result in webhook_events_process(event_pk).items():
+        if result.outcome is Outcome.RETRY:
+            # If the broker is down now, the row is still pending with its due time; the sweeper
+            # sends it.
+            webhook_event_enqueue(pk, countdown=result.retry_in)
 
 
 @shared_task(name="webhooks.tasks.sweep_webhook_events")

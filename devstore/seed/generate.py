@@ -17,6 +17,7 @@ from devstore.catalog import handleize
 from devstore.db import Database
 from devstore.formats import iso, money_str
 from devstore.seed.common import next_id, shop_data_clear
+from devstore.storefront.images import product_image_url
 
 SIZES = ("XS", "S", "M", "L", "XL", "XXL")
 SIZE_WEIGHTS = (5, 18, 30, 25, 15, 7)
@@ -423,6 +424,7 @@ def _catalog(db: Database, shop_id: int, rng: random.Random, start: datetime) ->
                 json.dumps(options),
                 stamp,
                 stamp,
+                product_image_url(handleize(spec.title)),
             )
         )
         variants = []
@@ -465,8 +467,8 @@ def _catalog(db: Database, shop_id: int, rng: random.Random, start: datetime) ->
     with db.transaction() as conn:
         conn.executemany(
             "INSERT INTO products (id, shop_id, title, handle, description,"
-            " product_type, vendor, tags, status, options, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " product_type, vendor, tags, status, options, created_at, updated_at, image_url)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             product_rows,
         )
         conn.executemany(

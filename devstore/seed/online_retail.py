@@ -23,6 +23,7 @@ from devstore.db import Database
 from devstore.formats import iso, money_str
 from devstore.seed.common import next_id, shop_data_clear
 from devstore.seed.generate import customer_stats_refresh_all
+from devstore.storefront.images import product_image_url
 
 # StockCodes that are not goods: postage, fees, manual adjustments, samples.
 NON_PRODUCT_CODES = {
@@ -132,6 +133,7 @@ def _products(
                 json.dumps(["Title"]),
                 stamp,
                 stamp,
+                product_image_url(handle),
             )
         )
         variant_rows.append(
@@ -155,8 +157,8 @@ def _products(
     with db.transaction() as conn:
         conn.executemany(
             "INSERT INTO products (id, shop_id, title, handle, description,"
-            " product_type, vendor, tags, status, options, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " product_type, vendor, tags, status, options, created_at, updated_at, image_url)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             products,
         )
         conn.executemany(

@@ -8,6 +8,7 @@ from typing import Any
 
 from devstore import catalog, customers
 from devstore.db import Database, Row
+from devstore.storefront.images import product_image_url
 from devstore.storefront.money import money_format_for, money_with_currency_format_for
 
 
@@ -64,7 +65,8 @@ def product_drop(db: Database, row: Row) -> dict[str, Any]:
         "selected_or_first_available_variant": next(
             (v for v in variants if v["available"]), variants[0] if variants else None
         ),
-        "featured_image": row["image_url"] or None,
+        # A product without a picture gets its drawn one, as a theme shows a placeholder.
+        "featured_image": row["image_url"] or product_image_url(row["handle"]),
     }
 
 
@@ -94,6 +96,14 @@ def customer_drop(db: Database, row: Row | None) -> dict[str, Any] | None:
         "total_spent": cents(row["amount_spent"]),
         "accepts_marketing": row["marketing_state"] == "SUBSCRIBED",
         "default_address": address or None,
+        "orders": [
+            order_drop(order)
+            for order in db.all(
+                "SELECT * FROM orders WHERE shop_id = ? AND customer_id = ?"
+                " ORDER BY created_at DESC, id DESC LIMIT 20",
+                (row["shop_id"], row["id"]),
+            )
+        ],
     }
 
 
@@ -105,6 +115,9 @@ def order_drop(row: Row) -> dict[str, Any]:
         "subtotal_price": cents(row["subtotal_price"]),
         "total_discounts": cents(row["total_discounts"]),
         "total_price": cents(row["total_price"]),
+        "created_at": row["created_at"],
+        "financial_status": row["financial_status"].lower(),
+        "fulfillment_status": row["fulfillment_status"].lower(),
     }
 
 
@@ -126,6 +139,7 @@ def cart_drop(db: Database, shop_id: int, lines: list[dict[str, int]]) -> dict[s
                 "price": price,
                 "line_price": price * line["quantity"],
                 "url": f"/products/{product['handle']}" if product else "#",
+                "image": (product["image_url"] or product_image_url(product["handle"])) if product else None,
             }
         )
     return {

@@ -2,7 +2,8 @@
 
 blocks/*.liquid each end with a `{% schema %}` JSON; target "section" blocks are app blocks
 placed in sections, "head"/"body" blocks are app embeds. assets/ are served from a CDN-like
-path; locales/*.json feed the `t` filter.
+path; snippets/ are what blocks `render`; locales/*.json feed the `t` filter in the shopper's
+language, falling back to the default locale (`en.default.json`) key by key.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ class AppBlock:
         return str(self.schema.get("target", "section"))
 
     @property
+    def assets(self) -> list[str]:
+        """The schema's `stylesheet` and `javascript`: Shopify loads each once per page."""
+        return [str(self.schema[key]) for key in ("stylesheet", "javascript") if self.schema.get(key)]
+
+    @property
     def is_embed(self) -> bool:
         return self.target in ("head", "body", "compliance_head")
 
@@ -52,15 +58,25 @@ class Extension:
     name: str
     path: Path
     blocks: list[AppBlock] = field(default_factory=list)
-    translations: dict[str, Any] = field(default_factory=dict)
+    translations: dict[str, Any] = field(default_factory=dict)  # the default locale's
+    locales: dict[str, dict[str, Any]] = field(default_factory=dict)  # by language: "ja"
 
-    def translate(self, key: str) -> str:
-        node: Any = self.translations
-        for part in key.split("."):
-            if not isinstance(node, dict) or part not in node:
-                return key
-            node = node[part]
-        return str(node)
+    def translate(self, key: str, locale: str = "") -> str:
+        """The key's text in `locale` (or its language), else the default locale's, else the key."""
+        for tree in (
+            self.locales.get(locale),
+            self.locales.get(locale.split("-", maxsplit=1)[0]),
+            self.translations,
+        ):
+            node: Any = tree
+            for part in key.split("."):
+                if not isinstance(node, dict) or part not in node:
+                    node = None
+                    break
+                node = node[part]
+            if node is not None and not isinstance(node, dict):
+                return str(node)
+        return key
 
 
 def block_parse(extension: str, handle: str, text: str) -> AppBlock:
@@ -83,10 +99,12 @@ def extensions_load(root: Path) -> list[Extension]:
         extension = Extension(name=path.name, path=path)
         for block in sorted((path / "blocks").glob("*.liquid")):
             extension.blocks.append(block_parse(path.name, block.stem, block.read_text()))
-        for name in ("en.default.json", "en.json"):
-            locale = path / "locales" / name
-            if locale.is_file():
-                extension.translations = json.loads(locale.read_text())
-                break
+        for locale in sorted((path / "locales").glob("*.json")):
+            if locale.name.endswith(".schema.json"):
+                continue  # the theme editor's strings, not the shopper's
+            language, _, default = locale.stem.partition(".")
+            extension.locales[language] = json.loads(locale.read_text())
+            if default == "default" or (language == "en" and not extension.translations):
+                extension.translations = extension.locales[language]
         found.append(extension)
     return found

@@ -1,4 +1,4 @@
-"""Storefront pages: home, collections, products, cart, one-click checkout, sign-in."""
+"""Storefront pages: home, collections, products, pages, cart, one-click checkout, sign-in."""
 
 from __future__ import annotations
 
@@ -16,7 +16,20 @@ from devstore.db import Database, Row
 from devstore.orders import OrderLine, OrderRejected
 from devstore.shops import shop_resolve
 from devstore.storefront import drops, session
-from devstore.storefront.rendering import Renderer
+from devstore.storefront.images import product_image_svg
+from devstore.storefront.rendering import APPS_OFF, Renderer
+
+# The shop's languages; `?locale=ja` picks one (Shopify's `request.locale`), English otherwise.
+LOCALES = {"en": "English", "ja": "日本語"}
+SEARCH_LIMIT = 500
+# Online store pages (Shopify's `page` objects); devstore has one, where the quiz block sits.
+STORE_PAGES = {
+    "quiz": {
+        "title": "Find your fit",
+        "handle": "quiz",
+        "content": "<p>A few questions, and we pick for you.</p>",
+    },
+}
 
 
 def _shop(ds: Devstore, request: Request) -> Row:
@@ -37,9 +50,21 @@ def storefront_context(ds: Devstore, request: Request) -> tuple[Row, dict[str, A
             {"title": c["title"], "url": f"/collections/{c['handle']}"}
             for c in catalog.collection_list(ds.db, shop["id"])
         ],
-        "request": {"path": request.url.path, "host": request.headers.get("host", "")},
+        "request": {
+            "path": request.url.path,
+            "host": request.headers.get("host", ""),
+            "locale": _locale(request),
+        },
+        "shop_locales": [{"iso_code": code, "name": name} for code, name in LOCALES.items()],
+        "_apps_off": request.query_params.get(APPS_OFF) == "off",
     }
     return shop, context
+
+
+def _locale(request: Request) -> dict[str, Any]:
+    code = request.query_params.get("locale", "en")
+    code = code if code in LOCALES else "en"
+    return {"iso_code": code, "name": LOCALES[code], "primary": code == "en"}
 
 
 def _renderer(request: Request) -> Renderer:
@@ -95,6 +120,53 @@ async def collection(request: Request) -> Response:
 
 async def product(request: Request) -> Response:
     return await _by_handle(request, "product", catalog.product_get_by_handle, drops.product_drop)
+
+
+async def search(request: Request) -> Response:
+    """Products whose title, type or tags contain the terms (Shopify's `search` object)."""
+    ds: Devstore = request.app.state.ds
+    terms = request.query_params.get("q", "").strip()
+
+    def work() -> Response:
+        shop, context = storefront_context(ds, request)
+        needle = terms.lower()
+        found = [
+            drops.product_drop(ds.db, row)
+            for row in catalog.product_list(ds.db, shop["id"], SEARCH_LIMIT)
+            if needle and needle in f"{row['title']} {row['product_type']} {row['tags']}".lower()
+        ]
+        extra = {
+            "search": {
+                "terms": terms,
+                "results": found,
+                "results_count": len(found),
+                "performed": bool(terms),
+            }
+        }
+        return _render(request, context, "search", extra)
+
+    return await run_in_threadpool(work)
+
+
+async def store_page(request: Request) -> Response:
+    found = STORE_PAGES.get(request.path_params["handle"])
+    if found is None:
+        return HTMLResponse("Not found", status_code=404)
+    return await run_in_threadpool(_page, request, "page", {"page": found})
+
+
+async def product_image(request: Request) -> Response:
+    """A product's drawn picture (its type's colour, its initials), by handle; any handle draws."""
+    ds: Devstore = request.app.state.ds
+    handle = request.path_params["handle"]
+
+    def work() -> Response:
+        shop = _shop(ds, request)
+        row = catalog.product_get_by_handle(ds.db, shop["id"], handle)
+        svg = product_image_svg(handle, row["title"] if row else "", row["product_type"] if row else "")
+        return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
+
+    return await run_in_threadpool(work)
 
 
 async def cart(request: Request) -> Response:
@@ -188,7 +260,7 @@ async def login(request: Request) -> Response:
         return _render(
             request,
             context,
-            "login",
+            "customers/login",
             {
                 "sample_customers": sample,
                 "suggested_email": email or "",
@@ -212,7 +284,7 @@ async def account(request: Request) -> Response:
         _, context = storefront_context(ds, request)
         if context["customer"] is None:
             return RedirectResponse("/account/login", status_code=303)
-        return _render(request, context, "account")
+        return _render(request, context, "customers/account")
 
     return await run_in_threadpool(work)
 

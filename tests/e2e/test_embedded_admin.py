@@ -60,8 +60,10 @@ def test_the_merchant_installs_and_watches_the_import_finish_in_the_admin(
 
     # And the app's navigation is in the admin's sidebar, as App Bridge puts it, not in the app:
     # its home entry under the app's name, marked as the page shown
-    expect(page.locator("#app-nav a")).to_have_text(["Omakase"])
-    expect(page.locator("#app-nav a")).to_have_attribute("aria-current", "page")
+    home = page.locator("#app-nav a").first
+    expect(home).to_have_text("Omakase")
+    expect(home).to_have_attribute("aria-current", "page")
+    expect(page.locator("#app-nav a", has_text="Customers")).to_be_visible()
     expect(app.locator("ui-nav-menu")).to_be_hidden()
 
 

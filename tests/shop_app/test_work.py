@@ -163,3 +163,28 @@ def test_a_sweep_stops_at_the_first_publish_the_broker_refuses(
     monkeypatch.setattr(work, "_publish", lambda task, pk, countdown=0: sent_later.append(pk))
     assert work.work_sweep(WEBHOOK_WORK, now=now + timedelta(minutes=1)) == 2
     assert sent_later == [event.pk for event in rest]
+
+
+def test_wake_ups_from_requests_are_published_by_another_thread_one_per_group(
+    shop: Shop, published: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a real broker's behaviour (not eager), and a thread slow enough to be seen waiting
+    monkeypatch.setattr(work, "WAKE_UP_GATHER_SECONDS", 30.0)
+    task = WEBHOOK_WORK.task()
+    eager = task.app.conf.task_always_eager
+    task.app.conf.task_always_eager = False
+    try:
+        # When three rows of one group and two rows on their own ask for a worker
+        for pk in (11, 12, 13):
+            work.work_enqueue_soon(task, pk, together=(shop.pk, "orders/create"))
+        work.work_enqueue_soon(task, 21)
+        work.work_enqueue_soon(task, 22)
+        asked_at_once = list(published)
+        work.work_wake_ups_flush()
+    finally:
+        task.app.conf.task_always_eager = eager
+
+    # Then the requests published nothing themselves; then one wake-up went for the group, for the
+    # row stored last (its worker takes the group's ready rows), and one for each other row
+    assert asked_at_once == []
+    assert sorted(published) == [13, 21, 22]

@@ -23,6 +23,19 @@ function refusal(place, answer) {
   place.replaceChildren(element("s-banner", `${name}: ${[].concat(messages)[0]}`, { tone: "critical" }));
 }
 
+// A form control by name: a Polaris field (its value on the element; devstore's stand-in also
+// draws a native input inside it) or a native input.
+function control(form, name) {
+  const element = form.querySelector(`[name="${name}"]`);
+  const inner = element?.matches("input, textarea, select") ? null : element?.querySelector("input, textarea, select");
+  return {
+    get value() { return (inner ?? element)?.value ?? ""; },
+    set value(value) { if (element) element.value = value; if (inner) inner.value = value; },
+    get checked() { return Boolean((inner ?? element)?.checked); },
+    set checked(on) { if (element) element.checked = on; if (inner) inner.checked = on; },
+  };
+}
+
 // What a form holds once loaded or saved is its reset state: Discard goes back to it.
 function settle(form) {
   form.querySelectorAll("input, textarea, select").forEach((input) => {
@@ -92,7 +105,7 @@ async function statsShow() {
 const rulesForm = document.getElementById("rules");
 
 function rulesField(name) {
-  return rulesForm.querySelector(`[name="${name}"]`);
+  return control(rulesForm, name);
 }
 
 function rulesShow(rules) {
@@ -185,9 +198,8 @@ function questionBlock(question = { kind: "single", options: [{}, {}] }) {
 }
 
 function quizShow(quiz) {
-  quizForm.querySelector('[name="title"]').value = quiz.title;
-  const published = quizForm.querySelector('[name="published"]');
-  if (published) published.checked = quiz.published;
+  control(quizForm, "title").value = quiz.title;
+  control(quizForm, "published").checked = quiz.published;
   questionsPlace.replaceChildren(...quiz.questions.map(questionBlock));
   settle(quizForm);
 }
@@ -195,8 +207,8 @@ function quizShow(quiz) {
 function quizRead() {
   const list = (text) => text.split(",").map((word) => word.trim()).filter(Boolean);
   return {
-    title: quizForm.querySelector('[name="title"]').value,
-    published: Boolean(quizForm.querySelector('[name="published"]')?.checked),
+    title: control(quizForm, "title").value,
+    published: control(quizForm, "published").checked,
     questions: [...questionsPlace.querySelectorAll(".quiz-question")].map((block) => ({
       text: block.querySelector('[name="text"]').value,
       kind: block.querySelector('[name="kind"]').value,
@@ -233,8 +245,8 @@ quizForm.addEventListener("reset", () => {
 // --- Preview --------------------------------------------------------------------------------------
 
 async function previewShow() {
-  const customer = document.querySelector("#preview-customer input")?.value ?? "";
-  const block = document.querySelector("#preview-block select")?.value ?? "for-you";
+  const customer = control(document, "customer_id").value;
+  const block = control(document, "block").value || "for-you";
   const query = new URLSearchParams({ block, locale: language });
   if (customer) query.set("customer_id", customer);
   const place = document.getElementById("preview");
