@@ -29,6 +29,8 @@ CUSTOMER_METAFIELD_TYPES: Mapping[str, str] = MappingProxyType(
         "predicted_value_365d": "number_decimal",
         "predicted_orders_365d": "number_decimal",
         "churn_risk": "number_decimal",
+        "points_balance": "number_integer",
+        "tier": "single_line_text_field",
     }
 )
 

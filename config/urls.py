@@ -12,6 +12,8 @@ urlpatterns = [
     path("", include("commerce.urls")),
     path("", include("privacy.urls")),
     path("", include("personalize.urls")),
+    path("", include("loyalty.urls")),
+    path("", include("newsletters.urls")),
     # Last: any other address under the app proxy is a plain 404, even with DEBUG on, since the
     # storefront shows the shopper whatever we answer.
     re_path(rf"^{re.escape(PROXY_ROUTE)}(?:/.*)?$", proxy_not_found, name="proxy_not_found"),

@@ -207,6 +207,16 @@ CREATE TABLE IF NOT EXISTS refund_line_items (
     restock INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX IF NOT EXISTS refund_line_items_refund ON refund_line_items(refund_id);
+CREATE TABLE IF NOT EXISTS store_credit_transactions (
+    id INTEGER PRIMARY KEY,
+    shop_id INTEGER NOT NULL,
+    customer_id INTEGER NOT NULL,
+    amount TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    expires_at TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS store_credit_customer ON store_credit_transactions(shop_id, customer_id);
 CREATE TABLE IF NOT EXISTS discounts (
     id INTEGER PRIMARY KEY,
     shop_id INTEGER NOT NULL,
@@ -300,6 +310,7 @@ ALL_TABLES = (
     "webhook_deliveries",
     "webhook_subscriptions",
     "bulk_operations",
+    "store_credit_transactions",
     "discounts",
     "refund_line_items",
     "refunds",

@@ -9,7 +9,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from devstore import admin, control, oauth
+from devstore import admin, control, mail, oauth
 from devstore.admin_api import bulk
 from devstore.admin_api.endpoint import graphql_endpoint
 from devstore.config import DevstoreConfig
@@ -31,9 +31,11 @@ def create_app(config: DevstoreConfig | None = None, ds: Devstore | None = None)
         if ds.config.start_workers:
             ds.webhooks.start()
             bulk.bulk_operations_resume(ds)
+            mail.mail_catcher_start()
         try:
             yield
         finally:
+            mail.mail_catcher_stop()
             ds.webhooks.stop()
 
     routes = [
@@ -41,6 +43,7 @@ def create_app(config: DevstoreConfig | None = None, ds: Devstore | None = None)
         Route("/admin/oauth/authorize", oauth.authorize, methods=["GET"]),
         Route("/admin/oauth/access_token", oauth.access_token, methods=["POST"]),
         *control.routes(),
+        *mail.routes(),
         *_admin_routes(),
         *_storefront_routes(ds),
     ]

@@ -263,7 +263,26 @@ def facts_record(
         Fact.objects.bulk_create(rows)
         if rows and on_recorded is not None:
             transaction.on_commit(lambda: on_recorded(shop, customer_shopify_id))
+        told_now = {row.name: row.value for row in rows if not row.withdrawn}
+        if told_now:
+            consent_id = record.pk if record is not None else None
+            for callback in _FACTS_RECORDED:
+                transaction.on_commit(
+                    lambda callback=callback: callback(shop, customer_shopify_id, told_now, consent_id)  # type: ignore[misc]
+                )
     return rows
+
+
+# Told after commit, from whatever source, with the facts newly told (name -> value) and the id of
+# the consent they were given under: registered by webhooks.reactions (loyalty's points for
+# profile data), never by a Django signal.
+FactsRecorded = Callable[[Shop, int, Mapping[str, Any], int | None], object]
+_FACTS_RECORDED: list[FactsRecorded] = []
+
+
+def facts_recorded_register(callback: FactsRecorded) -> None:
+    if callback not in _FACTS_RECORDED:
+        _FACTS_RECORDED.append(callback)
 
 
 def facts_current(shop: Shop, customer_shopify_ids: Sequence[int]) -> dict[int, dict[str, Fact]]:

@@ -38,6 +38,8 @@ APP_PORT = int(os.environ.get("OMAKASE_PORT", "8000"))
 DEVSTORE_PORT = int(os.environ.get("DEVSTORE_PORT", "8100"))
 APP_URL = f"http://127.0.0.1:{APP_PORT}"
 DEVSTORE_URL = f"http://127.0.0.1:{DEVSTORE_PORT}"
+# devstore's mail catcher (devstore/mail.py): the app's emails go there, readable at /_devstore/mail.
+SMTP_PORT = int(os.environ.get("DEVSTORE_SMTP_PORT", str(DEVSTORE_PORT + 25)))
 SHOP = os.environ.get("DEVSTORE_SHOP", "omakase-demo.myshopify.com")
 ONLINE_RETAIL = ROOT.parent / "shared" / "data" / "online_retail.csv.gz"
 STARTUP_TIMEOUT = 90.0
@@ -53,6 +55,8 @@ ENVIRONMENT = {
     "DEVSTORE_SHOP": SHOP,
     "SHOPIFY_BASE_URL_OVERRIDE": DEVSTORE_URL,
     "SHOPIFY_CDN_BASE": f"{DEVSTORE_URL}/cdn",
+    "DEVSTORE_SMTP_PORT": str(SMTP_PORT),
+    "EMAIL_URL": f"smtp://127.0.0.1:{SMTP_PORT}",
     # Log lines reach var/demo.log as they happen, not when a pipe buffer fills.
     "PYTHONUNBUFFERED": "1",
 }
@@ -250,6 +254,8 @@ def where_to_look(state: str) -> str:
         f"  app proxy  {DEVSTORE_URL}/apps/omakase/ping\n"
         f"  profile    {DEVSTORE_URL}/apps/omakase/profile\n"
         "             signed in on the storefront: what the shop believes about you, and why\n"
+        f"  mail       {DEVSTORE_URL}/_devstore/mail\n"
+        "             what the app emailed (newsletter confirmations and issues), links clickable\n"
         f"  health     {APP_URL}/healthz\n"
         f"  {SHOP}:\n             {state}\n"
         f"  devstore, web, worker and beat log to {shown(LOG)}; errors show here too, tracebacks there.\n"
@@ -359,6 +365,8 @@ def main() -> int:
         if not open_app_as_the_merchant():
             print(where_to_look("not installed yet: open the merchant's address to install it"), flush=True)
             return demo.run_until_stopped(watch_import=False)
+        run_step(log, "newsletters", "manage.py", "newsletters_demo", SHOP)
+        run_step(log, "loyalty", "manage.py", "loyalty_demo_program", "--shop", SHOP)
         if (progress := import_over()) is not None:
             print(where_to_look(f"installed; {import_summary(progress, demo.started_at)}"), flush=True)
             return demo.run_until_stopped(watch_import=False)

@@ -7,20 +7,33 @@ So every such chain is written here, where it can be read in one go:
   profiles are computed once it is in;
 - a shop is uninstalled: commerce cancels the import;
 - an order, refund or shopper changed (a webhook was processed): the shopper's profile is
-  computed again (personalize.refresh); the loyalty ledger will learn of it with its issue.
+  computed again (personalize.refresh), and the loyalty ledger brings the orders' points in line
+  (earned once paid, taken back on refunds and cancellations; idempotent per order and event);
+- a shopper told a fact (personalize.facts): loyalty keeps the birthday and gives the fact's
+  once-per-lifetime points;
+- a shopper's email marketing consent changed in Shopify (customers/update, and
+  customers_email_marketing_consent/update, whose handler reactions_wire extends here): an
+  UNSUBSCRIBED or REDACTED newer than what newsletters last wrote ends every topic
+  (newsletters.subscriptions.shopify_consent_follow; our own write told back changes nothing).
 """
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
 
 from commerce.backfill import backfill_start_for_installation, backfills_cancel_for_shop
 from commerce.models import Customer, Order, Refund
+from commerce.records import require, shopify_id
+from loyalty.earning import facts_award, points_sync_later
+from newsletters.subscriptions import shopify_consent_follow
+from personalize.facts import facts_recorded_register
 from personalize.refresh import profile_refresh_later, profiles_recompute_later
 from shop_app.lifecycle import after_install_register, on_uninstall_register
 from shop_app.models import Shop
+from webhooks.models import WebhookEvent
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +55,40 @@ def reactions_wire() -> None:
     after_install_register(_backfill_start)
     after_install_register(_profiles_start)
     on_uninstall_register(_backfills_cancel)
+    facts_recorded_register(facts_award)
+    _consent_topic_extend()
+
+
+CONSENT_TOPIC = "customers_email_marketing_consent/update"
+# The topics after which a shopper's consent may have changed: newsletters follows it.
+CONSENT_CAUSES = frozenset({"customers/create", "customers/update", CONSENT_TOPIC})
+
+
+def _consent_topic_extend() -> None:
+    """The consent topic's handler records the change in commerce and announces nothing; after it,
+    newsletters follows the change, once it is committed."""
+    # webhooks.handlers imports this module (ShopperChange): the cycle is broken here, at startup.
+    from webhooks.handlers import TOPIC_HANDLERS  # noqa: PLC0415
+
+    record = TOPIC_HANDLERS[CONSENT_TOPIC]
+    if getattr(record, "newsletters_follow", False):
+        return
+
+    def record_then_follow(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -> None:
+        record(shop, payload, event)
+        customer_id = shopify_id(require(payload, "customer_id", "payload"), "customer_id")
+        transaction.on_commit(lambda: _newsletters_consent_follow(shop.pk, (customer_id,)))
+
+    record_then_follow.newsletters_follow = True  # type: ignore[attr-defined]
+    TOPIC_HANDLERS[CONSENT_TOPIC] = record_then_follow
+
+
+def _newsletters_consent_follow(shop_id: int, customer_shopify_ids: tuple[int, ...]) -> None:
+    shop = Shop.objects.filter(pk=shop_id).first()
+    if shop is None or not shop.is_installed:
+        return
+    for customer_shopify_id in customer_shopify_ids:
+        shopify_consent_follow(shop, customer_shopify_id)
 
 
 @dataclass(frozen=True)
@@ -64,8 +111,14 @@ def _shopper_change_inform(change: ShopperChange) -> None:
     shop = Shop.objects.filter(pk=change.shop_id).first()
     if shop is None or not shop.is_installed:
         return
-    for customer_shopify_id in shoppers_changed(shop, change):
+    shoppers = shoppers_changed(shop, change)
+    for customer_shopify_id in shoppers:
         profile_refresh_later(shop, customer_shopify_id)
+    if change.cause in CONSENT_CAUSES:
+        for customer_shopify_id in shoppers:
+            shopify_consent_follow(shop, customer_shopify_id)
+    if change.order_ids or change.refund_ids:
+        points_sync_later(shop, list(change.order_ids), list(change.refund_ids))
 
 
 def shoppers_changed(shop: Shop, change: ShopperChange) -> set[int]:

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "privacy",
     "commerce",
     "personalize",
+    "newsletters",
     "loyalty",
     "webhooks",
 ]
@@ -161,12 +162,36 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "commerce.tasks.reconcile_all_shops",
         "schedule": crontab(minute="*/30"),
     },
+    "create-due-newsletter-issues": {
+        "task": "newsletters.tasks.create_due_issues",
+        "schedule": crontab(minute="*/15"),
+    },
+    "sweep-newsletter-deliveries": {
+        "task": "newsletters.tasks.sweep_deliveries",
+        "schedule": crontab(minute="*"),
+    },
     # Recency and fading tastes move with the calendar, and the shop's parameters with its buyers.
     "recompute-profiles": {
         "task": "personalize.tasks.recompute_all_profiles",
         "schedule": crontab(hour=3, minute=15),
     },
+    # Loyalty: expiry, reminders, birthdays (hourly, so each shop's day starts on time), redemptions
+    # left behind, the theme mirror; nightly, tiers and the proof that balances equal the ledger.
+    "loyalty-hourly": {"task": "loyalty.tasks.hourly", "schedule": crontab(minute=5)},
+    "loyalty-nightly": {"task": "loyalty.tasks.nightly", "schedule": crontab(hour=2, minute=45)},
 }
+
+# --- Email and newsletters ---------------------------------------------------------------------
+# Django's email backends from one URL (django-environ): smtp://user:password@host:port (smtp+tls,
+# smtp+ssl), consolemail://, filemail:///path. `make demo` points it at devstore's mail catcher.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="newsletters@omakase.example")
+# Emails per second per shop, shared by every worker (Redis); 0 for no limit.
+NEWSLETTER_SEND_RATE_PER_SECOND = env.float("NEWSLETTER_SEND_RATE_PER_SECOND", default=100.0)
+NEWSLETTER_SEND_MAX_ATTEMPTS = env.int("NEWSLETTER_SEND_MAX_ATTEMPTS", default=6)
+NEWSLETTER_SEND_RETRY_BASE_SECONDS = env.int("NEWSLETTER_SEND_RETRY_BASE_SECONDS", default=30)
+NEWSLETTER_SEND_RETRY_MAX_SECONDS = env.int("NEWSLETTER_SEND_RETRY_MAX_SECONDS", default=3600)
 
 # --- Logging ------------------------------------------------------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")

@@ -8,12 +8,12 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
-from devstore import actions, customers, discounts, webhooks
+from devstore import actions, customers, discounts, store_credit, webhooks
 from devstore import metafields as metafields_rules
 from devstore.admin_api import bulk, nodes
 from devstore.admin_api.nodes import ctx
 from devstore.admin_api.queries import node_by_gid
-from devstore.formats import gid_parse, iso, iso_parse
+from devstore.formats import gid_parse, iso, iso_parse, now_iso
 
 
 def _error(field: list[str] | None, message: str, code: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -140,6 +140,61 @@ def _discount_create(  # noqa: PLR0912
             ],
         }
     return {"codeDiscountNode": nodes.discount_node(row), "userErrors": []}
+
+
+def _store_credit_credit(info: GraphQLResolveInfo, id: str, creditInput: dict[str, Any]) -> dict[str, Any]:  # noqa: N803 - GraphQL argument names
+    """storeCreditAccountCredit with the account owner's (a customer's) id: the account is made
+    on first credit, in the shop's currency."""
+    context = ctx(info)
+    shop = context.shop
+
+    def refused(field: list[str], message: str, code: str) -> dict[str, Any]:
+        return {"storeCreditAccountTransaction": None, "userErrors": [_error(field, message, code)]}
+
+    try:
+        customer_id = gid_parse(id, "Customer")
+    except ValueError:
+        return refused(["id"], "Owner does not exist", "OWNER_NOT_FOUND")
+    if customers.customer_get(context.ds.db, shop["id"], customer_id) is None:
+        return refused(["id"], "Owner does not exist", "OWNER_NOT_FOUND")
+    money_in = creditInput["creditAmount"]
+    try:
+        amount = Decimal(str(money_in["amount"]))
+    except InvalidOperation:
+        amount = Decimal("0")
+    if amount <= 0:
+        return refused(
+            ["creditInput", "creditAmount", "amount"], "Amount must be positive", "NEGATIVE_OR_ZERO_AMOUNT"
+        )
+    if money_in["currencyCode"] != shop["currency"]:
+        return refused(
+            ["creditInput", "creditAmount", "currencyCode"], "Currency mismatch", "MISMATCHING_CURRENCY"
+        )
+    expires = None
+    if creditInput.get("expiresAt"):
+        expires_at = iso_parse(creditInput["expiresAt"])
+        if expires_at <= iso_parse(now_iso()):
+            return refused(["creditInput", "expiresAt"], "Expiry must be in the future", "EXPIRES_AT_IN_PAST")
+        expires = iso(expires_at)
+    row = store_credit.store_credit_add(
+        context.ds.db, shop["id"], customer_id, amount, currency=shop["currency"], expires_at=expires
+    )
+    balance = store_credit.store_credit_balance(context.ds.db, shop["id"], customer_id)
+    currency = shop["currency"]
+    return {
+        "storeCreditAccountTransaction": {
+            "id": f"gid://shopify/StoreCreditAccountCreditTransaction/{row['id']}",
+            "account": {
+                "id": f"gid://shopify/StoreCreditAccount/{customer_id}",
+                "balance": {"amount": str(balance), "currencyCode": currency},
+            },
+            "amount": {"amount": row["amount"], "currencyCode": currency},
+            "balanceAfterTransaction": {"amount": str(balance), "currencyCode": currency},
+            "createdAt": row["created_at"],
+            "expiresAt": row["expires_at"],
+        },
+        "userErrors": [],
+    }
 
 
 def _consent_update(info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:
@@ -387,6 +442,7 @@ def mutation_root() -> dict[str, Any]:
         "discountCodeFreeShippingCreate": lambda info, freeShippingCodeDiscount: (  # noqa: N803 - GraphQL argument names
             _discount_create(info, freeShippingCodeDiscount, "freeShippingCodeDiscount", "free_shipping")
         ),
+        "storeCreditAccountCredit": _store_credit_credit,
         "customerEmailMarketingConsentUpdate": _consent_update,
         "metafieldsSet": _metafields_set,
         "tagsAdd": _tags_add,

@@ -37,7 +37,14 @@ def owner(customer: Row) -> str:
 def test_the_tomls_customer_definitions_are_read(app_toml: AppToml) -> None:
     definitions = {d.key: d for d in app_toml.metafield_definitions if d.owner_type == "Customer"}
 
-    assert set(definitions) == {"segment", "predicted_value_365d", "predicted_orders_365d", "churn_risk"}
+    assert set(definitions) == {
+        "segment",
+        "predicted_value_365d",
+        "predicted_orders_365d",
+        "churn_risk",
+        "points_balance",
+        "tier",
+    }
     assert definitions["churn_risk"].type == "number_decimal"
     assert definitions["churn_risk"].namespace == "$app"
     assert definitions["churn_risk"].validation("max") == 1

@@ -1,0 +1,268 @@
+"""What each email says, made for its reader: HTML and plain text in their language, the picks of
+the topic's products for them with the reason for each, and what every marketing email carries:
+RFC 8058 one-click unsubscribe (List-Unsubscribe with an https URL and a mailto,
+List-Unsubscribe-Post), a List-Id per topic, a visible unsubscribe link, and the footer (sender,
+postal address, contact, how to opt out) that Japanese and US law require.
+
+The confirmation email carries no marketing: the topics asked for, and the link to confirm.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from commerce.models import CollectionMembership, Product
+from newsletters.models import Cadence, Issue, NewsletterSettings, Subscriber, Subscription, Topic
+from newsletters.tokens import token_make
+from personalize.picks import picks_as_json, picks_within, shopper_for
+from shop_app.models import Shop
+
+LANGUAGES = ("en", "ja")
+CADENCE_WORDS: dict[str, Any] = {
+    Cadence.WEEKLY: _("Weekly"),
+    Cadence.BIWEEKLY: _("Every two weeks"),
+    Cadence.MONTHLY: _("Monthly"),
+    Cadence.QUARTERLY: _("Quarterly"),
+}
+CLICK_SALT = "newsletters:click"
+
+
+def cadence_word(cadence: str) -> str:
+    """The cadence in the active language."""
+    return str(CADENCE_WORDS.get(cadence, cadence))
+
+
+def reader_language(language: str) -> str:
+    language = (language or "en").split("-")[0].lower()
+    return language if language in LANGUAGES else "en"
+
+
+def app_url(path: str) -> str:
+    return settings.APP_URL.rstrip("/") + path
+
+
+def _message_domain() -> str:
+    return urlsplit(settings.APP_URL).hostname or "omakase"
+
+
+def storefront_url(shop: Shop, path: str) -> str:
+    """An address on the shop's storefront (devstore's, when it stands in for Shopify)."""
+    base = settings.SHOPIFY_BASE_URL_OVERRIDE.rstrip("/") or f"https://{shop.domain}"
+    return base + path
+
+
+def newsletter_settings(shop: Shop) -> NewsletterSettings:
+    found = NewsletterSettings.objects.for_shop(shop).first()
+    return found if found is not None else NewsletterSettings(shop=shop)
+
+
+def sender_of(shop: Shop, sending: NewsletterSettings) -> str:
+    name = (sending.sender_name or shop.name or shop.domain).replace('"', "")
+    return f'"{name}" <{sending.from_email or settings.DEFAULT_FROM_EMAIL}>'
+
+
+def list_id(topic: Topic) -> str:
+    """RFC 2919: a name unique to the list, under a domain the shop owns."""
+    return f"{topic.handle}.{topic.shop.domain}"
+
+
+def topic_products(topic: Topic) -> set[int]:
+    """The products a topic's picks are made of: its collections' members and its tagged
+    products, active ones."""
+    products = Product.objects.for_shop(topic.shop).filter(
+        status=Product.Status.ACTIVE, deleted_at__isnull=True
+    )
+    found: set[int] = set()
+    if topic.tags:
+        query = Q()
+        for tag in topic.tags:
+            query |= Q(tags__icontains=tag)
+        wanted = {tag.strip().lower() for tag in topic.tags}
+        for product in products.filter(query).only("shopify_id", "tags"):
+            if wanted & {tag.strip().lower() for tag in product.tag_list}:
+                found.add(product.shopify_id)
+    if topic.collection_handles:
+        members = CollectionMembership.objects.for_shop(topic.shop).filter(
+            collection__handle__in=topic.collection_handles
+        )
+        found |= set(
+            products.filter(shopify_id__in=members.values("product_shopify_id")).values_list(
+                "shopify_id", flat=True
+            )
+        )
+    return found
+
+
+def reader_picks(
+    topic: Topic, subscriber: Subscriber, product_ids: set[int], language: str, today: date
+) -> list[dict[str, Any]]:
+    """The reader's picks among the topic's products, each with its reason in their language."""
+    if not product_ids or topic.picks_count == 0:
+        return []
+    shop = topic.shop
+    shopper = shopper_for(shop, subscriber.customer_shopify_id)
+    picks = picks_within(shop, shopper, product_ids, limit=topic.picks_count, today=today)
+    return picks_as_json(shop, picks, language)
+
+
+@dataclass
+class IssueContext:
+    """What the emails of one issue share, read once for all its readers."""
+
+    issue: Issue
+    sending: NewsletterSettings
+    product_ids: set[int]
+    today: date
+    storefront: str = ""
+    topic_names: dict[str, str] = field(default_factory=dict)
+
+
+def issue_context(issue: Issue, today: date) -> IssueContext:
+    shop = issue.shop
+    return IssueContext(
+        issue=issue,
+        sending=newsletter_settings(shop),
+        product_ids=topic_products(issue.topic),
+        today=today,
+        storefront=storefront_url(shop, ""),
+    )
+
+
+def click_url(delivery_pk: int, target: str) -> str:
+    """A storefront link through our click counter (a signed redirect: only to the shop's own
+    storefront, which the signature guarantees)."""
+    token = signing.dumps({"d": delivery_pk, "u": target}, salt=CLICK_SALT, compress=True)
+    return app_url(reverse("newsletters:click", args=[token]))
+
+
+def _footer(shop: Shop, sending: NewsletterSettings, manage: str, unsubscribe: str) -> dict[str, str]:
+    return {
+        "sender": sending.sender_name or shop.name or shop.domain,
+        "postal_address": sending.postal_address,
+        "contact": sending.contact_email or sending.from_email or settings.DEFAULT_FROM_EMAIL,
+        "manage_url": manage,
+        "unsubscribe_url": unsubscribe,
+    }
+
+
+def _sections(sections: Sequence[Mapping[str, Any]], language: str) -> list[dict[str, str]]:
+    def text(value: Any) -> str:
+        if isinstance(value, Mapping):
+            return str(value.get(language) or value.get("en") or "")
+        return str(value or "")
+
+    return [
+        {"heading": text(section.get("heading")), "body": text(section.get("body"))} for section in sections
+    ]
+
+
+def issue_email(
+    context: IssueContext, subscriber: Subscriber, subscription: Subscription, delivery_pk: int
+) -> EmailMultiAlternatives:
+    """One reader's issue: their language, their picks, their links."""
+    issue, sending = context.issue, context.sending
+    topic = issue.topic
+    shop = issue.shop
+    language = reader_language(subscriber.language)
+    picks = reader_picks(topic, subscriber, context.product_ids, language, context.today)
+    for pick in picks:
+        pick["link"] = click_url(delivery_pk, pick["url"])
+    manage = app_url(reverse("newsletters:preferences", args=[token_make(subscriber, "manage")]))
+    unsubscribe = app_url(
+        reverse("newsletters:unsubscribe", args=[token_make(subscriber, "unsubscribe", topic.pk)])
+    )
+    name = topic.in_language("names", language)
+    sections = _sections(issue.sections, language)
+    with translation.override(language):
+        subject = f"{name}: {sections[0]['heading']}" if sections and sections[0]["heading"] else name
+        values = {
+            "language": language,
+            "subject": subject,
+            "topic_name": name,
+            "topic_description": topic.in_language("descriptions", language),
+            "cadence": cadence_word(subscription.cadence),
+            "sections": sections,
+            "picks": picks,
+            "shop_url": context.storefront,
+            "footer": _footer(shop, sending, manage, unsubscribe),
+        }
+        html = render_to_string("newsletters/email/issue.html", values)
+        text = render_to_string("newsletters/email/issue.txt", values)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=sender_of(shop, sending),
+        to=[subscriber.email],
+        headers=_list_headers(topic, name, unsubscribe, sending, delivery_pk),
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def _list_headers(
+    topic: Topic, name: str, unsubscribe: str, sending: NewsletterSettings, delivery_pk: int
+) -> dict[str, str]:
+    mailbox = sending.contact_email or sending.from_email or settings.DEFAULT_FROM_EMAIL
+    mailto = f"mailto:{mailbox}?subject={quote('unsubscribe ' + list_id(topic))}"
+    # Header values are one line: a name with a line break would end the header.
+    clean_name = " ".join(name.replace('"', "").split())
+    return {
+        "List-Id": f'"{clean_name}" <{list_id(topic)}>',
+        "List-Unsubscribe": f"<{unsubscribe}>, <{mailto}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "Message-ID": f"<newsletter-{delivery_pk}.{topic.shop_id}@{_message_domain()}>",
+        "Precedence": "bulk",
+    }
+
+
+def confirmation_email(
+    subscriber: Subscriber, pending: Sequence[Subscription], delivery_pk: int
+) -> EmailMultiAlternatives:
+    """The double opt-in request: the topics asked for and the link to confirm them; nothing
+    else (no picks, no offers)."""
+    shop = subscriber.shop
+    sending = newsletter_settings(shop)
+    language = reader_language(subscriber.language)
+    confirm = app_url(reverse("newsletters:confirm", args=[token_make(subscriber, "confirm")]))
+    with translation.override(language):
+        subject = str(
+            _("Confirm your subscription to %(shop)s")
+            % {"shop": sending.sender_name or shop.name or shop.domain}
+        )
+        values = {
+            "language": language,
+            "subject": subject,
+            "topics": [
+                {
+                    "name": subscription.topic.in_language("names", language),
+                    "cadence": cadence_word(subscription.cadence),
+                }
+                for subscription in pending
+            ],
+            "confirm_url": confirm,
+            "footer": _footer(shop, sending, "", ""),
+        }
+        html = render_to_string("newsletters/email/confirmation.html", values)
+        text = render_to_string("newsletters/email/confirmation.txt", values)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=sender_of(shop, sending),
+        to=[subscriber.email],
+        headers={"Message-ID": f"<confirm-{delivery_pk}.{shop.pk}@{_message_domain()}>"},
+    )
+    message.attach_alternative(html, "text/html")
+    return message

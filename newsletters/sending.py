@@ -1,0 +1,317 @@
+"""Sending: each due issue created once, its deliveries created in chunks, and workers sending them.
+
+- Beat runs `issues_create_due` every quarter hour: for each topic in season and each cadence its
+  readers chose, the issue of the current period once the shop's send hour has come (the
+  constraint on topic and period makes it once, however many beats or workers try).
+- A shop job (ISSUE_DELIVERIES_JOB) creates one delivery row per confirmed, unpaused reader, in
+  chunks (a cursor on the issue), and sends wake-ups for them.
+- A worker woken for a row takes it and the ready rows of the same issue (work_claim_alike), opens
+  one SMTP connection, and sends them one by one at the shop's rate (newsletters.rate). Each row
+  records "handed off" (committed) just before its message goes to SMTP, and "done" after. A
+  worker killed in between leaves a row the sweeper frees, and the next worker records it as
+  uncertain instead of sending it again: an email is never sent twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections.abc import Callable
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from newsletters.content import IssueContext, confirmation_email, issue_context, issue_email
+from newsletters.deliveries import DELIVERY_WORK, delivery_enqueue
+from newsletters.models import (
+    Delivery,
+    DeliveryKind,
+    Issue,
+    NewsletterSettings,
+    Subscriber,
+    Subscription,
+    SubscriptionStatus,
+    Topic,
+)
+from newsletters.periods import in_season, period_key, period_start
+from newsletters.rate import send_rate_wait
+from newsletters.subscriptions import subscriber_suppress, subscriptions_pending
+from shop_app.jobs import job_enqueue
+from shop_app.models import Job, Shop
+from shop_app.work import (
+    Outcome,
+    PermanentError,
+    RunResult,
+    WorkIgnored,
+    work_claim,
+    work_claim_alike,
+    work_run,
+)
+
+logger = logging.getLogger(__name__)
+
+ISSUE_DELIVERIES_JOB = "newsletters.issue_deliveries"
+# Delivery rows created per step of the job, and rows per wake-up (what one worker takes at once).
+CHUNK_SIZE = 500
+BATCH_SIZE = 50
+# Batches one task sends at most before it hands the rest to a fresh wake-up.
+BATCHES_PER_TASK = 10
+
+
+class SendRefused(PermanentError):
+    """SMTP refused the message for good (5xx)."""
+
+
+class HandOffUncertain(WorkIgnored):
+    pass
+
+
+# --- Issues --------------------------------------------------------------------------------------
+
+
+def shop_local_now(shop: Shop, now: datetime) -> datetime:
+    return now.astimezone(ZoneInfo(shop.timezone or "UTC"))
+
+
+def issues_create_due(now: datetime | None = None) -> list[Issue]:
+    """Beat: the issues whose time has come, each created once, its deliveries queued."""
+    now = now or timezone.now()
+    created: list[Issue] = []
+    ready = NewsletterSettings.objects.filter(
+        shop__installed_at__isnull=False, shop__uninstalled_at__isnull=True
+    )
+    for sending in ready.exclude(postal_address="").select_related("shop"):
+        created.extend(shop_issues_create_due(sending.shop, sending, now))
+    return created
+
+
+def shop_issues_create_due(shop: Shop, sending: NewsletterSettings, now: datetime) -> list[Issue]:
+    local = shop_local_now(shop, now)
+    today = local.date()
+    created = []
+    readers = (
+        Subscription.objects.for_shop(shop)
+        .filter(status=SubscriptionStatus.CONFIRMED, topic__active=True)
+        .values_list("topic_id", "cadence")
+        .distinct()
+    )
+    topics = {topic.pk: topic for topic in Topic.objects.for_shop(shop).filter(active=True)}
+    for topic_id, cadence in sorted(set(readers)):
+        topic = topics[topic_id]
+        start = period_start(cadence, today)
+        send_at = datetime.combine(start, time(hour=sending.send_hour), tzinfo=local.tzinfo)
+        if local < send_at or not in_season(topic, today):
+            continue
+        issue = issue_create(topic, cadence, start)
+        if issue is not None:
+            created.append(issue)
+    return created
+
+
+def issue_create(topic: Topic, cadence: str, start: date) -> Issue | None:
+    """The issue of this topic, cadence and period, with the topic's sections as they are now,
+    and the job that creates its deliveries; None if it exists already."""
+    with transaction.atomic():
+        issue, created = Issue.objects.get_or_create(
+            shop=topic.shop,
+            topic=topic,
+            period=period_key(cadence, start),
+            defaults={"cadence": cadence, "period_start": start, "sections": topic.sections},
+        )
+        if not created:
+            return None
+        job_enqueue(topic.shop, ISSUE_DELIVERIES_JOB, key=str(issue.pk), arguments={"issue_id": issue.pk})
+    return issue
+
+
+def issue_readers(issue: Issue) -> QuerySet[Subscription]:
+    """The subscriptions an issue goes to: confirmed, at its cadence, not paused on its first day,
+    to an address not suppressed."""
+    return (
+        Subscription.objects.for_shop(issue.shop)
+        .filter(topic=issue.topic, cadence=issue.cadence, status=SubscriptionStatus.CONFIRMED)
+        .filter(Q(paused_until__isnull=True) | Q(paused_until__lte=issue.period_start))
+        .filter(subscriber__suppressed_at__isnull=True)
+    )
+
+
+def issue_deliveries_handler(job: Job) -> float | None:
+    """One chunk of an issue's deliveries, after its cursor, and their wake-ups. Runs again at
+    once while chunks are full. Idempotent: the rows and the cursor commit together, and a row
+    per reader and issue at most (the constraint)."""
+    issue = (
+        Issue.objects.for_shop(job.shop)
+        .select_related("shop", "topic")
+        .filter(pk=job.arguments["issue_id"])
+        .first()
+    )
+    if issue is None:
+        return None
+    now = timezone.now()
+    with transaction.atomic():
+        chunk = list(
+            issue_readers(issue)
+            .filter(pk__gt=issue.deliveries_cursor)
+            .order_by("pk")
+            .values_list("pk", "subscriber_id")[:CHUNK_SIZE]
+        )
+        Delivery.objects.bulk_create(
+            [
+                Delivery(
+                    shop=issue.shop,
+                    kind=DeliveryKind.ISSUE,
+                    issue=issue,
+                    subscription_id=subscription_id,
+                    subscriber_id=subscriber_id,
+                    available_at=now,
+                )
+                for subscription_id, subscriber_id in chunk
+            ],
+            ignore_conflicts=True,
+        )
+        done = len(chunk) < CHUNK_SIZE
+        Issue.objects.for_shop(issue.shop).filter(pk=issue.pk).update(
+            deliveries_cursor=chunk[-1][0] if chunk else issue.deliveries_cursor,
+            deliveries_created_at=now if done else None,
+        )
+        if chunk:
+            pending = list(
+                Delivery.objects.for_shop(issue.shop)
+                .filter(issue=issue, subscriber_id__in=[subscriber for _, subscriber in chunk])
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            # One wake-up per batch: each worker woken takes a batch of the issue's ready rows.
+            wake = pending[::BATCH_SIZE]
+            transaction.on_commit(lambda: [delivery_enqueue(pk) for pk in wake])
+    return None if done else 0.0
+
+
+# --- Sending -------------------------------------------------------------------------------------
+
+
+def deliveries_send(delivery_pk: int, connection: BaseEmailBackend | None = None) -> dict[int, RunResult]:
+    """Send the row this worker was woken for, and with it the ready rows of the same issue (or
+    of the same reader's confirmations), BATCH_SIZE at a time, over one SMTP connection. Returns
+    each row's outcome by pk."""
+    first = Delivery.objects.filter(pk=delivery_pk).values("shop_id", "kind", "issue_id").first()
+    if first is None:
+        return {delivery_pk: RunResult(Outcome.NOT_CLAIMED)}
+    alike = Delivery.objects.filter(shop_id=first["shop_id"], kind=first["kind"], issue_id=first["issue_id"])
+    if first["kind"] == DeliveryKind.CONFIRMATION:
+        alike = alike.filter(pk=delivery_pk)
+    outcomes: dict[int, RunResult] = {}
+    claimed = work_claim(DELIVERY_WORK, delivery_pk)
+    if claimed is None:
+        outcomes[delivery_pk] = RunResult(Outcome.NOT_CLAIMED)
+    batch = ([claimed] if claimed else []) + work_claim_alike(
+        DELIVERY_WORK, alike, BATCH_SIZE - (1 if claimed else 0)
+    )
+    contexts: dict[int, IssueContext] = {}
+    smtp = connection or get_connection(fail_silently=False, timeout=settings.EMAIL_TIMEOUT)
+    try:
+        smtp.open()
+    except OSError:
+        logger.warning("newsletters: SMTP unavailable; each delivery records it and is retried")
+    try:
+        for _round in range(BATCHES_PER_TASK):
+            if not batch:
+                return outcomes
+            _related_attach(batch)
+            for row in batch:
+                outcomes[row.pk] = work_run(DELIVERY_WORK, row, _sender(smtp, contexts))
+            if len(batch) < BATCH_SIZE:
+                return outcomes
+            batch = work_claim_alike(DELIVERY_WORK, alike, BATCH_SIZE)
+    finally:
+        smtp.close()
+    # Full batches kept coming: a wake-up for the rest, and this task ends within its time limit.
+    newest = alike.filter(status="pending").order_by("-pk").values_list("pk", flat=True).first()
+    if newest is not None:
+        delivery_enqueue(newest)
+    return outcomes
+
+
+def _sender(smtp: BaseEmailBackend, contexts: dict[int, IssueContext]) -> Callable[[Delivery], None]:
+    def send(delivery: Delivery) -> None:
+        delivery_send(delivery, smtp, contexts)
+
+    return send
+
+
+def delivery_send(delivery: Delivery, smtp: BaseEmailBackend, contexts: dict[int, IssueContext]) -> None:
+    """Send one claimed row, at most once."""
+    if delivery.handed_off_at is not None:
+        # A worker stopped after handing it to SMTP and before recording it: it may have gone.
+        raise HandOffUncertain("a worker stopped while handing it to SMTP: it may have been sent")
+    message = delivery_message(delivery, contexts)
+    send_rate_wait(delivery.shop_id)
+    rows = Delivery.objects.filter(pk=delivery.pk, handed_off_at__isnull=True)
+    if not rows.update(handed_off_at=timezone.now()):
+        raise HandOffUncertain("handed off by another worker")
+    try:
+        smtp.send_messages([message])
+    except smtplib.SMTPServerDisconnected:
+        # The server went away mid-conversation: it may have taken the message. Not sent again.
+        raise HandOffUncertain("SMTP disconnected while sending: it may have been sent") from None
+    except smtplib.SMTPRecipientsRefused as error:
+        codes = [code for code, _ in error.recipients.values()]
+        if codes and all(500 <= code < 600 for code in codes):
+            Delivery.objects.filter(pk=delivery.pk).update(bounced_at=timezone.now())
+            subscriber_suppress(delivery.subscriber, "bounce")
+            raise SendRefused(f"recipient refused ({codes[0]})") from None
+        Delivery.objects.filter(pk=delivery.pk).update(handed_off_at=None)  # not taken: try again
+        raise
+    except smtplib.SMTPResponseException as error:
+        if 500 <= error.smtp_code < 600:
+            raise SendRefused(f"SMTP refused the message ({error.smtp_code})") from None
+        Delivery.objects.filter(pk=delivery.pk).update(handed_off_at=None)
+        raise
+    except OSError:
+        # Connecting failed, or the connection broke before the message: not taken.
+        Delivery.objects.filter(pk=delivery.pk).update(handed_off_at=None)
+        raise
+
+
+def delivery_message(delivery: Delivery, contexts: dict[int, IssueContext]) -> EmailMultiAlternatives:
+    """The row's email, or WorkIgnored when there is nothing to send any more (the reader left,
+    paused, or has nothing waiting to confirm)."""
+    subscriber = delivery.subscriber
+    if delivery.kind == DeliveryKind.CONFIRMATION:
+        pending = subscriptions_pending(subscriber)
+        if not pending:
+            raise WorkIgnored("nothing waits for confirmation")
+        return confirmation_email(subscriber, pending, delivery.pk)
+    subscription = delivery.subscription
+    if (
+        delivery.issue_id is None
+        or subscription is None
+        or subscription.status != SubscriptionStatus.CONFIRMED
+    ):
+        raise WorkIgnored("the reader left the topic")
+    if subscriber.suppressed_at is not None:
+        raise WorkIgnored("the address is suppressed")
+    context = contexts.get(delivery.issue_id)
+    if context is None:
+        issue = Issue.objects.select_related("shop", "topic__shop").get(pk=delivery.issue_id)
+        context = contexts[issue.pk] = issue_context(issue, timezone.localdate())
+    if subscription.paused_until is not None and subscription.paused_until > context.issue.period_start:
+        raise WorkIgnored("the reader paused the topic")
+    return issue_email(context, subscriber, subscription, delivery.pk)
+
+
+def _related_attach(batch: list[Delivery]) -> None:
+    """What sending reads of each row, in two queries for the batch rather than two a row."""
+    subscribers = Subscriber.objects.select_related("shop").in_bulk({row.subscriber_id for row in batch})
+    subscriptions = Subscription.objects.in_bulk(
+        {row.subscription_id for row in batch if row.subscription_id}
+    )
+    for row in batch:
+        row.subscriber = subscribers[row.subscriber_id]
+        row.subscription = subscriptions.get(row.subscription_id) if row.subscription_id else None
