@@ -1,16 +1,19 @@
 """Shoppers' orders as arrays, read set-based: one query per table for a whole chunk of shoppers,
-times and money converted by the database (seconds since the epoch, integer cents), so building
-profiles never walks orders one by one in Python."""
+times and money converted by the database (seconds since the epoch, integer cents), and the columns
+turned into NumPy arrays in bulk (`columns_read`: on PostgreSQL one binary COPY that NumPy reads in
+place), so building profiles never walks orders one by one in Python."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from django.db.models import BigIntegerField, F, FloatField, Func, Q, Sum
-from django.db.models.functions import Cast, Round
+import numpy.typing as npt
+from django.db import connections
+from django.db.models import BigIntegerField, BinaryField, BooleanField, F, FloatField, Func, Q, QuerySet, Sum
+from django.db.models.functions import Cast, Coalesce, Round
 
 from commerce.models import (
     CollectionMembership,
@@ -22,7 +25,7 @@ from commerce.models import (
     RefundLine,
     Variant,
 )
-from personalize.profiles import History, ProductTraits
+from personalize.profiles import Floats, History, Ints, ProductTraits, distinct
 from shop_app.models import Shop
 
 # The option names that carry a size, compared in lower case.
@@ -40,8 +43,13 @@ class Epoch(Func):
         )
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # To the millisecond, as unixepoch(..., 'subsec') would: that needs SQLite 3.42 and
+        # answers NULL before it.
         return self.as_sql(
-            compiler, connection, template="CAST(unixepoch(%(expressions)s, 'subsec') AS REAL)", **extra
+            compiler,
+            connection,
+            template="ROUND((julianday(%(expressions)s) - 2440587.5) * 86400000.0) / 1000.0",
+            **extra,
         )
 
 
@@ -88,6 +96,12 @@ class Catalog:
                 sizes[variant_id] = size
         return cls(products=traits, variant_sizes=sizes)
 
+    def sizes_of(self, variant_ids: Ints) -> npt.NDArray[np.str_]:
+        """The size of each variant ("" for a variant with none, or unknown)."""
+        known = np.fromiter(self.variant_sizes, dtype=np.int64, count=len(self.variant_sizes))
+        sizes = np.array(list(self.variant_sizes.values()), dtype=str)
+        return _looked_up(variant_ids, known, sizes, "")
+
 
 def variant_size(options: dict[str, Any] | None) -> str:
     for name, value in (options or {}).items():
@@ -127,111 +141,255 @@ class Shoppers:
         return selection
 
 
-def history_load(
-    shop: Shop, shoppers: Shoppers, catalog: Catalog, *, include: Iterable[int] = (), lines: bool = True
-) -> History:
+def history_load(shop: Shop, shoppers: Shoppers, catalog: Catalog, *, include: Iterable[int] = ()) -> History:
     """The orders (not cancelled) and lines of the shoppers selected, plus the shoppers in
-    `include` and the customers selected even with no order. Five queries; two without the lines
-    (and then only buyers)."""
-    orders = Order.objects.for_shop(shop).filter(
-        shoppers.on("customer_shopify_id"), cancelled_at__isnull=True
-    )
-    order_rows = list(
-        orders.order_by("pk").values_list(
-            "pk",
-            "shopify_id",
-            "customer_shopify_id",
-            Epoch("shopify_created_at"),
-            cents("total_price"),
-            "shipping_country_code",
+    `include` and the customers selected even with no order. Five queries."""
+    orders = orders_selected(shop, shoppers)
+    order_pk, order_id, order_customer_id, order_time, order_cents, order_country = _by_first(
+        *columns_read(
+            orders.values_list(
+                "pk",
+                "shopify_id",
+                "customer_shopify_id",
+                Epoch("shopify_created_at"),
+                cents("total_price"),
+                ShortText("shipping_country_code"),
+            ),
+            (INT, INT, INT, FLOAT, INT, SHORT_TEXT),
         )
     )
-    order_pk = np.fromiter((row[0] for row in order_rows), dtype=np.int64, count=len(order_rows))
-    refunded = np.zeros(len(order_rows), dtype=np.int64)
-    for order_id, amount in (
-        Refund.objects.for_shop(shop)
-        .filter(order__in=orders)
-        .values("order_id")
-        .annotate(total=cents_sum("amount"))
-        .values_list("order_id", "total")
-    ):
-        refunded[np.searchsorted(order_pk, order_id)] += amount or 0
-
-    customer_rows = (
-        list(
-            Customer.objects.for_shop(shop)
-            .filter(shoppers.on("shopify_id"), deleted_at__isnull=True, redacted_at__isnull=True)
-            .values_list("shopify_id", "country_code", "province_code")
-        )
-        if lines
-        else []
+    customer_rows = list(
+        Customer.objects.for_shop(shop)
+        .filter(shoppers.on("shopify_id"), deleted_at__isnull=True, redacted_at__isnull=True)
+        .values_list("shopify_id", "country_code", "province_code")
     )
-    customer_ids = np.unique(
+    customer_ids = distinct(
         np.concatenate(
             [
-                np.fromiter((row[2] for row in order_rows), dtype=np.int64, count=len(order_rows)),
+                order_customer_id,
                 np.fromiter((row[0] for row in customer_rows), dtype=np.int64, count=len(customer_rows)),
                 np.fromiter(include, dtype=np.int64),
             ]
         )
     )
-    order_customer = np.searchsorted(
-        customer_ids, np.fromiter((row[2] for row in order_rows), dtype=np.int64, count=len(order_rows))
-    ).astype(np.int64)
-    order_time = np.fromiter((row[3] for row in order_rows), dtype=np.float64, count=len(order_rows))
-    orders_part: dict[str, Any] = {
-        "customers": customer_ids,
-        "order_customer": order_customer,
-        "order_id": np.fromiter((row[1] for row in order_rows), dtype=np.int64, count=len(order_rows)),
-        "order_time": order_time,
-        "order_cents": np.fromiter((row[4] for row in order_rows), dtype=np.int64, count=len(order_rows))
-        - refunded,
-        "order_country": [row[5] for row in order_rows],
-    }
-    if not lines:
-        empty = np.zeros(0, dtype=np.int64)
-        return History(
-            **orders_part,
-            line_customer=empty,
-            line_order_id=empty,
-            line_time=np.zeros(0),
-            line_product=empty,
-            line_kept=empty,
-            line_unit_cents=empty,
-            line_size=[],
-        )
-
-    refunded_units = dict(
+    order_customer = np.searchsorted(customer_ids, order_customer_id).astype(np.int64)
+    # The refunds, refund lines and lines by the pks of the orders read: index lookups (a subquery on
+    # the orders lets the planner scan every line of the shop, for each chunk).
+    refunded = orders_refunded_cents(
+        Refund.objects.for_shop(shop).filter(AmongValues("order_id", order_pk)), order_pk
+    )
+    refunded_lines, refunded_units = columns_read(
         RefundLine.objects.for_shop(shop)
-        .filter(refund__order__in=orders)
+        .filter(AmongValues("refund__order_id", order_pk))
         .values("line_item_shopify_id")
-        .annotate(units=Sum("quantity"))
-        .values_list("line_item_shopify_id", "units")
+        .annotate(units=Cast(Coalesce(Sum("quantity"), 0), BigIntegerField()))
+        .values_list("line_item_shopify_id", "units"),
+        (INT, INT),
     )
-    line_rows = list(
+    line_order_pk, line_id, line_product, line_variant, line_quantity, line_unit_cents = columns_read(
         OrderLine.objects.for_shop(shop)
-        .filter(order__in=orders)
-        .values_list("order_id", "shopify_id", "product_id", "variant_id", "quantity", cents("unit_price"))
-    )
-    line_order = np.searchsorted(
-        order_pk, np.fromiter((row[0] for row in line_rows), dtype=np.int64, count=len(line_rows))
-    )
-    return History(
-        **orders_part,
-        line_customer=order_customer[line_order],
-        line_order_id=orders_part["order_id"][line_order],
-        line_time=order_time[line_order],
-        line_product=np.fromiter((row[2] or 0 for row in line_rows), dtype=np.int64, count=len(line_rows)),
-        line_kept=np.fromiter(
-            (row[4] - (refunded_units.get(row[1]) or 0) for row in line_rows),
-            dtype=np.int64,
-            count=len(line_rows),
+        .filter(AmongValues("order_id", order_pk))
+        .values_list(
+            "order_id",
+            "shopify_id",
+            Coalesce("product_id", 0, output_field=BigIntegerField()),
+            Coalesce("variant_id", 0, output_field=BigIntegerField()),
+            Cast("quantity", BigIntegerField()),
+            cents("unit_price"),
         ),
-        line_unit_cents=np.fromiter((row[5] for row in line_rows), dtype=np.int64, count=len(line_rows)),
-        line_size=[catalog.variant_sizes.get(row[3] or 0, "") for row in line_rows],
+        (INT, INT, INT, INT, INT, INT),
+    )
+    # By order and line, so that the same lines always add up in the same order.
+    by_line = np.lexsort((line_id, line_order_pk))
+    line_order_pk, line_id, line_product, line_variant, line_quantity, line_unit_cents = (
+        column[by_line]
+        for column in (line_order_pk, line_id, line_product, line_variant, line_quantity, line_unit_cents)
+    )
+    line_order = np.searchsorted(order_pk, line_order_pk)
+    return History(
+        customers=customer_ids,
+        order_customer=order_customer,
+        order_id=order_id,
+        order_time=order_time,
+        order_cents=order_cents - refunded,
+        order_country=order_country,
+        line_customer=order_customer[line_order],
+        line_order_id=order_id[line_order],
+        line_time=order_time[line_order],
+        line_product=line_product,
+        line_kept=line_quantity - _looked_up(line_id, refunded_lines, refunded_units, 0),
+        line_unit_cents=line_unit_cents,
+        line_size=catalog.sizes_of(line_variant),
         products=catalog.products,
         addresses={row[0]: (row[1], row[2]) for row in customer_rows},
     )
+
+
+def buyers_orders_load(shop: Shop) -> tuple[Ints, Ints, Floats, Ints]:
+    """What the shop's parameters are fitted on: every order (not cancelled) of its buyers, in
+    the order they were stored. The buyers' Shopify ids (sorted), then per order its buyer (an
+    index into them), time and cents net of refunds. Two queries of the columns needed only."""
+    orders = orders_selected(shop, Shoppers())
+    order_pk, customer_id, order_time, order_cents = _by_first(
+        *columns_read(
+            orders.values_list(
+                "pk", "customer_shopify_id", Epoch("shopify_created_at"), cents("total_price")
+            ),
+            (INT, INT, FLOAT, INT),
+        )
+    )
+    customers, order_customer = np.unique(customer_id, return_inverse=True)
+    return (
+        customers,
+        order_customer.reshape(-1).astype(np.int64),
+        order_time,
+        order_cents - orders_refunded_cents(Refund.objects.for_shop(shop).filter(order__in=orders), order_pk),
+    )
+
+
+def orders_selected(shop: Shop, shoppers: Shoppers) -> QuerySet[Order]:
+    """The orders that make the selected shoppers' histories: theirs, not cancelled."""
+    return Order.objects.for_shop(shop).filter(shoppers.on("customer_shopify_id"), cancelled_at__isnull=True)
+
+
+def orders_refunded_cents(refunds: QuerySet[Refund], order_pk: Ints) -> Ints:
+    """What `refunds` (all of orders among `order_pk`, ascending) took back of each, in cents."""
+    refunded = np.zeros(order_pk.size, dtype=np.int64)
+    refund_order, refund_cents = columns_read(
+        refunds.values("order_id")
+        .annotate(total=Coalesce(cents_sum("amount"), 0, output_field=BigIntegerField()))
+        .values_list("order_id", "total"),
+        (INT, INT),
+    )
+    np.add.at(refunded, np.searchsorted(order_pk, refund_order), refund_cents)
+    return refunded
+
+
+def _by_first(*columns: npt.NDArray[Any]) -> list[npt.NDArray[Any]]:
+    """The columns with their rows in the order of the first (the orders' pk: the order they were
+    stored, which fixes how same-day orders add up)."""
+    order = np.argsort(columns[0], kind="stable")
+    return [column[order] for column in columns]
+
+
+def _looked_up(
+    keys: Ints, table_keys: Ints, table_values: npt.NDArray[Any], missing: Any
+) -> npt.NDArray[Any]:
+    """`table_values` at each of `keys` in `table_keys` (distinct keys), `missing` where absent."""
+    if table_keys.size == 0:
+        return np.full(keys.shape, missing)
+    order = np.argsort(table_keys)
+    sorted_keys, sorted_values = table_keys[order], table_values[order]
+    position = np.minimum(np.searchsorted(sorted_keys, keys), sorted_keys.size - 1)
+    return np.where(sorted_keys[position] == keys, sorted_values[position], missing)
+
+
+# --- Columns in bulk -------------------------------------------------------------------------------
+
+INT = "int"  # bigint
+FLOAT = "float"  # double precision
+SHORT_TEXT = "short_text"  # text of at most 8 bytes in UTF-8, as a ShortText expression
+# On PostgreSQL: how each kind is sent as fixed-width bytes, and how NumPy reads them.
+_SENT = {INT: ("int8send({})", ">i8"), FLOAT: ("float8send({})", ">f8"), SHORT_TEXT: ("{}", "S8")}
+
+
+class AmongValues(Func):
+    """The condition that a field's value is one of many integers, passed as one parameter (not a
+    placeholder per value): `= ANY(array)` on PostgreSQL, a JSON array on SQLite. The parameter is
+    written here, in one join, rather than by the driver value by value."""
+
+    output_field = BooleanField()
+
+    def __init__(self, field: str, values: Ints) -> None:
+        super().__init__(F(field))
+        self.values = ",".join(map(str, values.tolist()))
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        sql, params = compiler.compile(self.get_source_expressions()[0])
+        return f"{sql} = ANY(%s::bigint[])", (*params, f"{{{self.values}}}")
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        sql, params = compiler.compile(self.get_source_expressions()[0])
+        return f"{sql} IN (SELECT value FROM json_each(%s))", (*params, f"[{self.values}]")  # noqa: S608 - a compiled column
+
+
+class ShortText(Func):
+    """A text column of at most 8 bytes in UTF-8 (a country code), as `columns_read` reads it: on
+    PostgreSQL its bytes padded with zero bytes to 8, so that every row has the same width."""
+
+    output_field = BinaryField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="substring(convert_to(%(expressions)s, 'UTF8') || %(padding)s from 1 for 8)",
+            padding="'\\x0000000000000000'::bytea",
+            **extra,
+        )
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="%(expressions)s", **extra)
+
+
+def columns_read(queryset: QuerySet[Any], kinds: Sequence[str]) -> list[npt.NDArray[Any]]:
+    """The columns of a `values_list` queryset as NumPy arrays, in no particular row order (sort
+    by a key column where order matters): int64 (INT), float64 (FLOAT) or str (SHORT_TEXT). No
+    value may be NULL.
+
+    On PostgreSQL the database packs the rows into one value, each row a record of fixed-width
+    big-endian fields, which NumPy reads in place: no Python object per row or per value.
+    Elsewhere (the demo's SQLite) the rows come through a cursor, converted column by column."""
+    sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+    connection = connections[queryset.db]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            return _columns_packed(cursor, sql, params, kinds)
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if any(None in row for row in rows):
+        raise ValueError("a NULL in the columns read")
+    columns = list(zip(*rows, strict=True)) or [() for _ in kinds]
+    return [_column(list(values), kind) for values, kind in zip(columns, kinds, strict=True)]
+
+
+def _columns_packed(
+    cursor: Any, sql: str, params: Sequence[Any], kinds: Sequence[str]
+) -> list[npt.NDArray[Any]]:
+    names = [f"c{index}" for index in range(len(kinds))]
+    record = " || ".join(_SENT[kind][0].format(name) for name, kind in zip(names, kinds, strict=True))
+    packed = (
+        f"SELECT count(*), string_agg({record}, ''::bytea)"  # noqa: S608 - the query is the ORM's, values bound
+        f" FROM ({sql}) AS row_values ({', '.join(names)})"
+    )
+    cursor.execute(packed, params)
+    count, data = cursor.fetchone()
+    dtype = np.dtype([(name, _SENT[kind][1]) for name, kind in zip(names, kinds, strict=True)])
+    if len(data or b"") != count * dtype.itemsize:
+        raise ValueError("a NULL in the columns read")  # string_agg skips the row: refuse it instead
+    rows = np.frombuffer(data or b"", dtype=dtype)
+    return [
+        _short_texts(rows[name]) if kind == SHORT_TEXT else rows[name].astype(_NATIVE[kind])
+        for name, kind in zip(names, kinds, strict=True)
+    ]
+
+
+_NATIVE = {INT: np.int64, FLOAT: np.float64}
+
+
+def _column(values: list[Any], kind: str) -> npt.NDArray[Any]:
+    if kind == INT:
+        return np.array(values, dtype=np.int64)
+    if kind == FLOAT:
+        return np.array(values, dtype=np.float64)
+    return np.array(values, dtype=str)
+
+
+def _short_texts(values: npt.NDArray[np.bytes_]) -> npt.NDArray[np.str_]:
+    """Zero-padded UTF-8 bytes as str, decoding each distinct value once."""
+    distinct, inverse = np.unique(values, return_inverse=True)
+    names = np.array([value.decode() for value in distinct.tolist()], dtype=str)
+    return names[inverse.reshape(-1)] if names.size else np.zeros(0, dtype=str)
 
 
 def cents_sum(field: str) -> Cast:

@@ -21,6 +21,7 @@ What a profile holds, and from what:
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -45,6 +46,8 @@ DEFAULT_GAP_DAYS = 90.0
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
+Texts = npt.NDArray[np.str_]
+CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -110,14 +113,14 @@ class History:
     order_id: Ints
     order_time: Floats
     order_cents: Ints
-    order_country: list[str]
+    order_country: Texts
     line_customer: Ints
     line_order_id: Ints
     line_time: Floats
     line_product: Ints
     line_kept: Ints
     line_unit_cents: Ints
-    line_size: list[str]
+    line_size: Texts
     products: Mapping[int, ProductTraits] = field(default_factory=dict)
     # The customer's own address: (country code, province code), by Shopify id.
     addresses: Mapping[int, tuple[str, str]] = field(default_factory=dict)
@@ -130,6 +133,9 @@ class ToldFacts:
     sizes: Mapping[str, str] = field(default_factory=dict)
     country_code: str = ""
     region_code: str = ""
+
+
+NOTHING_TOLD = ToldFacts()
 
 
 def segment_rules() -> list[tuple[str, str]]:
@@ -186,10 +192,46 @@ def profiles_compute(
     price_bands = _price_bands(history, parameters.price_breaks)
     last_country = _last_order_country(history)
 
+    # One iteration per shopper, over plain Python values (NumPy scalars are slow one by one).
+    columns = zip(
+        customers.tolist(),
+        order_count.tolist(),
+        spent_cents.tolist(),
+        first_time.tolist(),
+        last_time.tolist(),
+        gaps.tolist(),
+        rounded(gaps, 1),
+        recency.tolist(),
+        frequency.tolist(),
+        monetary.tolist(),
+        segments,
+        rounded(clv["orders"], 3),
+        clv["value"].tolist(),
+        rounded(clv["no_order"], 4),
+        price_bands,
+        last_country,
+        strict=True,
+    )
     profiles = []
-    for index, customer_id in enumerate(customers.tolist()):
-        orders = int(order_count[index])
-        facts = told.get(customer_id, ToldFacts())
+    for index, (
+        customer_id,
+        orders,
+        spent,
+        first,
+        last,
+        gap,
+        typical_gap,
+        recency_score,
+        frequency_score,
+        monetary_score,
+        segment,
+        predicted_orders,
+        predicted_value,
+        churn_risk,
+        band,
+        country,
+    ) in enumerate(columns):
+        facts = told.get(customer_id, NOTHING_TOLD)
         profile: dict[str, Any] = {
             "customer_shopify_id": customer_id,
             "as_of": as_of,
@@ -197,49 +239,51 @@ def profiles_compute(
             "currency": parameters.currency,
             "affinities": affinities.get(index, {}),
             "sizes": _sizes_with_told(sizes.get(index, {}), facts),
-            **_region(customer_id, facts, last_country.get(index, ""), history.addresses),
+            **_region(customer_id, facts, country, history.addresses),
         }
         if orders:
-            total = _cents_to_money(spent_cents[index])
-            gap = gaps[index]
-            last = _from_seconds(float(last_time[index]))
+            total = _cents_to_money(spent)
+            last_order_at = _from_seconds(last)
+            known_gap = not math.isnan(gap)
             profile.update(
-                first_order_at=_from_seconds(float(first_time[index])),
-                last_order_at=last,
+                first_order_at=_from_seconds(first),
+                last_order_at=last_order_at,
                 total_spent=total,
-                average_order_value=(total / orders).quantize(Decimal("0.01")),
-                recency_score=int(recency[index]),
-                frequency_score=int(frequency[index]),
-                monetary_score=int(monetary[index]),
-                segment=segments[index],
-                typical_days_between_orders=None if math.isnan(gap) else round(float(gap), 1),
-                expected_next_order_on=None
-                if math.isnan(gap)
-                else (last + timedelta(days=float(gap))).date(),
-                predicted_orders_365d=round(float(clv["orders"][index]), 3),
-                predicted_value_365d=Decimal(f"{float(clv['value'][index]):.2f}"),
-                churn_risk=round(float(clv["no_order"][index]), 4),
-                price_band=price_bands.get(index, ""),
+                average_order_value=(total / orders).quantize(CENT),
+                recency_score=recency_score,
+                frequency_score=frequency_score,
+                monetary_score=monetary_score,
+                segment=segment,
+                typical_days_between_orders=typical_gap if known_gap else None,
+                expected_next_order_on=(last_order_at + timedelta(days=gap)).date() if known_gap else None,
+                predicted_orders_365d=predicted_orders,
+                predicted_value_365d=Decimal(f"{predicted_value:.2f}"),
+                churn_risk=churn_risk,
+                price_band=band,
             )
         else:
-            profile.update(
-                first_order_at=None,
-                last_order_at=None,
-                total_spent=Decimal("0.00"),
-                average_order_value=Decimal("0.00"),
-                recency_score=0,
-                frequency_score=0,
-                monetary_score=0,
-                segment="",
-                typical_days_between_orders=None,
-                expected_next_order_on=None,
-                predicted_orders_365d=0.0,
-                predicted_value_365d=Decimal("0.00"),
-                churn_risk=None,
-                price_band="",
-            )
+            profile.update(NO_ORDERS)
         profiles.append(profile)
     return profiles
+
+
+# What a profile says of a shopper with no order.
+NO_ORDERS: Mapping[str, Any] = {
+    "first_order_at": None,
+    "last_order_at": None,
+    "total_spent": Decimal("0.00"),
+    "average_order_value": Decimal("0.00"),
+    "recency_score": 0,
+    "frequency_score": 0,
+    "monetary_score": 0,
+    "segment": "",
+    "typical_days_between_orders": None,
+    "expected_next_order_on": None,
+    "predicted_orders_365d": 0.0,
+    "predicted_value_365d": Decimal("0.00"),
+    "churn_risk": None,
+    "price_band": "",
+}
 
 
 # --- The shop's parameters -----------------------------------------------------------------------
@@ -265,7 +309,33 @@ def typical_gaps(order_customer: Ints, order_time: Floats, customers: int) -> Fl
     return _typical_gaps(order_customer, order_time, customers)
 
 
+def rounded(values: Floats, digits: int) -> list[float]:
+    """`round(value, digits)` of each value, as Python rounds (the decimal nearest the exact binary
+    value, ties to even), computed for the whole array: scaling, rounding to an integer and
+    dividing back give the same float except where the scaled value is within a few units in the
+    last place of a tie (or huge, or not finite), and those few Python rounds itself."""
+    scale = 10.0**digits
+    scaled = values * scale
+    result = np.rint(scaled) / scale
+    with np.errstate(invalid="ignore"):
+        fraction = np.abs(scaled - np.floor(scaled) - 0.5)
+        unsure = (
+            ~np.isfinite(scaled) | (np.abs(scaled) >= 2.0**52) | (fraction <= 4 * np.spacing(np.abs(scaled)))
+        )
+    exact = result.tolist()
+    for index in np.flatnonzero(unsure).tolist():
+        exact[index] = round(float(values[index]), digits)
+    return exact
+
+
 # --- Grouped arithmetic --------------------------------------------------------------------------
+
+
+def distinct(values: Ints) -> Ints:
+    """The distinct values, ascending: np.unique, by sorting (NumPy 2.4's np.unique without an
+    inverse takes a hashing path twenty times slower on a million integers)."""
+    ordered = np.sort(values)
+    return ordered[_group_starts(ordered)]
 
 
 def _group_extreme(group: Ints, values: Floats, groups: int, ufunc: np.ufunc) -> Floats:
@@ -293,13 +363,16 @@ def _group_median(group: Ints, values: Floats, groups: int) -> Floats:
 
 def _typical_gaps(order_customer: Ints, order_time: Floats, customers: int) -> Floats:
     days = np.floor(order_time / DAY_SECONDS).astype(np.int64)
-    # One entry per shopper and day: two orders on one day are one visit.
-    pairs = np.unique(np.stack([order_customer.astype(np.int64), days], axis=1), axis=0)
-    if pairs.shape[0] < 2:
+    if days.size < 2:
         return np.full(customers, np.nan)
-    same_customer = pairs[1:, 0] == pairs[:-1, 0]
-    gap_customer = pairs[1:, 0][same_customer]
-    gap_days = (pairs[1:, 1] - pairs[:-1, 1])[same_customer].astype(np.float64)
+    # One entry per shopper and day (two orders on one day are one visit), as one integer key
+    # ordered by shopper, then day.
+    span = int(days.max() - days.min()) + 1
+    keys = distinct(order_customer.astype(np.int64) * span + (days - days.min()))
+    pair_customer, pair_day = keys // span, keys % span
+    same_customer = pair_customer[1:] == pair_customer[:-1]
+    gap_customer = pair_customer[1:][same_customer]
+    gap_days = (pair_day[1:] - pair_day[:-1])[same_customer].astype(np.float64)
     return _group_median(gap_customer, gap_days, customers)
 
 
@@ -364,40 +437,68 @@ def _affinities(
     age_days = np.maximum(0.0, (as_of_seconds - history.line_time[kept]) / DAY_SECONDS)
     weight = history.line_kept[kept] * np.power(0.5, age_days / max(half_life_days, 1.0))
     line_customer = history.line_customer[kept]
-    line_product = history.line_product[kept]
+    products, line_product = np.unique(history.line_product[kept], return_inverse=True)
     result: dict[int, dict[str, dict[str, float]]] = {}
     for dimension in AFFINITY_DIMENSIONS:
-        # The product's values of this dimension, as codes; a line repeats once per value.
-        vocabulary: dict[str, int] = {}
-        product_codes: dict[int, list[int]] = {}
-        for product_id in np.unique(line_product).tolist():
-            traits = history.products.get(product_id)
-            values = _trait_values(traits, dimension) if traits else ()
-            product_codes[product_id] = [vocabulary.setdefault(value, len(vocabulary)) for value in values]
-        if not vocabulary:
+        names, offsets, product_codes = _trait_codes(history.products, products.tolist(), dimension)
+        if not names:
             continue
-        lengths = np.array([len(product_codes[product]) for product in line_product.tolist()], dtype=np.int64)
-        codes = np.fromiter(
-            (code for product in line_product.tolist() for code in product_codes[product]),
-            dtype=np.int64,
-            count=int(lengths.sum()),
-        )
+        # A line repeats once per value of its product: the product's codes are
+        # product_codes[offsets[product]:offsets[product + 1]].
+        lengths = np.diff(offsets)[line_product]
+        ends = np.cumsum(lengths)
+        positions = np.arange(int(ends[-1])) + np.repeat(offsets[line_product] - (ends - lengths), lengths)
+        codes = product_codes[positions]
         customers = np.repeat(line_customer, lengths)
         weights = np.repeat(weight, lengths)
-        keys, inverse = np.unique(customers * len(vocabulary) + codes, return_inverse=True)
+        keys, inverse = np.unique(customers * len(names) + codes, return_inverse=True)
         sums = np.bincount(inverse, weights=weights)
-        key_customer = keys // len(vocabulary)
-        key_code = keys % len(vocabulary)
+        key_customer = keys // len(names)
+        key_code = keys % len(names)
         totals = np.bincount(key_customer, weights=sums)
-        names = list(vocabulary)
         # Strongest first within each shopper; ties by name, so the order is stable.
-        order = np.lexsort((np.array(names, dtype=object)[key_code], -sums, key_customer))
-        for position in order.tolist():
-            customer = int(key_customer[position])
-            shares = result.setdefault(customer, {}).setdefault(dimension, {})
-            if len(shares) < AFFINITIES_KEPT:
-                shares[names[int(key_code[position])]] = round(float(sums[position] / totals[customer]), 4)
+        name_rank = np.argsort(np.array(names, dtype=object), kind="stable").argsort()
+        order = np.lexsort((name_rank[key_code], -sums, key_customer))
+        sorted_customer = key_customer[order]
+        starts = _group_starts(sorted_customer)
+        rank = np.arange(order.size) - np.maximum.accumulate(np.where(starts, np.arange(order.size), 0))
+        chosen = order[rank < AFFINITIES_KEPT]
+        chosen_customer = key_customer[chosen]
+        shares = rounded(sums[chosen] / totals[chosen_customer], 4)
+        chosen_names = [names[code] for code in key_code[chosen].tolist()]
+        bounds = np.flatnonzero(np.append(_group_starts(chosen_customer), True)).tolist()
+        for customer, start, end in zip(
+            chosen_customer[bounds[:-1]].tolist(), bounds, bounds[1:], strict=False
+        ):
+            result.setdefault(customer, {})[dimension] = dict(
+                zip(chosen_names[start:end], shares[start:end], strict=True)
+            )
     return result
+
+
+def _group_starts(sorted_groups: Ints) -> npt.NDArray[np.bool_]:
+    """Where each run of equal values of a sorted array begins."""
+    starts = np.ones(sorted_groups.size, dtype=bool)
+    starts[1:] = sorted_groups[1:] != sorted_groups[:-1]
+    return starts
+
+
+def _trait_codes(
+    products: Mapping[int, ProductTraits], product_ids: list[int], dimension: str
+) -> tuple[list[str], Ints, Ints]:
+    """The values of `dimension` of each product, as codes into a vocabulary (in order of first
+    appearance), CSR-style: product i's codes are codes[offsets[i]:offsets[i + 1]]."""
+    vocabulary: dict[str, int] = {}
+    codes: list[int] = []
+    offsets = [0]
+    for product_id in product_ids:
+        traits = products.get(product_id)
+        codes.extend(
+            vocabulary.setdefault(value, len(vocabulary))
+            for value in (_trait_values(traits, dimension) if traits else ())
+        )
+        offsets.append(len(codes))
+    return list(vocabulary), np.array(offsets, dtype=np.int64), np.array(codes, dtype=np.int64)
 
 
 def _trait_values(traits: ProductTraits, dimension: str) -> tuple[str, ...]:
@@ -413,61 +514,79 @@ def _trait_values(traits: ProductTraits, dimension: str) -> tuple[str, ...]:
 def _sizes(history: History) -> dict[int, dict[str, dict[str, Any]]]:
     """Per shopper index: the size most kept per product type, with the units kept in it.
     Refunded units were already taken off `line_kept`; a size returned as often as it was kept
-    says nothing."""
-    totals: dict[tuple[int, str, str], int] = {}
-    latest: dict[tuple[int, str, str], float] = {}
-    sized = [index for index, size in enumerate(history.line_size) if size]
-    for index in sized:
-        traits = history.products.get(int(history.line_product[index]))
-        if traits is None or not traits.product_type:
-            continue
-        key = (int(history.line_customer[index]), traits.product_type, history.line_size[index])
-        totals[key] = totals.get(key, 0) + int(history.line_kept[index])
-        latest[key] = max(latest.get(key, 0.0), float(history.line_time[index]))
-    best: dict[tuple[int, str], tuple[int, float, str]] = {}
-    for (customer, product_type, size), quantity in totals.items():
-        if quantity <= 0:
-            continue
-        candidate = (quantity, latest[(customer, product_type, size)], size)
-        if candidate > best.get((customer, product_type), (0, 0.0, "")):
-            best[(customer, product_type)] = candidate
+    says nothing. Ties go to the size kept last, then to the greater name."""
+    products, line_product = np.unique(history.line_product, return_inverse=True)
+    product_types = np.array(
+        [traits.product_type if traits else "" for traits in map(history.products.get, products.tolist())],
+        dtype=str,
+    )
+    sized = history.line_size != ""
+    sized[sized] = product_types[line_product[sized]] != ""
+    if not sized.any():
+        return {}
+    type_names, type_codes = np.unique(product_types[line_product[sized]], return_inverse=True)
+    size_names, size_codes = np.unique(history.line_size[sized], return_inverse=True)
+    groups = history.line_customer[sized] * type_names.size + type_codes
+    keys, inverse = np.unique(groups * size_names.size + size_codes, return_inverse=True)
+    quantity = np.zeros(keys.size, dtype=np.int64)
+    np.add.at(quantity, inverse, history.line_kept[sized])
+    latest = np.zeros(keys.size)
+    np.maximum.at(latest, inverse, history.line_time[sized])
+    key_group, key_size = keys // size_names.size, keys % size_names.size
+    candidates = np.flatnonzero(quantity > 0)
+    # Within each (shopper, product type), ascending by units, then time, then size name (the
+    # codes follow the names' order): the last is the best.
+    order = candidates[
+        np.lexsort((key_size[candidates], latest[candidates], quantity[candidates], key_group[candidates]))
+    ]
+    best = order[np.append(_group_starts(key_group[order])[1:], True)] if order.size else order
+    types, size_values = type_names.tolist(), size_names.tolist()
     result: dict[int, dict[str, dict[str, Any]]] = {}
-    for (customer, product_type), (quantity, _, size) in sorted(best.items()):
-        result.setdefault(customer, {})[product_type] = {
-            "size": size,
-            "quantity": quantity,
+    for group, size, units in zip(
+        key_group[best].tolist(), key_size[best].tolist(), quantity[best].tolist(), strict=True
+    ):
+        customer, product_type = divmod(group, len(types))
+        result.setdefault(customer, {})[types[product_type]] = {
+            "size": size_values[size],
+            "quantity": units,
             "source": "orders",
         }
     return result
 
 
 def _sizes_with_told(inferred: dict[str, dict[str, Any]], told: ToldFacts) -> dict[str, dict[str, Any]]:
+    if not told.sizes:
+        return inferred  # already by product type
     sizes = dict(inferred)
     for product_type, size in told.sizes.items():
         sizes[product_type] = {"size": size, "source": "told"}
     return dict(sorted(sizes.items()))
 
 
-def _price_bands(history: History, breaks: tuple[float, ...]) -> dict[int, str]:
-    kept = history.line_kept > 0
-    if not kept.any():
-        return {}
+def _price_bands(history: History, breaks: tuple[float, ...]) -> list[str]:
+    """Per shopper index, the band of the median unit price kept ("" with nothing kept)."""
     customers = int(history.customers.size)
+    kept = history.line_kept > 0
     medians = _group_median(
         history.line_customer[kept], history.line_unit_cents[kept].astype(np.float64), customers
     )
-    bands = np.searchsorted(breaks, medians, side="right")
-    return {index: PRICE_BANDS[int(bands[index])] for index in np.flatnonzero(~np.isnan(medians)).tolist()}
+    bands = np.array(PRICE_BANDS, dtype=object)[np.searchsorted(breaks, medians, side="right")]
+    return list(np.where(np.isnan(medians), "", bands).tolist())
 
 
-def _last_order_country(history: History) -> dict[int, str]:
-    """Per shopper index, the shipping country of their latest order that had one."""
-    result: dict[int, str] = {}
-    for index in np.argsort(history.order_time, kind="stable").tolist():
-        country = history.order_country[index]
-        if country:
-            result[int(history.order_customer[index])] = country
-    return result
+def _last_order_country(history: History) -> list[str]:
+    """Per shopper index, the shipping country of their latest order that had one (of two at the
+    same time, the later row)."""
+    customers = int(history.customers.size)
+    with_country = np.flatnonzero(history.order_country != "")
+    if with_country.size == 0:
+        return [""] * customers
+    # lexsort is stable: equal times keep the rows' order.
+    order = with_country[np.lexsort((history.order_time[with_country], history.order_customer[with_country]))]
+    last = np.append(_group_starts(history.order_customer[order])[1:], True)
+    result = np.full(customers, "", dtype=object)
+    result[history.order_customer[order[last]]] = history.order_country[order[last]].tolist()
+    return list(result.tolist())
 
 
 def _region(
@@ -490,18 +609,25 @@ def _region(
             "climate_band": "",
             "hemisphere": "",
         }
-    climate = climate_for(country, region)
+    band, hemisphere = _climate(country, region)
     return {
         "country_code": country,
         "region_code": region,
         "region_source": source,
-        "climate_band": climate.band if climate else "",
-        "hemisphere": climate.hemisphere if climate else "",
+        "climate_band": band,
+        "hemisphere": hemisphere,
     }
 
 
+@functools.lru_cache(maxsize=4_096)
+def _climate(country: str, region: str) -> tuple[str, str]:
+    """The climate band and hemisphere of a place (the same few places come up per shopper)."""
+    climate = climate_for(country, region)
+    return (climate.band, climate.hemisphere) if climate else ("", "")
+
+
 def _cents_to_money(cents: float) -> Decimal:
-    return (Decimal(round(cents)) / 100).quantize(Decimal("0.01"))
+    return (Decimal(round(cents)) / 100).quantize(CENT)
 
 
 def _from_seconds(seconds: float) -> datetime:

@@ -6,23 +6,28 @@ Both paths end in personalize.profiles.profiles_compute over arrays read set-bas
 - `personalize.profile_refresh` (key: the shopper's Shopify id), queued after the change commits;
 - `personalize.profiles_recompute` (one per shop): fits the parameters, then one chunk of
   shoppers per step, its progress in a ProfileRun, resuming where a dead worker left off.
+
+Profiles are stored in bulk (`profiles_upsert`): on PostgreSQL a binary COPY into a temporary
+table and one INSERT ... ON CONFLICT; on SQLite (the demo) Django's bulk upsert.
 """
 
 from __future__ import annotations
 
 import logging
+import operator
 from datetime import date
 from typing import Any
 
 import numpy as np
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from commerce.backfill import backfill_latest_for_shop
 from commerce.models import Backfill, Customer, Order
 from personalize.clv import clv_fit, clv_input_from_orders
 from personalize.facts import facts_told_in
-from personalize.history import Catalog, Shoppers, catalog_prices_cents, history_load
+from personalize.history import Catalog, Shoppers, buyers_orders_load, catalog_prices_cents, history_load
 from personalize.models import Fact, Profile, ProfileRun, ProfileSettings, ShopProfileModel
 from personalize.profiles import (
     DAY_SECONDS,
@@ -42,7 +47,11 @@ logger = logging.getLogger(__name__)
 
 PROFILE_REFRESH = "personalize.profile_refresh"
 PROFILES_RECOMPUTE = "personalize.profiles_recompute"
-CHUNK_SHOPPERS = 5_000
+# Besides reading its own rows, each chunk costs a dozen queries and a transaction: 20,000
+# shoppers (some 80,000 orders) keep that share small and a chunk a few seconds of work.
+CHUNK_SHOPPERS = 20_000
+# From this many profiles on, storing them by COPY beats one INSERT of them all.
+COPY_FROM_PROFILES = 100
 # While the store's history is being imported, a recompute waits this long and looks again.
 IMPORT_WAIT_SECONDS = 15.0
 PROFILE_FIELDS = [
@@ -51,6 +60,29 @@ PROFILE_FIELDS = [
     if getattr(field, "concrete", False)
     and field.name not in {"id", "shop", "customer_shopify_id", "metafields_written"}
 ]
+# What profiles_upsert writes of each profile, and, on PostgreSQL, how (identifiers from the model,
+# no values in the SQL).
+UPSERT_FIELDS = ["customer_shopify_id", *PROFILE_FIELDS]
+_JSON_FIELDS = frozenset(
+    name for name in UPSERT_FIELDS if isinstance(Profile._meta.get_field(name), models.JSONField)
+)
+_COLUMN_OF = {field.name: str(field.column) for field in Profile._meta.concrete_fields}
+_COLUMNS = [_COLUMN_OF[name] for name in ["shop", *UPSERT_FIELDS]]
+_UPSERT_TABLE = (
+    "CREATE TEMPORARY TABLE profile_upsert ON COMMIT DROP AS"  # noqa: S608 - identifiers from the model
+    f" SELECT {', '.join(_COLUMNS)} FROM {Profile._meta.db_table} WITH NO DATA"
+)
+_UPSERT_TYPES = (
+    "SELECT atttypid::int FROM pg_attribute"
+    " WHERE attrelid = 'pg_temp.profile_upsert'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
+)
+_UPSERT_COPY = f"COPY profile_upsert ({', '.join(_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+_UPSERT_INSERT = (
+    f"INSERT INTO {Profile._meta.db_table} ({', '.join(_COLUMNS)}, metafields_written)"  # noqa: S608 - identifiers from the model
+    f" SELECT {', '.join(_COLUMNS)}, '' FROM profile_upsert"
+    " ON CONFLICT (shop_id, customer_shopify_id) DO UPDATE SET "
+    + ", ".join(f"{column} = EXCLUDED.{column}" for column in _COLUMNS[2:])
+)
 
 
 def profile_settings(shop: Shop) -> ProfileSettings:
@@ -98,22 +130,20 @@ def profile_refresh_handler(job: Job) -> None:
 
 def shop_parameters_fit(shop: Shop, as_of: date) -> ShopParameters:
     """Fit what profiles are measured against on every buyer of the shop: one pass over the orders
-    (no lines), NumPy for the rest."""
-    history = history_load(shop, Shoppers(), Catalog({}, {}), lines=False)
-    buyers = history.customers.size
+    (the columns needed, no lines), NumPy for the rest."""
+    customers, order_customer, order_time, order_cents = buyers_orders_load(shop)
+    buyers = customers.size
     as_of_day = (np.datetime64(as_of, "D").astype(np.int64) + 1) * 1.0
-    order_count = np.bincount(history.order_customer, minlength=buyers)
-    spent = np.bincount(history.order_customer, weights=history.order_cents, minlength=buyers)
+    order_count = np.bincount(order_customer, minlength=buyers)
+    spent = np.bincount(order_customer, weights=order_cents, minlength=buyers)
     last = np.full(buyers, -np.inf)
-    np.maximum.at(last, history.order_customer, history.order_time)
+    np.maximum.at(last, order_customer, order_time)
     bought = order_count > 0
     days_since_last = np.floor(as_of_day - last[bought] / DAY_SECONDS)
-    gaps = typical_gaps(history.order_customer, history.order_time, buyers)
+    gaps = typical_gaps(order_customer, order_time, buyers)
     known_gaps = gaps[~np.isnan(gaps)]
     clv = clv_fit(
-        clv_input_from_orders(
-            history.order_customer, history.order_time / DAY_SECONDS, history.order_cents / 100.0, as_of_day
-        ),
+        clv_input_from_orders(order_customer, order_time / DAY_SECONDS, order_cents / 100.0, as_of_day),
         HORIZON_DAYS,
     )
     return ShopParameters(
@@ -135,19 +165,18 @@ def profiles_recompute_step(shop: Shop, *, as_of: date | None = None) -> bool:
     run = ProfileRun.objects.for_shop(shop).filter(status=ProfileRun.Status.RUNNING).order_by("-pk").first()
     if run is None:
         parameters = shop_parameters_fit(shop, as_of)
+        customers = _shoppers(shop).count()
         with transaction.atomic():
             ShopProfileModel.objects.update_or_create(
                 shop=shop,
                 defaults={
                     "parameters": parameters.to_json(),
                     "fitted_at": timezone.now(),
-                    "customers": _shoppers(shop).count(),
+                    "customers": customers,
                     "orders": Order.objects.for_shop(shop).filter(customer_shopify_id__isnull=False).count(),
                 },
             )
-            ProfileRun.objects.create(
-                shop=shop, started_at=timezone.now(), customers_total=_shoppers(shop).count()
-            )
+            ProfileRun.objects.create(shop=shop, started_at=timezone.now(), customers_total=customers)
         return False
     fitted = shop_parameters(shop)
     assert fitted is not None, "a run starts by fitting the parameters"
@@ -208,20 +237,57 @@ def profiles_store(
     """Compute and upsert the profiles of the shoppers `selection` picks. Returns how many."""
     history = history_load(shop, selection, Catalog.load(shop), include=include or ())
     told = facts_told_in(Fact.objects.for_shop(shop).filter(selection.on("customer_shopify_id")))
+    profiles = profiles_compute(history, told, parameters, as_of)
     now = timezone.now()
-    rows = [
-        Profile(shop=shop, computed_at=now, metafields_value=metafields_value(values), **values)
-        for values in profiles_compute(history, told, parameters, as_of)
-    ]
+    for values in profiles:
+        values["computed_at"] = now
+        values["metafields_value"] = metafields_value(values)
+    profiles_upsert(shop, profiles)
+    transaction.on_commit(lambda: metafields_sync_later(shop))
+    return len(profiles)
+
+
+def profiles_upsert(shop: Shop, profiles: list[dict[str, Any]]) -> None:
+    """Insert or update the shop's profiles (each the values of `UPSERT_FIELDS`), by shopper: on
+    PostgreSQL, a chunk's by COPY; a few (one shopper's refresh), and any on SQLite (the demo),
+    by Django's bulk upsert, one statement where COPY's temporary table would cost more."""
+    if connection.vendor == "postgresql" and len(profiles) >= COPY_FROM_PROFILES:
+        _profiles_copy_upsert(shop, profiles)
+    else:
+        _profiles_bulk_upsert(shop, profiles)
+
+
+def _profiles_copy_upsert(shop: Shop, profiles: list[dict[str, Any]]) -> None:
+    """COPY the rows (binary, each value dumped by the driver for its column's type) into a
+    temporary table, then one INSERT ... ON CONFLICT from it: no model instances, no parameter
+    per value."""
+    values_of = operator.itemgetter(*UPSERT_FIELDS)
+    json_positions = [position for position, name in enumerate(UPSERT_FIELDS, 1) if name in _JSON_FIELDS]
+    # In a savepoint: the temporary table lives for this upsert only (dropped at its end, or with
+    # the rollback), so several upserts in one transaction never meet each other's rows.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_UPSERT_TABLE)
+        cursor.execute(_UPSERT_TYPES)
+        types = [oid for (oid,) in cursor.fetchall()]
+        with cursor.copy(_UPSERT_COPY) as copy:
+            copy.set_types(types)
+            for values in profiles:
+                row = [shop.pk, *values_of(values)]
+                for position in json_positions:
+                    row[position] = Jsonb(row[position])
+                copy.write_row(row)
+        cursor.execute(_UPSERT_INSERT)
+        cursor.execute("DROP TABLE profile_upsert")
+
+
+def _profiles_bulk_upsert(shop: Shop, profiles: list[dict[str, Any]]) -> None:
     Profile.objects.bulk_create(
-        rows,
+        [Profile(shop=shop, **values) for values in profiles],
         batch_size=1_000,
         update_conflicts=True,
         unique_fields=["shop", "customer_shopify_id"],
         update_fields=PROFILE_FIELDS,
     )
-    transaction.on_commit(lambda: metafields_sync_later(shop))
-    return len(rows)
 
 
 def _shoppers(shop: Shop) -> Any:

@@ -4,9 +4,10 @@ by hand whose answers are known."""
 from datetime import timedelta
 from decimal import Decimal
 
+import numpy as np
 import pytest
 
-from personalize.profiles import ProductTraits, ToldFacts, profiles_compute
+from personalize.profiles import ProductTraits, ToldFacts, profiles_compute, rounded
 from tests.personalize.histories import AS_OF, Line, Purchase, days_before, history_of, parameters
 
 SHIRT = ProductTraits(product_type="Shirts", vendor="Kiso", tags=("cotton",), collections=("summer",))
@@ -180,3 +181,22 @@ def test_predictions_are_there_and_sane() -> None:
     assert 0 <= profile["churn_risk"] <= 1  # type: ignore[operator]
     assert profile["predicted_orders_365d"] > 0  # type: ignore[operator]
     assert profile["predicted_value_365d"] > 0  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("digits", [1, 3, 4])
+def test_rounding_an_array_rounds_each_value_as_python_does(digits: int) -> None:
+    generator = np.random.default_rng(digits)
+    values = np.concatenate(
+        [
+            generator.random(20_000),
+            generator.random(5_000) * 1_000,
+            # exact ties in decimal, the hard cases: 0.12345, 2.5, ...
+            np.round(generator.random(5_000), digits + 1),
+            np.arange(0, 1, 10.0 ** -(digits + 1)),
+            [0.12345, 0.00005, 2.5, -0.0, 1e300, np.inf, -np.inf],
+        ]
+    )
+
+    assert [repr(value) for value in rounded(values, digits)] == [
+        repr(round(value, digits)) for value in values.tolist()
+    ]

@@ -178,6 +178,8 @@ def test_incremental_and_full_recompute_give_the_same_profiles(
             cancelled=cancelled,
         )
     monkeypatch.setattr(refresh, "CHUNK_SHOPPERS", chunk)
+    # On PostgreSQL, chunks of two shoppers or more are stored by COPY, one shopper by INSERT
+    monkeypatch.setattr(refresh, "COPY_FROM_PROFILES", 2)
     fixed = parameters()
     monkeypatch.setattr(refresh, "shop_parameters_fit", lambda shop, as_of: fixed)
 

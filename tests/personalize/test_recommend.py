@@ -25,6 +25,7 @@ from personalize.recommend import (
     engine_related,
     engine_similarity,
     engine_trending,
+    engine_tune,
     rerank,
 )
 
@@ -119,10 +120,11 @@ def test_similar_shoppers_recommend_what_the_neighbours_bought() -> None:
     assert {c.item for c in candidates} == {1, 2, 3}  # nothing of the other crowd
 
 
-def test_every_candidates_evidence_is_true() -> None:
-    shop = random_shop()
+@pytest.mark.parametrize("customers", [60, 300])  # too small to tune, and tuned
+def test_every_candidates_evidence_is_true(customers: int) -> None:
+    shop = random_shop(customers=customers)
     purchases = shop.purchases()
-    engine = engine_fit(purchases, 61, 40, AS_OF)
+    engine = engine_fit(purchases, customers + 1, 40, AS_OF)
     history: dict[int, set[int]] = {}
     order_items: dict[int, set[int]] = {}
     order_customer: dict[int, int] = {}
@@ -131,7 +133,7 @@ def test_every_candidates_evidence_is_true() -> None:
         order_items.setdefault(int(order), set()).add(int(item))
         order_customer[int(order)] = int(customer)
 
-    lists = engine_candidates(engine, np.arange(61), 15)
+    lists = engine_candidates(engine, np.arange(customers + 1), 15)
 
     assert all(lists)
     for customer, candidates in enumerate(lists):
@@ -148,7 +150,68 @@ def test_every_candidates_evidence_is_true() -> None:
             else:
                 assert candidate.kind == KIND_TRENDING
                 assert candidate.evidence == ()
-    assert all(c.kind == KIND_TRENDING for c in lists[60])  # customer 60 never bought
+    assert all(c.kind == KIND_TRENDING for c in lists[customers])  # the last customer never bought
+
+
+def regulars_shop(customers: int = 300) -> Shop:
+    """Every shopper rebuys their own three items, with one other item now and then."""
+    rng = np.random.default_rng(5)
+    shop = Shop()
+    for customer in range(customers):
+        usual = sorted(rng.choice(60, size=3, replace=False).tolist())
+        for number in range(4):
+            shop.buy(customer, 50.0 + 80 * number + customer % 7, [*usual, int(rng.integers(60, 80))])
+    return shop
+
+
+def explorers_shop(customers: int = 300) -> Shop:
+    """Shoppers never buy an item twice: each order is two new items of their taste group (twenty
+    items), so what their group's other shoppers bought is the signal and their own is none."""
+    rng = np.random.default_rng(6)
+    shop = Shop()
+    for customer in range(customers):
+        group = customer % 8
+        items = (20 * group + rng.permutation(20)).tolist()
+        for number in range(4):
+            shop.buy(customer, 50.0 + 80 * number + customer % 7, sorted(items[2 * number : 2 * number + 2]))
+    return shop
+
+
+def test_tuning_gives_each_shop_the_weights_its_history_supports() -> None:
+    parameters = EngineParameters(tune_k=4)
+    regulars = regulars_shop()
+    explorers = explorers_shop()
+
+    for_regulars = engine_tune(regulars.purchases(), 300, 160, AS_OF, parameters)
+    for_explorers = engine_tune(explorers.purchases(), 300, 160, AS_OF, parameters)
+
+    assert for_regulars.shoppers == for_explorers.shoppers == 300
+    assert for_explorers.parameters.repeat_weight < for_regulars.parameters.repeat_weight
+    assert for_explorers.parameters.repeat_weight < parameters.repeat_weight
+    assert for_explorers.recall > for_explorers.default_recall
+    assert for_regulars.recall >= for_regulars.default_recall * (1 - parameters.tune_tolerance)
+
+
+def test_fitting_without_parameters_tunes_and_a_small_shop_keeps_the_defaults() -> None:
+    big = engine_fit(explorers_shop().purchases(), 300, 160, AS_OF)
+    small = engine_fit(random_shop(customers=30).purchases(), 30, 40, AS_OF)
+
+    assert big.tuning is not None
+    assert big.parameters == big.tuning.parameters
+    assert big.parameters != EngineParameters()
+    assert small.tuning is not None
+    assert small.tuning.shoppers < EngineParameters().tune_minimum
+    assert small.parameters == EngineParameters()
+
+
+def test_tuning_holds_out_only_what_it_scores_and_is_repeatable() -> None:
+    purchases = random_shop(customers=300).purchases()
+
+    first = engine_tune(purchases, 300, 40, AS_OF, EngineParameters(tune_shoppers=120))
+    second = engine_tune(purchases, 300, 40, AS_OF, EngineParameters(tune_shoppers=120))
+
+    assert first == second
+    assert first.shoppers == 120
 
 
 def test_trending_counts_recent_orders_and_can_be_limited_to_a_region() -> None:
