@@ -17,6 +17,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from loyalty.models import Program, Reward, RulesVersion, Tier
+from shop_app.errors import FieldError
 from shop_app.models import Shop
 
 # The profile data points may be given for, once per lifetime each: the fact's name (as
@@ -56,11 +57,8 @@ POINTS_MAX = 1_000_000
 PENDING_DAYS_MAX = 365
 
 
-class ProgramError(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+class ProgramError(FieldError):
+    """Refused input of loyalty.program."""
 
 
 def program_for(shop: Shop) -> Program:

@@ -13,9 +13,6 @@ loyalty through webhooks.reactions.
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -25,25 +22,7 @@ from loyalty.ledger import Balances, LedgerError, NotEnoughPoints
 from loyalty.models import Redemption
 from loyalty.redemption import redeem
 from loyalty.widget import widget_for, widget_language
-from shop_app.proxy import StorefrontVisit, storefront_view
-
-BODY_MAX_BYTES = 4_096
-
-
-def _error(field: str, message: str, status: int = 400) -> JsonResponse:
-    return JsonResponse({"error": {"field": field, "message": message}}, status=status)
-
-
-def _json_body(request: HttpRequest) -> dict[str, Any] | JsonResponse:
-    if len(request.body) > BODY_MAX_BYTES:
-        return _error("body", f"must be at most {BODY_MAX_BYTES} bytes", status=413)
-    try:
-        body = json.loads(request.body)
-    except (ValueError, RecursionError):
-        return _error("body", "must be a JSON object")
-    if not isinstance(body, dict):
-        return _error("body", "must be a JSON object")
-    return body
+from shop_app.proxy import StorefrontVisit, proxy_error, proxy_json_body, storefront_view
 
 
 @require_GET
@@ -58,17 +37,17 @@ def proxy_loyalty(request: HttpRequest, visit: StorefrontVisit) -> HttpResponse:
 @storefront_view
 def proxy_loyalty_join(request: HttpRequest, visit: StorefrontVisit) -> HttpResponse:
     if visit.customer_id is None:
-        return _error("customer", "sign in to join", status=401)
-    body = _json_body(request)
+        return proxy_error("customer", "sign in to join", status=401)
+    body = proxy_json_body(request)
     if isinstance(body, JsonResponse):
         return body
     version = body.get("notice_version")
     if not isinstance(version, str):
-        return _error("notice_version", "must be the version of the notice shown")
+        return proxy_error("notice_version", "must be the version of the notice shown")
     try:
         member_join(visit.shop, visit.customer_id, version)
     except LedgerError as error:
-        return _error(error.field, error.message)
+        return proxy_error(error.field, error.message)
     return JsonResponse(
         widget_for(visit.shop, visit.customer_id, widget_language(request.GET.get("locale", "")))
     )
@@ -81,13 +60,13 @@ def proxy_loyalty_redeem(  # noqa: PLR0911 - each refusal answers its own status
     request: HttpRequest, visit: StorefrontVisit
 ) -> HttpResponse:
     if visit.customer_id is None:
-        return _error("customer", "sign in to redeem points", status=401)
-    body = _json_body(request)
+        return proxy_error("customer", "sign in to redeem points", status=401)
+    body = proxy_json_body(request)
     if isinstance(body, JsonResponse):
         return body
     reward_id = body.get("reward_id")
     if isinstance(reward_id, bool) or not isinstance(reward_id, int) or not 0 < reward_id < 2**63:
-        return _error("reward_id", "must be a reward's id")
+        return proxy_error("reward_id", "must be a reward's id")
     try:
         result = redeem(visit.shop, visit.customer_id, reward_id, body.get("idempotency_key"))  # type: ignore[arg-type]
     except NotEnoughPoints as short:
@@ -100,7 +79,7 @@ def proxy_loyalty_redeem(  # noqa: PLR0911 - each refusal answers its own status
             status=409,
         )
     except LedgerError as error:
-        return _error(error.field, error.message)
+        return proxy_error(error.field, error.message)
     redemption = result.redemption
     if redemption.status == Redemption.Status.FAILED:
         return JsonResponse(

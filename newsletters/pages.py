@@ -47,7 +47,7 @@ from newsletters.subscriptions import (
     topics_active,
 )
 from newsletters.tokens import LinkToken, TokenInvalid, token_make, token_read
-from personalize.storefront import _client_address
+from shop_app.proxy import client_address
 
 PREFERENCES_CONSENT_VERSION = "preference-center-1"
 PAUSES = (0, 30, 90)
@@ -142,7 +142,7 @@ def preferences_page(request: HttpRequest, token: str) -> HttpResponse:
                     subscriber,
                     _preferences_read(request),
                     (consent_text, PREFERENCES_CONSENT_VERSION, language),
-                    Requester(_client_address(request), request.headers.get("User-Agent", "")[:512]),
+                    Requester(client_address(request), request.headers.get("User-Agent", "")[:512]),
                 )
             saved = True
         except SubscriptionError as refused:

@@ -31,8 +31,7 @@ from newsletters.subscriptions import (
     topics_active,
 )
 from personalize.reasons import storefront_language
-from personalize.storefront import _client_address, _error, _json_body
-from shop_app.proxy import StorefrontVisit, storefront_view
+from shop_app.proxy import StorefrontVisit, client_address, proxy_error, proxy_json_body, storefront_view
 
 
 @require_GET
@@ -84,12 +83,12 @@ def _cadence_word(cadence: str, language: str) -> str:
 @require_POST
 @storefront_view
 def proxy_subscriptions(request: HttpRequest, visit: StorefrontVisit) -> HttpResponse:
-    body = _json_body(request)
+    body = proxy_json_body(request)
     if isinstance(body, JsonResponse):
         return body
     unknown = set(body) - {"email", "topics", "consent"}
     if unknown:
-        return _error(sorted(unknown)[0][:64], "is not a field of a subscription")
+        return proxy_error(sorted(unknown)[0][:64], "is not a field of a subscription")
     try:
         if visit.customer_id is not None:
             if "email" in body:
@@ -104,14 +103,14 @@ def proxy_subscriptions(request: HttpRequest, visit: StorefrontVisit) -> HttpRes
         choices = topic_choices_clean(visit.shop, body.get("topics"))
         consent = consent_given_clean(body.get("consent"))
     except SubscriptionError as error:
-        return _error(error.field, error.message)
+        return proxy_error(error.field, error.message)
     subscription_request(
         visit.shop,
         customer_id=visit.customer_id,
         email=email,
         choices=choices,
         consent=consent,
-        requester=Requester(_client_address(request), request.headers.get("User-Agent", "")[:512]),
+        requester=Requester(client_address(request), request.headers.get("User-Agent", "")[:512]),
     )
     # The same answer whether the address was new, waiting or already reading: nothing to learn
     # about someone else's address here.

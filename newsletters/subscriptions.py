@@ -36,6 +36,7 @@ from personalize.facts import ConsentGiven, FactError, consent_clean, facts_reco
 from personalize.models import Fact, FactSource
 from privacy.identifiers import email_normalize
 from privacy.suppression import privacy_hash
+from shop_app.errors import FieldError
 from shop_app.models import Shop
 
 logger = logging.getLogger(__name__)
@@ -46,13 +47,8 @@ CONFIRMATION_MIN_INTERVAL = timedelta(minutes=5)
 PAUSE_DAYS_MAX = 366
 
 
-class SubscriptionError(ValueError):
+class SubscriptionError(FieldError):
     """Input refused: `field` names where, never the value."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)

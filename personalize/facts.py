@@ -23,6 +23,7 @@ from personalize.climate import climate_for
 from personalize.models import ConsentRecord, Fact, FactSource
 from personalize.profiles import ToldFacts
 from privacy.suppression import privacy_hash
+from shop_app.errors import FieldError
 from shop_app.models import Shop
 
 GENDERS = ("female", "male", "non_binary", "prefer_not_to_say")
@@ -37,13 +38,8 @@ SET_ONCE_BY_SHOPPER = frozenset({Fact.Name.BIRTHDAY})
 SHOPPER_SOURCES = frozenset({FactSource.STOREFRONT, FactSource.QUIZ, FactSource.NEWSLETTER})
 
 
-class FactError(ValueError):
+class FactError(FieldError):
     """A submission refused: `field` names where (e.g. `facts.birthday.month`)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)

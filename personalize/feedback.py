@@ -14,6 +14,7 @@ from personalize.models import StorefrontEvent
 from personalize.picks import dismissal_record
 from personalize.quiz import WHY
 from personalize.rules import BLOCKS
+from shop_app.errors import FieldError
 from shop_app.models import Shop
 
 EVENTS_MAX = 50
@@ -22,11 +23,8 @@ VISITOR = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 SOURCES = (*BLOCKS, "quiz")
 
 
-class EventError(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+class EventError(FieldError):
+    """Refused input of personalize.feedback."""
 
 
 def storefront_events_record(shop: Shop, events: Any, *, visitor: str, customer_id: int | None) -> int:

@@ -24,6 +24,7 @@ from personalize.facts import ConsentGiven, FactError, facts_record
 from personalize.models import FactSource, Quiz, QuizAnswer
 from personalize.picks import Pick, picks_rank, shopper_for, trending_for
 from personalize.recommend import Candidate
+from shop_app.errors import FieldError
 from shop_app.models import Shop
 
 QUESTIONS_MAX = 10
@@ -33,11 +34,8 @@ WHY = ("style", "size", "price", "taste")
 VISITOR = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
-class QuizError(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+class QuizError(FieldError):
+    """Refused input of personalize.quiz."""
 
 
 # --- The merchant's quiz ---------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from commerce.models import Product
 from personalize.models import RecommendationSettings
+from shop_app.errors import FieldError
 from shop_app.models import Shop
 
 BLOCKS = ("for-you", "because-you-bought", "back-in-size", "seasonal", "trending")
@@ -17,11 +18,8 @@ DISCOVERY_SHARE_MAX = 0.5
 PRODUCTS_MAX = 50
 
 
-class RuleError(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+class RuleError(FieldError):
+    """Refused input of personalize.rules."""
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ Recommendations: `GET /proxy/recommendations?block=...` (personalize.picks) and
 `POST /proxy/recommendations/dismiss` ("not for me").
 """
 
-import json
 from typing import Any
 
 from django import forms
@@ -42,13 +41,13 @@ from personalize.quiz import (
 from personalize.reasons import storefront_language
 from personalize.refresh import profile_refresh, profile_refresh_later
 from personalize.rules import BLOCKS, LIMIT_MAX
-from shop_app.proxy import StorefrontVisit, storefront_view
-
-BODY_MAX_BYTES = 16_384
-
-
-def _error(field: str, message: str, status: int = 400) -> JsonResponse:
-    return JsonResponse({"error": {"field": field, "message": message}}, status=status)
+from shop_app.proxy import (
+    StorefrontVisit,
+    client_address,
+    proxy_error,
+    proxy_json_body,
+    storefront_view,
+)
 
 
 @csrf_exempt  # the app proxy's signature stands in for a CSRF token: only Shopify can sign
@@ -56,7 +55,7 @@ def _error(field: str, message: str, status: int = 400) -> JsonResponse:
 @storefront_view
 def proxy_profile(request: HttpRequest, visit: StorefrontVisit) -> HttpResponse:
     if visit.customer_id is None:
-        return _error("customer", "sign in to see and change your profile", status=401)
+        return proxy_error("customer", "sign in to see and change your profile", status=401)
     if request.method == "POST":
         refused = _profile_tell(request, visit, visit.customer_id)
         if refused is not None:
@@ -65,14 +64,11 @@ def proxy_profile(request: HttpRequest, visit: StorefrontVisit) -> HttpResponse:
 
 
 def _profile_tell(request: HttpRequest, visit: StorefrontVisit, customer_id: int) -> HttpResponse | None:
-    if len(request.body) > BODY_MAX_BYTES:
-        return _error("body", f"must be at most {BODY_MAX_BYTES} bytes", status=413)
-    try:
-        body = json.loads(request.body)
-    except (ValueError, RecursionError):
-        return _error("body", "must be a JSON object")
-    if not isinstance(body, dict) or not set(body) <= {"facts", "consent"}:
-        return _error("body", "must be an object with facts and consent")
+    body = proxy_json_body(request)
+    if isinstance(body, JsonResponse):
+        return body
+    if not set(body) <= {"facts", "consent"}:
+        return proxy_error("body", "must be an object with facts and consent")
     try:
         facts = facts_clean(visit.shop, body.get("facts"))
         consent = None
@@ -82,7 +78,7 @@ def _profile_tell(request: HttpRequest, visit: StorefrontVisit, customer_id: int
                 text=text,
                 version=version,
                 language=language,
-                ip_address=_client_address(request),
+                ip_address=client_address(request),
                 user_agent=request.headers.get("User-Agent", "")[:512],
             )
         facts_record(
@@ -94,14 +90,8 @@ def _profile_tell(request: HttpRequest, visit: StorefrontVisit, customer_id: int
             on_recorded=profile_refresh_later,
         )
     except FactError as error:
-        return _error(error.field, error.message)
+        return proxy_error(error.field, error.message)
     return None
-
-
-def _client_address(request: HttpRequest) -> str:
-    # Shopify's proxy forwards the shopper's address first in X-Forwarded-For.
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    return forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR", "")
 
 
 def profile_as_shopper_sees_it(visit: StorefrontVisit, customer_id: int) -> dict[str, Any]:
@@ -164,7 +154,7 @@ def proxy_recommendations(request: HttpRequest, visit: StorefrontVisit) -> HttpR
     query = RecommendationsInput(request.GET)
     if not query.is_valid():
         field, messages = next(iter(query.errors.items()))
-        return _error(field, str(messages[0]))
+        return proxy_error(field, str(messages[0]))
     block = query.cleaned_data["block"]
     picks = picks_for(
         visit.shop,
@@ -201,34 +191,20 @@ def proxy_recommendation_dismiss(request: HttpRequest, visit: StorefrontVisit) -
     """POST /proxy/recommendations/dismiss with {"product_id"}: "not for me". The product is not
     proposed to this shopper again."""
     if visit.customer_id is None:
-        return _error("customer", "sign in to tell us what is not for you", status=401)
-    try:
-        body = json.loads(request.body[:BODY_MAX_BYTES])
-    except (ValueError, RecursionError):
-        return _error("body", "must be a JSON object")
-    product_id = body.get("product_id") if isinstance(body, dict) else None
+        return proxy_error("customer", "sign in to tell us what is not for you", status=401)
+    body = proxy_json_body(request)
+    if isinstance(body, JsonResponse):
+        return body
+    product_id = body.get("product_id")
     if not isinstance(product_id, int) or isinstance(product_id, bool) or not 0 < product_id < 2**63:
-        return _error("product_id", "must be a product id")
+        return proxy_error("product_id", "must be a product id")
     if not Product.objects.for_shop(visit.shop).filter(shopify_id=product_id).exists():
-        return _error("product_id", "is not a product of this shop")
+        return proxy_error("product_id", "is not a product of this shop")
     dismissal_record(visit.shop, visit.customer_id, product_id)
     return JsonResponse({"dismissed": product_id})
 
 
 # --- The quiz ---------------------------------------------------------------------------------------
-
-
-def _json_body(request: HttpRequest) -> dict[str, Any] | JsonResponse:
-    """The request's JSON object, or the 400/413 to answer."""
-    if len(request.body) > BODY_MAX_BYTES:
-        return _error("body", f"must be at most {BODY_MAX_BYTES} bytes", status=413)
-    try:
-        body = json.loads(request.body)
-    except (ValueError, RecursionError):
-        return _error("body", "must be a JSON object")
-    if not isinstance(body, dict):
-        return _error("body", "must be a JSON object")
-    return body
 
 
 @require_GET
@@ -240,7 +216,7 @@ def proxy_quiz(request: HttpRequest, visit: StorefrontVisit) -> HttpResponse:
         quiz_answers_join(visit.shop, request.GET.get("visitor", ""), visit.customer_id)
     quiz = quiz_for(visit.shop)
     if quiz is None:
-        return _error("quiz", "this shop has no quiz", status=404)
+        return proxy_error("quiz", "this shop has no quiz", status=404)
     return JsonResponse({"quiz": quiz_public(quiz)})
 
 
@@ -250,17 +226,17 @@ def proxy_quiz(request: HttpRequest, visit: StorefrontVisit) -> HttpResponse:
 def proxy_quiz_answers(request: HttpRequest, visit: StorefrontVisit) -> HttpResponse:
     """POST /proxy/quiz/answers {"answers", "visitor", "consent"}: keep the answers (under the
     consent shown) and answer picks at once."""
-    body = _json_body(request)
+    body = proxy_json_body(request)
     if isinstance(body, JsonResponse):
         return body
     quiz = quiz_for(visit.shop)
     if quiz is None:
-        return _error("quiz", "this shop has no quiz", status=404)
+        return proxy_error("quiz", "this shop has no quiz", status=404)
     try:
         answers = answers_clean(quiz, body.get("answers"))
         text, version, language = consent_clean(body.get("consent"))
         consent = ConsentGiven(
-            text, version, language, _client_address(request), request.headers.get("User-Agent", "")[:512]
+            text, version, language, client_address(request), request.headers.get("User-Agent", "")[:512]
         )
         quiz_answer(
             visit.shop,
@@ -271,7 +247,7 @@ def proxy_quiz_answers(request: HttpRequest, visit: StorefrontVisit) -> HttpResp
             visitor=str(body.get("visitor", "")),
         )
     except (QuizError, FactError) as error:
-        return _error(error.field, error.message)
+        return proxy_error(error.field, error.message)
     picks = quiz_picks(visit.shop, quiz, answers, customer_id=visit.customer_id)
     return JsonResponse({"picks": picks_as_json(visit.shop, picks, language)})
 
@@ -282,17 +258,17 @@ def proxy_quiz_answers(request: HttpRequest, visit: StorefrontVisit) -> HttpResp
 def proxy_quiz_retry(request: HttpRequest, visit: StorefrontVisit) -> HttpResponse:
     """POST /proxy/quiz/retry {"answers", "rejected", "why", "shown"}: "not quite": propose again,
     without the rejected pick and away from why it missed."""
-    body = _json_body(request)
+    body = proxy_json_body(request)
     if isinstance(body, JsonResponse):
         return body
     quiz = quiz_for(visit.shop)
     if quiz is None:
-        return _error("quiz", "this shop has no quiz", status=404)
+        return proxy_error("quiz", "this shop has no quiz", status=404)
     try:
         answers = answers_clean(quiz, body.get("answers"))
         rejected, why, shown = retry_clean(body)
     except QuizError as error:
-        return _error(error.field, error.message)
+        return proxy_error(error.field, error.message)
     if visit.customer_id is not None:
         dismissal_record(visit.shop, visit.customer_id, rejected, reason=why)
     picks = quiz_picks(
@@ -312,7 +288,7 @@ def proxy_events(request: HttpRequest, visit: StorefrontVisit) -> HttpResponse:
     """POST /proxy/events {"visitor", "events": [{"type", "block", "product_id", "reason"?}]}:
     impressions, clicks, adds to cart and "not for me" from the blocks. 202 once stored; a bad
     event refuses the batch (400 naming it), nothing stored."""
-    body = _json_body(request)
+    body = proxy_json_body(request)
     if isinstance(body, JsonResponse):
         return body
     try:
@@ -323,7 +299,7 @@ def proxy_events(request: HttpRequest, visit: StorefrontVisit) -> HttpResponse:
             customer_id=visit.customer_id,
         )
     except EventError as error:
-        return _error(error.field, error.message)
+        return proxy_error(error.field, error.message)
     if visit.customer_id is not None:
         quiz_answers_join(visit.shop, str(body.get("visitor", "")), visit.customer_id)
     return JsonResponse({"stored": stored}, status=202)

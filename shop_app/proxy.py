@@ -14,10 +14,11 @@ pairs by hand gets a 401, which is harmless.
 """
 
 import functools
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Concatenate, ParamSpec
+from typing import Any, Concatenate, ParamSpec
 
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, JsonResponse
 from django.views.decorators.http import require_GET
@@ -94,6 +95,34 @@ def storefront_view(
         return response
 
     return door
+
+
+# The most a storefront request's JSON body may weigh.
+BODY_MAX_BYTES = 16_384
+
+
+def proxy_error(field: str, message: str, status: int = 400) -> JsonResponse:
+    """A refusal as every storefront endpoint answers it: `{"error": {"field", "message"}}`."""
+    return JsonResponse({"error": {"field": field, "message": message}}, status=status)
+
+
+def proxy_json_body(request: HttpRequest) -> dict[str, Any] | JsonResponse:
+    """The request's JSON object, or the 400 (413 when too big) to answer instead."""
+    if len(request.body) > BODY_MAX_BYTES:
+        return proxy_error("body", f"must be at most {BODY_MAX_BYTES} bytes", status=413)
+    try:
+        body = json.loads(request.body)
+    except (ValueError, RecursionError):
+        return proxy_error("body", "must be a JSON object")
+    if not isinstance(body, dict):
+        return proxy_error("body", "must be a JSON object")
+    return body
+
+
+def client_address(request: HttpRequest) -> str:
+    """The shopper's address: Shopify's proxy forwards it first in X-Forwarded-For."""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    return forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR", "")
 
 
 @require_GET
