@@ -24,7 +24,8 @@ $(NODE_INSTALLED): package.json package-lock.json
 demo: $(INSTALLED)
 	$(BIN)/python scripts/demo.py
 
-test: $(INSTALLED)
+# The browser tests build the web pixel with the pinned node tooling.
+test: $(INSTALLED) $(NODE_INSTALLED)
 	scripts/ensure-chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
 

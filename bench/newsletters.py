@@ -1,7 +1,15 @@
-"""The newsletter figures of `make bench`: personalized issue emails rendered and handed to a real
-SMTP server process per second, by one worker's code path (claim, render with the reader's picks
-and reasons, hand off, mark done), beside a plain render of the same template with a fixed context
-in the same run.
+"""The newsletter figures of `make bench`, all in one run:
+
+- newsletter_emails_per_s: personalized issue emails rendered and handed to a real SMTP server
+  process (aiosmtpd, accepting and dropping each message, on loopback) per second, by two worker
+  processes running a worker's code path: claim a chunk, read what its picks need once, render
+  each reader's email with their picks and reasons, hand off, send over one connection, mark done;
+- newsletter_emails_locmem_per_s: the same path and rows with Django's locmem backend (each message
+  serialized as for SMTP, and kept): what our side sends when the SMTP server is not the limit;
+- newsletter_smtp_only_per_s: what that SMTP server process takes at most, two processes handing
+  it one already written issue email again and again (nothing of ours but the send);
+- newsletter_plain_render_per_s: a plain render of the same templates with a fixed context (one
+  process), the baseline the issue asks for.
 
 `newsletters_bench(shop, emails)` needs Django configured on a database the bench may fill; it
 writes a catalog, a topic and `emails` readers (half with their own candidate lists) for `shop`.
@@ -9,20 +17,25 @@ writes a catalog, a topic and `emails` readers (half with their own candidate li
 
 from __future__ import annotations
 
+import multiprocessing
 import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import connections
 from django.template.loader import render_to_string
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from commerce.models import Customer, Product, Variant
+from newsletters.content import issue_context, issue_email
 from newsletters.models import Delivery, Issue, NewsletterSettings, Subscriber, Subscription, Topic
 from newsletters.sending import deliveries_send, issue_create, issue_deliveries_handler
 from personalize.models import CandidateList
@@ -30,6 +43,7 @@ from shop_app.models import Job, Shop
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTS = 60
+WORKERS = 2
 
 
 def _free_port() -> int:
@@ -119,7 +133,59 @@ def _readers_generate(shop: Shop, topic: Topic, emails: int) -> None:
     )
 
 
-def newsletters_bench(shop: Shop, emails: int = 500) -> dict[str, Any]:
+def _worker(issue_pk: int, results: Any) -> None:
+    """One worker process: what a Celery worker does for each wake-up, until the issue has no
+    ready row left. Reports how many it sent, and when it started and ended."""
+    started = time.monotonic()
+    sent = 0
+    # The rows only: no wake-up goes to a broker (this loop is the worker).
+    with mock.patch("newsletters.sending.delivery_enqueue"):
+        while True:
+            waiting = (
+                Delivery.objects.filter(issue_id=issue_pk, status="pending", available_at__lte=timezone.now())
+                .order_by("pk")
+                .values_list("pk", flat=True)
+                .first()
+            )
+            if waiting is None:
+                break
+            outcomes = deliveries_send(waiting)
+            sent += sum(1 for result in outcomes.values() if result.outcome.value == "done")
+    ended = time.monotonic()
+    connections.close_all()
+    results.put((sent, started, ended))
+
+
+def _sender(message: EmailMultiAlternatives, count: int, results: Any) -> None:
+    """One process handing the same written message to SMTP `count` times over one connection."""
+    started = time.monotonic()
+    connection = get_connection(fail_silently=False)
+    connection.open()
+    for _ in range(count):
+        connection.send_messages([message])
+    connection.close()
+    results.put((count, started, time.monotonic()))
+
+
+def _workers_run(target: Any, *arguments: Any) -> tuple[int, float]:
+    """WORKERS processes running `target` side by side: what they sent, and the seconds from the
+    first start to the last end."""
+    connections.close_all()  # each process opens its own
+    forked = multiprocessing.get_context("fork")
+    results = forked.Queue()
+    processes = [forked.Process(target=target, args=(*arguments, results)) for _ in range(WORKERS)]
+    for process in processes:
+        process.start()
+    reports = [results.get(timeout=600) for _ in processes]
+    for process in processes:
+        process.join(timeout=30)
+        if process.exitcode != 0:
+            raise RuntimeError(f"a bench worker ended with {process.exitcode}")
+    sent = sum(report[0] for report in reports)
+    return sent, max(report[2] for report in reports) - min(report[1] for report in reports)
+
+
+def newsletters_bench(shop: Shop, emails: int = 2000) -> dict[str, Any]:
     NewsletterSettings.objects.update_or_create(
         shop=shop,
         defaults={
@@ -153,31 +219,27 @@ def newsletters_bench(shop: Shop, emails: int = 500) -> dict[str, Any]:
     pks = list(Delivery.objects.filter(issue=issue).order_by("pk").values_list("pk", flat=True))
 
     sink, port = _smtp_sink()
-    saved = {name: getattr(settings, name, None) for name in ("EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT")}
-    rate = settings.NEWSLETTER_SEND_RATE_PER_SECOND
+    smtp = {"EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend", "EMAIL_PORT": port}
     try:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-        settings.NEWSLETTER_SEND_RATE_PER_SECOND = 0
-        started = time.perf_counter()
-        sent = 0
-        while True:
-            waiting = (
-                Delivery.objects.filter(issue=issue, status="pending")
-                .order_by("pk")
-                .values_list("pk", flat=True)
-                .first()
-            )
-            if waiting is None:
-                break
-            with mock.patch("newsletters.sending.delivery_enqueue"):
-                outcomes = deliveries_send(waiting)
-            sent += sum(1 for result in outcomes.values() if result.outcome.value == "done")
-        seconds = time.perf_counter() - started
+        with override_settings(
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_USE_TLS=False,
+            EMAIL_USE_SSL=False,
+            NEWSLETTER_SEND_RATE_PER_SECOND=0,
+        ):
+            with override_settings(**smtp):
+                sent, seconds = _workers_run(_worker, issue.pk)
+            statuses = Counter(Delivery.objects.filter(issue=issue).values_list("status", flat=True))
+            _deliveries_reset(issue)
+            with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+                locmem_sent, locmem_seconds = _workers_run(_worker, issue.pk)
+            locmem_statuses = Counter(Delivery.objects.filter(issue=issue).values_list("status", flat=True))
+            reader = Subscriber.objects.filter(shop=shop).earliest("pk")
+            subscription = Subscription.objects.get(subscriber=reader, topic=topic)
+            message = issue_email(issue_context(issue, timezone.localdate()), reader, subscription, pks[0])
+            with override_settings(**smtp):
+                smtp_only_sent, smtp_only_seconds = _workers_run(_sender, message, len(pks) // WORKERS)
     finally:
-        for name, value in saved.items():
-            setattr(settings, name, value)
-        settings.NEWSLETTER_SEND_RATE_PER_SECOND = rate
         sink.terminate()
         sink.wait(timeout=10)
 
@@ -203,7 +265,29 @@ def newsletters_bench(shop: Shop, emails: int = 500) -> dict[str, Any]:
     plain_seconds = time.perf_counter() - started
     Issue.objects.filter(pk=issue.pk).delete()
     return {
+        "newsletter_workers": WORKERS,
         "newsletter_emails": sent,
-        "newsletter_emails_per_s": round(sent / seconds, 1) if seconds else None,
-        "newsletter_plain_render_per_s": round(len(pks) / plain_seconds, 1) if plain_seconds else None,
+        "newsletter_deliveries": dict(statuses),
+        "newsletter_emails_per_s": _per_second(sent, seconds),
+        "newsletter_emails_locmem": locmem_sent,
+        "newsletter_deliveries_locmem": dict(locmem_statuses),
+        "newsletter_emails_locmem_per_s": _per_second(locmem_sent, locmem_seconds),
+        "newsletter_smtp_only_per_s": _per_second(smtp_only_sent, smtp_only_seconds),
+        "newsletter_plain_render_per_s": _per_second(len(pks), plain_seconds),
     }
+
+
+def _per_second(count: int, seconds: float) -> float | None:
+    return round(count / seconds, 1) if seconds else None
+
+
+def _deliveries_reset(issue: Issue) -> None:
+    """The issue's deliveries as they were before sending, for the next measure."""
+    Delivery.objects.filter(issue=issue).update(
+        status="pending",
+        attempts=0,
+        claimed_at=None,
+        processed_at=None,
+        handed_off_at=None,
+        available_at=timezone.now(),
+    )

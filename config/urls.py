@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("personalize.urls")),
     path("", include("loyalty.urls")),
     path("", include("newsletters.urls")),
+    path("", include("overview.urls")),
     # Last: any other address under the app proxy is a plain 404, even with DEBUG on, since the
     # storefront shows the shopper whatever we answer.
     re_path(rf"^{re.escape(PROXY_ROUTE)}(?:/.*)?$", proxy_not_found, name="proxy_not_found"),

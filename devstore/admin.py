@@ -56,27 +56,74 @@ def launch_params(ds: Devstore, shop: Row, locale: str = "en") -> dict[str, str]
 
 
 PAGE = """<!doctype html>
-<html><head><meta charset="utf-8"><title>{title} · {shop_name} · Shopify admin (devstore)</title>
+<html lang="{locale}"><head><meta charset="utf-8">
+<title>{title} · {shop_name} · Shopify admin (devstore)</title>
+<link rel="stylesheet" href="/cdn/shopifycloud/polaris-tokens.css">
 <style>
- body{{margin:0;font-family:system-ui,sans-serif;background:#f1f1f1}}
- header{{background:#1a1a1a;color:#fff;padding:10px 16px}}
- main{{display:flex}}
- nav{{width:220px;min-height:calc(100vh - 44px);padding:12px 8px;box-sizing:border-box}}
- nav h2{{font-size:13px;color:#616161;margin:8px 8px}}
- nav a{{display:block;padding:6px 8px;border-radius:8px;color:#303030;text-decoration:none;font-size:14px}}
- nav a[aria-current="page"]{{background:#fff;font-weight:600}}
- iframe{{border:0;flex:1;height:calc(100vh - 44px);background:#fff}}
- #save-bar{{position:fixed;top:0;left:0;right:0;height:44px;background:#1a1a1a;color:#fff;display:none;
-   align-items:center;justify-content:space-between;padding:0 16px;box-sizing:border-box;z-index:10}}
- #save-bar button{{margin-left:8px;padding:6px 12px;border-radius:8px;border:1px solid #666;
-   background:#303030;color:#fff}}
- #save-bar button.primary{{background:#fff;color:#1a1a1a}}
- #toast{{position:fixed;bottom:20px;left:50%;transform:translateX(-50%);background:#303030;color:#fff;
-   padding:8px 16px;border-radius:8px;display:none}}
+ body{{margin:0;font-family:var(--p-font-family-sans);font-size:var(--p-font-size-325);
+   color:var(--p-color-text);
+   background:var(--p-color-bg-inverse);-webkit-font-smoothing:antialiased}}
+ header{{display:flex;align-items:center;gap:var(--p-space-400);height:56px;padding:0 var(--p-space-400);
+   background:var(--p-color-bg-inverse);color:var(--p-color-text-inverse);box-sizing:border-box}}
+ header .logo{{font-weight:var(--p-font-weight-bold);font-size:var(--p-font-size-400);letter-spacing:-.01em}}
+ header .search{{flex:0 1 480px;margin:0 auto;height:32px;border-radius:var(--p-border-radius-200);
+   background:rgba(255,255,255,.1);color:var(--p-color-text-inverse-secondary);display:flex;
+   align-items:center;
+   padding:0 var(--p-space-300);box-sizing:border-box}}
+ header .store{{display:flex;align-items:center;gap:var(--p-space-200)}}
+ header .avatar{{width:28px;height:28px;border-radius:var(--p-border-radius-200);
+   background:var(--p-color-avatar-two-bg-fill);
+   color:var(--p-color-avatar-two-text-on-bg-fill);display:flex;align-items:center;
+   justify-content:center;font-weight:650}}
+ main{{display:flex;height:calc(100vh - 56px);background:var(--p-color-bg);
+   border-radius:var(--p-border-radius-300) var(--p-border-radius-300) 0 0;overflow:hidden}}
+ nav.sidebar{{width:240px;flex:none;overflow:auto;padding:var(--p-space-300) var(--p-space-200);
+   box-sizing:border-box;
+   background:var(--p-color-nav-bg)}}
+ nav.sidebar h2{{font-size:var(--p-font-size-300);font-weight:var(--p-font-weight-medium);
+   color:var(--p-color-text-secondary);
+   margin:var(--p-space-400) var(--p-space-200) var(--p-space-100)}}
+ nav.sidebar a{{display:flex;align-items:center;gap:var(--p-space-200);
+   padding:var(--p-space-100) var(--p-space-200);
+   min-height:28px;box-sizing:border-box;border-radius:var(--p-border-radius-200);color:var(--p-color-text);
+   text-decoration:none;font-weight:var(--p-font-weight-semibold)}}
+ nav.sidebar a:hover{{background:var(--p-color-nav-bg-surface-hover)}}
+ nav.sidebar a[aria-current="page"]{{background:var(--p-color-nav-bg-surface-selected);
+   box-shadow:var(--p-shadow-100)}}
+ nav.sidebar .icon{{width:20px;height:20px;border-radius:6px;background:var(--p-color-bg-fill-tertiary);
+   flex:none}}
+ #app-nav a{{font-weight:var(--p-font-weight-medium)}}
+ #app-nav a:not(:first-child){{padding-left:calc(var(--p-space-200) + 28px);
+   font-weight:var(--p-font-weight-regular)}}
+ #app-nav a:first-child .icon{{background:var(--p-color-bg-fill-brand)}}
+ iframe{{border:0;flex:1;height:100%;background:var(--p-color-bg)}}
+ #save-bar{{position:fixed;top:0;left:0;right:0;height:56px;background:var(--p-color-bg-inverse);
+   color:var(--p-color-text-inverse);
+   display:none;align-items:center;justify-content:space-between;padding:0 var(--p-space-400);
+   box-sizing:border-box;z-index:10}}
+ #save-bar strong{{font-weight:var(--p-font-weight-semibold)}}
+ #save-bar button{{margin-left:var(--p-space-200);padding:var(--p-space-150) var(--p-space-300);
+   border-radius:var(--p-border-radius-200);
+   border:0;font:inherit;font-weight:var(--p-font-weight-medium);cursor:pointer;
+   background:rgba(255,255,255,.12);color:var(--p-color-text-inverse)}}
+ #save-bar button.primary{{background:var(--p-color-bg-surface);color:var(--p-color-text)}}
+ #toast{{position:fixed;bottom:var(--p-space-500);left:50%;transform:translateX(-50%);
+   background:var(--p-color-bg-inverse);
+   color:var(--p-color-text-inverse);padding:var(--p-space-300) var(--p-space-400);
+   border-radius:var(--p-border-radius-200);
+   box-shadow:var(--p-shadow-400);display:none}}
 </style></head>
-<body><header>{shop_name} / Apps / {title}</header>
+<body><header><span class="logo">shopify</span><span class="search" aria-hidden="true">Search</span>
+<span class="store"><span class="avatar" aria-hidden="true">{shop_initial}</span>{shop_name}</span></header>
 <main>
-<nav aria-label="{title}"><h2>Apps</h2><div id="app-nav"></div></nav>
+<nav class="sidebar" aria-label="Shopify admin">
+ <a href="#"><span class="icon"></span>Home</a><a href="#"><span class="icon"></span>Orders</a>
+ <a href="#"><span class="icon"></span>Products</a><a href="#"><span class="icon"></span>Customers</a>
+ <a href="#"><span class="icon"></span>Marketing</a><a href="#"><span class="icon"></span>Discounts</a>
+ <a href="#"><span class="icon"></span>Analytics</a>
+ <h2>Sales channels</h2><a href="{theme_editor}" id="online-store"><span class="icon"></span>Online Store</a>
+ <h2>Apps</h2><div id="app-nav" aria-label="{title}"></div>
+</nav>
 <iframe id="app-iframe" name="app-iframe" src="{src}" title="{title}"></iframe>
 </main>
 <div id="toast" role="status"></div>
@@ -97,7 +144,9 @@ PAGE = """<!doctype html>
       const place = document.getElementById("app-nav");
       place.replaceChildren(...(data.items || []).map((item) => {{
         const link = document.createElement("a");
-        link.textContent = item.home ? {app_name} : item.label;
+        const icon = document.createElement("span");
+        icon.className = "icon";
+        link.append(icon, document.createTextNode(item.home ? {app_name} : item.label));
         link.href = {app_base} + item.path.slice(1) + {shop_query};
         if (item.path === data.current) link.setAttribute("aria-current", "page");
         return link;
@@ -135,6 +184,9 @@ async def app_page(request: Request) -> Response:
         PAGE.format(
             title=html.escape(ds.config.app_toml.name),
             shop_name=html.escape(shop["name"]),
+            shop_initial=html.escape((shop["name"] or "S")[:1].upper()),
+            locale=html.escape(locale.split("-")[0]),
+            theme_editor=html.escape("/admin/themes/current/editor?" + urlencode({"shop": shop["domain"]})),
             src=html.escape(src),
             token_url=json.dumps(token_url),
             app_name=json.dumps(ds.config.app_toml.name),
@@ -161,10 +213,10 @@ async def admin_home(request: Request) -> Response:
 
 async def cdn_file(request: Request) -> Response:
     name = request.path_params["name"]
-    if name not in ("app-bridge.js", "polaris.js"):
+    if name not in ("app-bridge.js", "polaris.js", "polaris-tokens.css"):
         return Response("Not found", status_code=404)
     return Response(
         (CDN_FILES / name).read_text(),
-        media_type="application/javascript",
+        media_type="text/css" if name.endswith(".css") else "application/javascript",
         headers={"Cache-Control": "no-cache"},
     )

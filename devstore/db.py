@@ -288,6 +288,22 @@ CREATE TABLE IF NOT EXISTS bulk_operations (
     created_at TEXT NOT NULL,
     completed_at TEXT
 );
+-- The app's web pixel per shop and its settings (devstore.web_pixels); one per shop and app.
+CREATE TABLE IF NOT EXISTS web_pixels (
+    id INTEGER PRIMARY KEY,
+    shop_id INTEGER NOT NULL UNIQUE,
+    settings TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+-- What the theme editor saved for a shop, over devstore's theme on disk (devstore.themes).
+CREATE TABLE IF NOT EXISTS theme_files (
+    shop_id INTEGER NOT NULL,
+    filename TEXT NOT NULL,
+    content TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (shop_id, filename)
+);
 """
 
 # Columns added after a table first shipped: (table, column, declaration). A database file
@@ -306,6 +322,8 @@ ADDED_COLUMNS = (
 
 # Tables wiped by a reset, children first.
 ALL_TABLES = (
+    "web_pixels",
+    "theme_files",
     "webhook_attempts",
     "webhook_deliveries",
     "webhook_subscriptions",

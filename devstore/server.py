@@ -9,13 +9,13 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from devstore import admin, control, mail, oauth
+from devstore import admin, control, mail, oauth, theme_editor, themes
 from devstore.admin_api import bulk
 from devstore.admin_api.endpoint import graphql_endpoint
 from devstore.config import DevstoreConfig
 from devstore.context import Devstore
 from devstore.shops import shop_ensure
-from devstore.storefront import pages
+from devstore.storefront import pages, pixels
 from devstore.storefront.extensions import extensions_load
 from devstore.storefront.proxy import app_proxy
 from devstore.storefront.rendering import Renderer
@@ -45,12 +45,16 @@ def create_app(config: DevstoreConfig | None = None, ds: Devstore | None = None)
         *control.routes(),
         *mail.routes(),
         *_admin_routes(),
+        *theme_editor.routes(),
         *_storefront_routes(ds),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.ds = ds
     app.state.renderer = Renderer(
-        extensions_load(Path(ds.config.extensions_dir)), asset_base="/extensions-assets"
+        extensions_load(Path(ds.config.extensions_dir)),
+        asset_base="/extensions-assets",
+        # The shop's theme as its editor saved it (devstore.themes), over the theme on disk.
+        files=lambda shop_id, filename: themes.theme_file_read(ds.db, shop_id, filename),
     )
     return app
 
@@ -86,4 +90,6 @@ def _storefront_routes(ds: Devstore) -> list[Route]:
         Route("/account/login", pages.login, methods=["GET", "POST"]),
         Route("/account/logout", pages.logout, methods=["GET"]),
         Route("/extensions-assets/{extension}/assets/{filename}", pages.extension_asset, methods=["GET"]),
+        Route("/wpm/pixels/{handle}.js", pixels.pixel_bundle, methods=["GET"]),
+        Route("/wpm/{name}", pixels.wpm_file, methods=["GET"]),
     ]

@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from commerce.models import CollectionMembership, Product
 from newsletters.models import Cadence, Issue, NewsletterSettings, Subscriber, Subscription, Topic
 from newsletters.tokens import token_make
-from personalize.picks import picks_as_json, picks_within, shopper_for
+from personalize.picks import picks_as_json, picks_names, picks_within_many
 from shop_app.models import Shop
 
 LANGUAGES = ("en", "ja")
@@ -106,16 +106,29 @@ def topic_products(topic: Topic) -> set[int]:
     return found
 
 
-def reader_picks(
-    topic: Topic, subscriber: Subscriber, product_ids: set[int], language: str, today: date
-) -> list[dict[str, Any]]:
-    """The reader's picks among the topic's products, each with its reason in their language."""
+def readers_picks(
+    topic: Topic, subscribers: Sequence[Subscriber], product_ids: set[int], today: date
+) -> list[list[dict[str, Any]]]:
+    """Each reader's picks among the topic's products, each with its reason in the reader's
+    language, in the order of `subscribers`. What the picks read (products, profiles, facts,
+    dismissals, candidate lists, names) is read once for all of them."""
     if not product_ids or topic.picks_count == 0:
-        return []
+        return [[] for _ in subscribers]
     shop = topic.shop
-    shopper = shopper_for(shop, subscriber.customer_shopify_id)
-    picks = picks_within(shop, shopper, product_ids, limit=topic.picks_count, today=today)
-    return picks_as_json(shop, picks, language)
+    picks = picks_within_many(
+        shop,
+        [subscriber.customer_shopify_id for subscriber in subscribers],
+        product_ids,
+        limit=topic.picks_count,
+        today=today,
+    )
+    names = picks_names(shop, [pick for found in picks.values() for pick in found])
+    return [
+        picks_as_json(
+            shop, picks[subscriber.customer_shopify_id], reader_language(subscriber.language), names
+        )
+        for subscriber in subscribers
+    ]
 
 
 @dataclass
@@ -169,15 +182,41 @@ def _sections(sections: Sequence[Mapping[str, Any]], language: str) -> list[dict
     ]
 
 
+@dataclass(frozen=True)
+class IssueReader:
+    """One email of an issue to write: to whom, for which of their subscriptions, for which
+    delivery (its links and Message-ID name it)."""
+
+    subscriber: Subscriber
+    subscription: Subscription
+    delivery_pk: int
+
+
+def issue_emails(context: IssueContext, readers: Sequence[IssueReader]) -> list[EmailMultiAlternatives]:
+    """Each reader's issue, in the order of `readers`, their picks made together."""
+    picks = readers_picks(
+        context.issue.topic, [reader.subscriber for reader in readers], context.product_ids, context.today
+    )
+    return [
+        issue_email(context, reader.subscriber, reader.subscription, reader.delivery_pk, found)
+        for reader, found in zip(readers, picks, strict=True)
+    ]
+
+
 def issue_email(
-    context: IssueContext, subscriber: Subscriber, subscription: Subscription, delivery_pk: int
+    context: IssueContext,
+    subscriber: Subscriber,
+    subscription: Subscription,
+    delivery_pk: int,
+    picks: list[dict[str, Any]] | None = None,
 ) -> EmailMultiAlternatives:
-    """One reader's issue: their language, their picks, their links."""
+    """One reader's issue: their language, their picks (made here unless given), their links."""
     issue, sending = context.issue, context.sending
     topic = issue.topic
     shop = issue.shop
     language = reader_language(subscriber.language)
-    picks = reader_picks(topic, subscriber, context.product_ids, language, context.today)
+    if picks is None:
+        [picks] = readers_picks(topic, [subscriber], context.product_ids, context.today)
     for pick in picks:
         pick["link"] = click_url(delivery_pk, pick["url"])
     manage = app_url(reverse("newsletters:preferences", args=[token_make(subscriber, "manage")]))

@@ -5,11 +5,16 @@
   constraint on topic and period makes it once, however many beats or workers try).
 - A shop job (ISSUE_DELIVERIES_JOB) creates one delivery row per confirmed, unpaused reader, in
   chunks (a cursor on the issue), and sends wake-ups for them.
-- A worker woken for a row takes it and the ready rows of the same issue (work_claim_alike), opens
-  one SMTP connection, and sends them one by one at the shop's rate (newsletters.rate). Each row
-  records "handed off" (committed) just before its message goes to SMTP, and "done" after. A
-  worker killed in between leaves a row the sweeper frees, and the next worker records it as
-  uncertain instead of sending it again: an email is never sent twice.
+- A worker woken for a row takes it and the ready rows of the same issue, a chunk at a time
+  (work_claim_alike), and sends each chunk set-based: what its emails need is read once for the
+  chunk (the topic's products, the readers' profiles, facts, dismissals and candidate lists:
+  personalize.picks.picks_within_many), the emails are written, the shop's rate is taken for the
+  chunk at once (newsletters.rate), and the messages go over the one SMTP connection the worker
+  opened, HAND_OFF_SIZE at a time: those rows record "handed off" (one commit) just before their
+  messages go to SMTP, and "done" (one commit) after. A worker killed in between leaves at most
+  HAND_OFF_SIZE rows the sweeper frees, and the next worker records them as uncertain instead of
+  sending them again: an email is never sent twice. (A commit a row would be exact to the row,
+  and cost more than writing and sending the email.)
 """
 
 from __future__ import annotations
@@ -27,7 +32,14 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from newsletters.content import IssueContext, confirmation_email, issue_context, issue_email
+from newsletters.content import (
+    IssueContext,
+    IssueReader,
+    confirmation_email,
+    issue_context,
+    issue_email,
+    issue_emails,
+)
 from newsletters.deliveries import DELIVERY_WORK, delivery_enqueue
 from newsletters.models import (
     Delivery,
@@ -43,7 +55,7 @@ from newsletters.periods import in_season, period_key, period_start
 from newsletters.rate import send_rate_wait
 from newsletters.subscriptions import subscriber_suppress, subscriptions_pending
 from shop_app.jobs import job_enqueue
-from shop_app.models import Job, Shop
+from shop_app.models import Job, Shop, WorkStatus
 from shop_app.work import (
     Outcome,
     PermanentError,
@@ -62,6 +74,9 @@ CHUNK_SIZE = 500
 BATCH_SIZE = 50
 # Batches one task sends at most before it hands the rest to a fresh wake-up.
 BATCHES_PER_TASK = 10
+# Rows handed off in one commit before their messages go: what a worker killed while sending may
+# leave uncertain (never sent again, maybe not received).
+HAND_OFF_SIZE = 10
 
 
 class SendRefused(PermanentError):
@@ -220,15 +235,16 @@ def deliveries_send(delivery_pk: int, connection: BaseEmailBackend | None = None
     except OSError:
         logger.warning("newsletters: SMTP unavailable; each delivery records it and is retried")
     try:
-        for _round in range(BATCHES_PER_TASK):
+        for round_number in range(BATCHES_PER_TASK):
+            if round_number:
+                # Claimed only when this task sends it: a batch claimed and left would wait in
+                # "processing" for the sweeper.
+                batch = work_claim_alike(DELIVERY_WORK, alike, BATCH_SIZE)
             if not batch:
                 return outcomes
-            _related_attach(batch)
-            for row in batch:
-                outcomes[row.pk] = work_run(DELIVERY_WORK, row, _sender(smtp, contexts))
+            outcomes.update(chunk_send(batch, smtp, contexts))
             if len(batch) < BATCH_SIZE:
                 return outcomes
-            batch = work_claim_alike(DELIVERY_WORK, alike, BATCH_SIZE)
     finally:
         smtp.close()
     # Full batches kept coming: a wake-up for the rest, and this task ends within its time limit.
@@ -238,23 +254,122 @@ def deliveries_send(delivery_pk: int, connection: BaseEmailBackend | None = None
     return outcomes
 
 
-def _sender(smtp: BaseEmailBackend, contexts: dict[int, IssueContext]) -> Callable[[Delivery], None]:
+def chunk_send(
+    batch: list[Delivery], smtp: BaseEmailBackend, contexts: dict[int, IssueContext]
+) -> dict[int, RunResult]:
+    """Send a chunk of claimed rows over the open connection: their emails written together, the
+    shop's rate taken for the chunk at once, then handed off and sent HAND_OFF_SIZE at a time.
+    Each row's outcome (sent, refused, uncertain, to retry) is recorded on it alone."""
+    _related_attach(batch)
+    messages = issue_messages(batch, contexts)
+    written = [(row, message) for row in batch if (message := messages.get(row.pk)) is not None]
+    # The rest one by one: confirmations, rows to skip or record as uncertain, and rows whose
+    # email could not be written with the others.
+    alone = [row for row in batch if messages.get(row.pk) is None]
+    going = len(written) + sum(
+        1 for row in alone if row.pk in messages or row.kind == DeliveryKind.CONFIRMATION
+    )
+    if going:
+        send_rate_wait(batch[0].shop_id, going)
+    outcomes: dict[int, RunResult] = {}
+    for start in range(0, len(written), HAND_OFF_SIZE):
+        outcomes.update(_group_send(written[start : start + HAND_OFF_SIZE], smtp))
+
     def send(delivery: Delivery) -> None:
         delivery_send(delivery, smtp, contexts)
 
-    return send
+    for row in alone:
+        outcomes[row.pk] = work_run(DELIVERY_WORK, row, send)
+    return outcomes
 
 
-def delivery_send(delivery: Delivery, smtp: BaseEmailBackend, contexts: dict[int, IssueContext]) -> None:
-    """Send one claimed row, at most once."""
+def _group_send(
+    group: list[tuple[Delivery, EmailMultiAlternatives]], smtp: BaseEmailBackend
+) -> dict[int, RunResult]:
+    """Hand off a few written rows in one commit, send each, and record the sent ones done in one
+    commit; a row that fails records its own outcome as work_run would."""
+    pks = [row.pk for row, _ in group]
+    now = timezone.now()
+    # Conditional, like a claim: a row another worker handed off keeps its mark and is not sent.
+    taken = Delivery.objects.filter(
+        pk__in=pks, status=WorkStatus.PROCESSING, handed_off_at__isnull=True
+    ).update(handed_off_at=now)
+    mine = set(pks)
+    if taken < len(pks):
+        mine = set(Delivery.objects.filter(pk__in=pks, handed_off_at=now).values_list("pk", flat=True))
+    outcomes: dict[int, RunResult] = {}
+    sent = []
+    for row, message in group:
+        try:
+            if row.pk not in mine:
+                raise HandOffUncertain("handed off by another worker")
+            _hand_to_smtp(row, message, smtp)
+        except Exception as error:  # recorded on the row by the work piece's rules
+            outcomes[row.pk] = work_run(DELIVERY_WORK, row, _raising(error))
+        else:
+            sent.append(row.pk)
+    if sent:
+        Delivery.objects.filter(pk__in=sent, status=WorkStatus.PROCESSING).update(
+            status=WorkStatus.DONE, processed_at=timezone.now(), last_error=""
+        )
+    return {**outcomes, **dict.fromkeys(sent, RunResult(Outcome.DONE))}
+
+
+def _raising(error: Exception) -> Callable[[Delivery], None]:
+    def work(_delivery: Delivery) -> None:
+        raise error
+
+    return work
+
+
+def issue_messages(
+    batch: list[Delivery], contexts: dict[int, IssueContext]
+) -> dict[int, EmailMultiAlternatives | None]:
+    """The emails of the chunk's issue rows that are to go, by row, written together (their picks
+    made in one go). If that fails, each is None: each row then writes its own, and a row that
+    cannot be written fails alone, with its reason."""
+    readers: dict[int, list[IssueReader]] = {}
+    for row in batch:
+        if row.kind != DeliveryKind.ISSUE or row.handed_off_at is not None:
+            continue
+        try:
+            context, reader = issue_reader(row, contexts)
+        except WorkIgnored:
+            continue  # recorded when the row runs
+        readers.setdefault(context.issue.pk, []).append(reader)
+    messages: dict[int, EmailMultiAlternatives | None] = {}
+    for issue_id, chunk in readers.items():
+        try:
+            written: list[EmailMultiAlternatives | None] = list(issue_emails(contexts[issue_id], chunk))
+        except Exception:
+            logger.warning("newsletters: issue %s: writing a chunk failed; each row on its own", issue_id)
+            written = [None] * len(chunk)
+        messages.update(zip([reader.delivery_pk for reader in chunk], written, strict=True))
+    return messages
+
+
+def delivery_send(
+    delivery: Delivery,
+    smtp: BaseEmailBackend,
+    contexts: dict[int, IssueContext],
+    message: EmailMultiAlternatives | None = None,
+) -> None:
+    """Send one claimed row (its message written already, or here), at most once. The caller took
+    the shop's rate for it."""
     if delivery.handed_off_at is not None:
         # A worker stopped after handing it to SMTP and before recording it: it may have gone.
         raise HandOffUncertain("a worker stopped while handing it to SMTP: it may have been sent")
-    message = delivery_message(delivery, contexts)
-    send_rate_wait(delivery.shop_id)
+    if message is None:
+        message = delivery_message(delivery, contexts)
     rows = Delivery.objects.filter(pk=delivery.pk, handed_off_at__isnull=True)
     if not rows.update(handed_off_at=timezone.now()):
         raise HandOffUncertain("handed off by another worker")
+    _hand_to_smtp(delivery, message, smtp)
+
+
+def _hand_to_smtp(delivery: Delivery, message: EmailMultiAlternatives, smtp: BaseEmailBackend) -> None:
+    """Give a handed-off row's message to SMTP. What SMTP did not take is no longer handed off
+    (it is tried again); what it may have taken stays so (never sent again)."""
     try:
         smtp.send_messages([message])
     except smtplib.SMTPServerDisconnected:
@@ -282,13 +397,19 @@ def delivery_send(delivery: Delivery, smtp: BaseEmailBackend, contexts: dict[int
 def delivery_message(delivery: Delivery, contexts: dict[int, IssueContext]) -> EmailMultiAlternatives:
     """The row's email, or WorkIgnored when there is nothing to send any more (the reader left,
     paused, or has nothing waiting to confirm)."""
-    subscriber = delivery.subscriber
     if delivery.kind == DeliveryKind.CONFIRMATION:
-        pending = subscriptions_pending(subscriber)
+        pending = subscriptions_pending(delivery.subscriber)
         if not pending:
             raise WorkIgnored("nothing waits for confirmation")
-        return confirmation_email(subscriber, pending, delivery.pk)
-    subscription = delivery.subscription
+        return confirmation_email(delivery.subscriber, pending, delivery.pk)
+    context, reader = issue_reader(delivery, contexts)
+    return issue_email(context, reader.subscriber, reader.subscription, reader.delivery_pk)
+
+
+def issue_reader(delivery: Delivery, contexts: dict[int, IssueContext]) -> tuple[IssueContext, IssueReader]:
+    """The issue and the reader an issue row is for, or WorkIgnored when it is not to go any more.
+    `contexts` keeps each issue's shared context, read once per worker."""
+    subscriber, subscription = delivery.subscriber, delivery.subscription
     if (
         delivery.issue_id is None
         or subscription is None
@@ -303,7 +424,7 @@ def delivery_message(delivery: Delivery, contexts: dict[int, IssueContext]) -> E
         context = contexts[issue.pk] = issue_context(issue, timezone.localdate())
     if subscription.paused_until is not None and subscription.paused_until > context.issue.period_start:
         raise WorkIgnored("the reader paused the topic")
-    return issue_email(context, subscriber, subscription, delivery.pk)
+    return context, IssueReader(subscriber, subscription, delivery.pk)
 
 
 def _related_attach(batch: list[Delivery]) -> None:

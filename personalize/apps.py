@@ -13,12 +13,14 @@ class PersonalizeConfig(AppConfig):
             profile_refresh_then_candidates,
             profiles_recompute_then_candidates,
         )
+        from personalize.pixel_activation import PIXEL_ACTIVATE, pixel_activate_handler, pixel_activate_later
         from personalize.privacy import PERSONALIZE_PRIVACY_PROVIDER
         from personalize.refresh import PROFILE_REFRESH, PROFILES_RECOMPUTE
         from personalize.shopify_sync import METAFIELDS_SYNC, metafields_sync_handler
         from privacy.registry import privacy_provider_register
         from shop_app.admin import admin_nav_register
         from shop_app.jobs import job_handler_register
+        from shop_app.lifecycle import after_install_register
 
         privacy_provider_register(PERSONALIZE_PRIVACY_PROVIDER)
         # Candidates follow profiles (personalize.candidates).
@@ -26,5 +28,8 @@ class PersonalizeConfig(AppConfig):
         job_handler_register(PROFILES_RECOMPUTE, profiles_recompute_then_candidates)
         job_handler_register(METAFIELDS_SYNC, metafields_sync_handler)
         job_handler_register(CANDIDATES_PRECOMPUTE, candidates_precompute_handler)
+        # The web pixel gets its settings (the shop's key) once the app is installed.
+        job_handler_register(PIXEL_ACTIVATE, pixel_activate_handler)
+        after_install_register(pixel_activate_later)
         admin_nav_register(CUSTOMERS_NAV)
         admin_nav_register(PERSONALIZATION_NAV)

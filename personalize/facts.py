@@ -57,7 +57,7 @@ def consent_clean(data: Any) -> tuple[str, str, str]:
     """(text, version, language) of a submitted consent, or FactError naming the field."""
     if not isinstance(data, Mapping):
         raise FactError("consent", "must be an object with text and version")
-    text, version, language = data.get("text"), data.get("version"), data.get("language", "en")
+    text, version, language = data.get("text"), data.get("version"), data.get("language") or "en"
     if not isinstance(text, str) or not text.strip() or len(text) > CONSENT_TEXT_MAX:
         raise FactError("consent.text", f"must be the text shown, 1 to {CONSENT_TEXT_MAX} characters")
     if not isinstance(version, str) or not version.strip() or len(version) > 32:

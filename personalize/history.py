@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import psycopg
 from django.db import connections
 from django.db.models import BigIntegerField, BinaryField, BooleanField, F, FloatField, Func, Q, QuerySet, Sum
 from django.db.models.functions import Cast, Coalesce, Round
@@ -28,6 +29,8 @@ from commerce.models import (
 from personalize.profiles import Floats, History, Ints, ProductTraits, distinct
 from shop_app.models import Shop
 
+# Up to this many orders, their lines and refunds are read by the orders' pks (`_of_orders`).
+AMONG_VALUES_MAX = 10_000
 # The option names that carry a size, compared in lower case.
 SIZE_OPTION_NAMES = frozenset({"size", "サイズ", "taille", "größe", "talla"})
 
@@ -173,14 +176,12 @@ def history_load(shop: Shop, shoppers: Shoppers, catalog: Catalog, *, include: I
         )
     )
     order_customer = np.searchsorted(customer_ids, order_customer_id).astype(np.int64)
-    # The refunds, refund lines and lines by the pks of the orders read: index lookups (a subquery on
-    # the orders lets the planner scan every line of the shop, for each chunk).
     refunded = orders_refunded_cents(
-        Refund.objects.for_shop(shop).filter(AmongValues("order_id", order_pk)), order_pk
+        Refund.objects.for_shop(shop).filter(_of_orders("order_id", orders, order_pk)), order_pk
     )
     refunded_lines, refunded_units = columns_read(
         RefundLine.objects.for_shop(shop)
-        .filter(AmongValues("refund__order_id", order_pk))
+        .filter(_of_orders("refund__order_id", orders, order_pk))
         .values("line_item_shopify_id")
         .annotate(units=Cast(Coalesce(Sum("quantity"), 0), BigIntegerField()))
         .values_list("line_item_shopify_id", "units"),
@@ -188,7 +189,7 @@ def history_load(shop: Shop, shoppers: Shoppers, catalog: Catalog, *, include: I
     )
     line_order_pk, line_id, line_product, line_variant, line_quantity, line_unit_cents = columns_read(
         OrderLine.objects.for_shop(shop)
-        .filter(AmongValues("order_id", order_pk))
+        .filter(_of_orders("order_id", orders, order_pk))
         .values_list(
             "order_id",
             "shopify_id",
@@ -245,6 +246,16 @@ def buyers_orders_load(shop: Shop) -> tuple[Ints, Ints, Floats, Ints]:
         order_time,
         order_cents - orders_refunded_cents(Refund.objects.for_shop(shop).filter(order__in=orders), order_pk),
     )
+
+
+def _of_orders(field: str, orders: QuerySet[Order], order_pk: Ints) -> Q | AmongValues:
+    """The condition that `field` is the pk of one of `orders` (their pks read: `order_pk`). A few
+    orders (one shopper's) by their pks: index lookups. Many (a recompute step's) by the orders'
+    query: the planner joins them in one sequential pass over the table, where a lookup per order
+    would jump across all of it."""
+    if order_pk.size <= AMONG_VALUES_MAX:
+        return AmongValues(field, order_pk)
+    return Q(**{f"{field}__in": orders.values("pk")})
 
 
 def orders_selected(shop: Shop, shoppers: Shoppers) -> QuerySet[Order]:
@@ -362,8 +373,13 @@ def _columns_packed(
         f"SELECT count(*), string_agg({record}, ''::bytea)"  # noqa: S608 - the query is the ORM's, values bound
         f" FROM ({sql}) AS row_values ({', '.join(names)})"
     )
-    cursor.execute(packed, params)
-    count, data = cursor.fetchone()
+    # The result in binary: the bytes as they are, not twice as many in hex to decode. Only a
+    # server-side binding cursor answers in binary: the values are bound first as Django's
+    # client-side cursor binds them.
+    query = psycopg.ClientCursor(cursor.connection).mogrify(packed, params)
+    with psycopg.Cursor(cursor.connection) as binary_cursor:
+        binary_cursor.execute(query, binary=True)
+        count, data = binary_cursor.fetchone() or (0, b"")
     dtype = np.dtype([(name, _SENT[kind][1]) for name, kind in zip(names, kinds, strict=True)])
     if len(data or b"") != count * dtype.itemsize:
         raise ValueError("a NULL in the columns read")  # string_agg skips the row: refuse it instead

@@ -293,3 +293,56 @@ class StorefrontEvent(ShopOwned):
             # The overview's rollups and attribution read a shop's events by time.
             models.Index(fields=["shop", "kind", "at"], name="storefront_event_by_kind"),
         ]
+
+
+# --- Browsing signals from the web pixel (personalize.pixel) ------------------------------------
+
+
+class PixelSettings(ShopOwned):
+    """The shop's web pixel: the key its settings carry (the ingest endpoint knows the shop by it;
+    it is public, on every storefront page, so it names the shop and proves nothing more), the
+    storefront origins allowed to post, and the web pixel Shopify created with these settings."""
+
+    key = models.CharField(max_length=64, unique=True)
+    # The storefront's primary domain as Shopify reported it at activation (`https://shop.example`),
+    # its one origin besides https://{shop domain}: Shopify redirects the shop's other domains there.
+    primary_origin = models.CharField(max_length=255, blank=True, db_index=True)
+    web_pixel_gid = models.CharField(max_length=128, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop"], name="pixel_settings_one_per_shop")]
+
+
+class BrowsingEvent(ShopOwned):
+    """One standard event the pixel saw, with analytics consent: a product or collection viewed,
+    a search, an add to cart. Keyed by Shopify's client id (the browser); the customer id is set
+    when the pixel knew the customer, or later, when that browser is seen signed in."""
+
+    class Kind(models.TextChoices):
+        PRODUCT_VIEWED = "product_viewed"
+        COLLECTION_VIEWED = "collection_viewed"
+        SEARCH_SUBMITTED = "search_submitted"
+        PRODUCT_ADDED_TO_CART = "product_added_to_cart"
+
+    event_id = models.CharField(max_length=64)
+    client_id = models.CharField(max_length=64)
+    customer_shopify_id = models.BigIntegerField(null=True, blank=True)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    product_shopify_id = models.BigIntegerField(null=True, blank=True)
+    collection_shopify_id = models.BigIntegerField(null=True, blank=True)
+    query = models.CharField(max_length=255, blank=True)
+    at = models.DateTimeField()
+    received_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            # A batch the browser sends again (keepalive after a retry) is stored once.
+            models.UniqueConstraint(fields=["shop", "event_id"], name="browsing_event_once"),
+        ]
+        indexes = [
+            # personalize.picks reads a shopper's recent views; linking reads a browser's events.
+            models.Index(fields=["shop", "customer_shopify_id", "-at"], name="browsing_by_customer"),
+            models.Index(fields=["shop", "client_id"], name="browsing_by_client"),
+        ]

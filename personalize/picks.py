@@ -25,6 +25,7 @@ from personalize.climate import Climate, climate_for, season_on
 from personalize.facts import facts_current
 from personalize.history import variant_size
 from personalize.models import CandidateList, Dismissal, Fact, Profile, RecommendationSettings
+from personalize.pixel import VIEW_TASTE_WEIGHT, Browsing, browsing_for
 from personalize.reasons import Names, Reason, reason_text
 from personalize.recommend import Candidate, rerank
 from personalize.rules import block_limit, recommendation_settings
@@ -50,6 +51,8 @@ TOLD_WEIGHT = 1.0
 TOLD_FADE_ORDERS = 3
 # Trending fills a list up, after what the shopper's own history and words suggest.
 TRENDING_WEIGHT = 0.5
+# What goes with the products a shopper viewed lately: fresh intent, a little above their history.
+VIEWED_WEIGHT = 1.2
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,8 @@ class Shopper:
     told: Mapping[str, Fact] = field(default_factory=dict)
     dismissed: set[int] = field(default_factory=set)
     climate: Climate | None = None
+    # What the web pixel saw them browse (personalize.pixel), for the blocks that use it.
+    browsing: Browsing | None = None
 
     @property
     def sizes(self) -> dict[str, str]:
@@ -96,24 +101,44 @@ class Shopper:
 
 def shopper_for(shop: Shop, customer_id: int | None) -> Shopper:
     if customer_id is None:
-        return Shopper(climate=climate_for(shop.country) if shop.country else None)
-    profile = Profile.objects.for_shop(shop).filter(customer_shopify_id=customer_id).first()
-    climate = None
+        return Shopper(climate=_climate_of(shop, None))
+    return shoppers_for(shop, [customer_id])[customer_id]
+
+
+def shoppers_for(shop: Shop, customer_ids: Iterable[int]) -> dict[int, Shopper]:
+    """shopper_for for many customers: their profiles, facts and dismissals in one query each."""
+    ids = sorted(set(customer_ids))
+    if not ids:
+        return {}
+    profiles = {
+        profile.customer_shopify_id: profile
+        for profile in Profile.objects.for_shop(shop).filter(customer_shopify_id__in=ids)
+    }
+    told = facts_current(shop, ids)
+    dismissed: dict[int, set[int]] = {customer_id: set() for customer_id in ids}
+    for customer_id, product_id in (
+        Dismissal.objects.for_shop(shop)
+        .filter(customer_shopify_id__in=ids)
+        .values_list("customer_shopify_id", "product_shopify_id")
+    ):
+        dismissed[customer_id].add(product_id)
+    return {
+        customer_id: Shopper(
+            customer_id=customer_id,
+            profile=profiles.get(customer_id),
+            told=told.get(customer_id, {}),
+            dismissed=dismissed[customer_id],
+            climate=_climate_of(shop, profiles.get(customer_id)),
+        )
+        for customer_id in ids
+    }
+
+
+def _climate_of(shop: Shop, profile: Profile | None) -> Climate | None:
+    """Where the shopper lives, else where the shop is."""
     if profile is not None and profile.country_code:
-        climate = climate_for(profile.country_code, profile.region_code)
-    elif shop.country:
-        climate = climate_for(shop.country)
-    return Shopper(
-        customer_id=customer_id,
-        profile=profile,
-        told=facts_current(shop, [customer_id]).get(customer_id, {}),
-        dismissed=set(
-            Dismissal.objects.for_shop(shop)
-            .filter(customer_shopify_id=customer_id)
-            .values_list("product_shopify_id", flat=True)
-        ),
-        climate=climate,
-    )
+        return climate_for(profile.country_code, profile.region_code)
+    return climate_for(shop.country) if shop.country else None
 
 
 def dismissal_record(shop: Shop, customer_id: int, product_id: int, *, reason: str = "") -> None:
@@ -143,6 +168,8 @@ def picks_for(
     today = today or timezone.localdate()
     settings = recommendation_settings(shop)
     shopper = shopper_for(shop, customer_id)
+    if customer_id is not None and block == "for-you":
+        shopper.browsing = browsing_for(shop, customer_id, today=today)
     season = season_on(shopper.climate, today) if shopper.climate else None
     candidates = _candidates(shop, block, shopper, product_id=product_id, season=season, today=today)
     return picks_rank(
@@ -174,11 +201,41 @@ def picks_rank(
     and pinned products first (`pinned`); each with its reason (`evidence` overrides what a
     candidate's kind would say, for callers who know better, such as the quiz)."""
     settings = settings or recommendation_settings(shop)
-    season = season_on(shopper.climate, today) if shopper.climate else None
     catalog = _catalog(
         shop,
         {candidate.item for candidate in candidates} | set(settings.pinned_product_ids if pinned else ()),
     )
+    favourites = shopper.told_list(Fact.Name.FAVOURITE_CATEGORIES)
+    return _ranked(
+        shopper,
+        candidates,
+        catalog,
+        _products_in_categories(shop, favourites) if favourites else {},
+        limit=limit,
+        today=today,
+        discovery=discovery,
+        pinned=pinned,
+        settings=settings,
+        evidence=evidence,
+    )
+
+
+def _ranked(
+    shopper: Shopper,
+    candidates: Sequence[Candidate],
+    catalog: Mapping[int, Listing],
+    told: Mapping[int, str],
+    *,
+    limit: int,
+    today: date,
+    discovery: bool,
+    pinned: bool,
+    settings: RecommendationSettings,
+    evidence: Mapping[int, Mapping[str, Any]] | None,
+) -> list[Pick]:
+    """picks_rank on what it read: `catalog` holds the candidates' (and pinned) products, `told`
+    the products of the shopper's favourite categories. No query: a batch shares what it reads."""
+    season = season_on(shopper.climate, today) if shopper.climate else None
     allowed = {
         product_id
         for product_id, entry in catalog.items()
@@ -200,8 +257,7 @@ def picks_rank(
         boost=_boosts(shopper, catalog, season),
     )
     sources = {candidate.item: candidate for candidate in candidates}
-    favourites = shopper.told_list(Fact.Name.FAVOURITE_CATEGORIES)
-    context = ReasonContext(shopper, season, _products_in_categories(shop, favourites) if favourites else {})
+    context = ReasonContext(shopper, season, told)
     picks = []
     for candidate in [*first, *ranked]:
         entry = catalog[candidate.item]
@@ -222,9 +278,56 @@ def picks_within(
     """The shopper's picks among these products only (a newsletter topic's collections or tags):
     their own candidates and trending among them first, then the rest of them, each with its
     reason, filtered and diversified as every block is."""
-    within = set(product_ids)
-    own = _stored(shop, f"shopper:{shopper.customer_id}") if shopper.customer_id else []
+    own = _stored(shop, _own_audience(shopper)) if shopper.customer_id else []
     trending = trending_for(shop, shopper)
+    return picks_rank(shop, shopper, _within(set(product_ids), own, trending), limit=limit, today=today)
+
+
+def picks_within_many(
+    shop: Shop, customer_ids: Iterable[int | None], product_ids: Iterable[int], *, limit: int, today: date
+) -> dict[int | None, list[Pick]]:
+    """picks_within for many shoppers at once (a chunk of a newsletter's readers; None for a reader
+    who is no customer), by customer id: the products, the shoppers and their candidate lists read
+    once for all of them, each shopper's picks then ranked as picks_within ranks them."""
+    ids = list(dict.fromkeys(customer_ids))
+    shoppers: dict[int | None, Shopper] = dict(shoppers_for(shop, [i for i in ids if i is not None]).items())
+    if None in ids:
+        shoppers[None] = shopper_for(shop, None)
+    within = set(product_ids)
+    settings = recommendation_settings(shop)
+    catalog = _catalog(shop, within)
+    stored = _stored_many(
+        shop,
+        [_own_audience(shopper) for shopper in shoppers.values() if shopper.customer_id]
+        + [audience for shopper in shoppers.values() for audience in _trending_audiences(shopper)],
+    )
+    told: dict[tuple[str, ...], Mapping[int, str]] = {}
+    picks: dict[int | None, list[Pick]] = {}
+    for customer_id, shopper in shoppers.items():
+        own = stored.get(_own_audience(shopper), []) if shopper.customer_id else []
+        trending = next(
+            (stored[audience] for audience in _trending_audiences(shopper) if stored.get(audience)), []
+        )
+        favourites = tuple(shopper.told_list(Fact.Name.FAVOURITE_CATEGORIES))
+        if favourites and favourites not in told:
+            told[favourites] = _products_in_categories(shop, favourites)
+        picks[customer_id] = _ranked(
+            shopper,
+            _within(within, own, trending),
+            catalog,
+            told.get(favourites, {}),
+            limit=limit,
+            today=today,
+            discovery=False,
+            pinned=False,
+            settings=settings,
+            evidence=None,
+        )
+    return picks
+
+
+def _within(within: set[int], own: Sequence[Candidate], trending: Sequence[Candidate]) -> list[Candidate]:
+    """A shopper's candidates among these products: their own and trending, then the rest."""
     best: dict[int, Candidate] = {}
     for candidate in [*_scaled(own, 1.0), *_scaled(trending, TRENDING_WEIGHT)]:
         if candidate.item in within and (
@@ -236,17 +339,32 @@ def picks_within(
         for product_id in sorted(within - set(best))
     ]
     ranked = sorted(best.values(), key=lambda candidate: (-candidate.score, candidate.item))
-    return picks_rank(shop, shopper, [*ranked, *rest], limit=limit, today=today)
+    return [*ranked, *rest]
+
+
+def _own_audience(shopper: Shopper) -> str:
+    return f"shopper:{shopper.customer_id}"
 
 
 def trending_for(shop: Shop, shopper: Shopper | None) -> list[Candidate]:
     """What is popular in the shopper's country (the shop's, for a guest), else in the shop."""
+    for audience in _trending_audiences(shopper):
+        found = _stored(shop, audience)
+        if found:
+            return found
+    return []
+
+
+def _trending_audiences(shopper: Shopper | None) -> list[str]:
+    """The trending lists that may serve a shopper, the first that has candidates wins."""
     country = shopper.profile.country_code if shopper is not None and shopper.profile else ""
-    return (_stored(shop, f"trending:{country}") if country else []) or _stored(shop, "trending")
+    return [f"trending:{country}", "trending"] if country else ["trending"]
 
 
-def picks_as_json(shop: Shop, picks: list[Pick], language: str) -> list[dict[str, Any]]:
-    names = Names(
+def picks_names(shop: Shop, picks: Iterable[Pick]) -> Names:
+    """The names the picks' reasons cite (products, orders), in one query each."""
+    picks = list(picks)
+    return Names(
         products=dict(
             Product.objects.for_shop(shop)
             .filter(shopify_id__in=[p for pick in picks for p in pick.reason.evidence.get("products", ())])
@@ -258,6 +376,13 @@ def picks_as_json(shop: Shop, picks: list[Pick], language: str) -> list[dict[str
             .values_list("shopify_id", "name")
         ),
     )
+
+
+def picks_as_json(
+    shop: Shop, picks: list[Pick], language: str, names: Names | None = None
+) -> list[dict[str, Any]]:
+    """The picks as the storefront and emails show them; `names` when a batch read them already."""
+    names = names if names is not None else picks_names(shop, picks)
     return [
         {
             "product_id": pick.product.shopify_id,
@@ -287,10 +412,11 @@ def _candidates(
         return _seasonal(shop, season, trending) if season else []
     # for-you: the shopper's own candidates, what they told us, and trending to fill up, each
     # source on one scale (its best at 1) and weighed: history first, told as it fades, trending last.
-    own = _scaled(_stored(shop, f"shopper:{shopper.customer_id}") if shopper.customer_id else [], 1.0)
+    own = _scaled(_stored(shop, _own_audience(shopper)) if shopper.customer_id else [], 1.0)
     told = _told_candidates(shop, shopper, trending)
     best: dict[int, Candidate] = {}
-    for candidate in [*own, *told, *_scaled(trending, TRENDING_WEIGHT)]:
+    viewed = _viewed_candidates(shop, shopper)
+    for candidate in [*own, *viewed, *told, *_scaled(trending, TRENDING_WEIGHT)]:
         if candidate.item not in best or candidate.score > best[candidate.item].score:
             best[candidate.item] = candidate
     return sorted(best.values(), key=lambda candidate: (-candidate.score, candidate.item))
@@ -336,6 +462,16 @@ def _stored(shop: Shop, audience: str) -> list[Candidate]:
     return [candidate_from_json(item) for item in stored or []]
 
 
+def _stored_many(shop: Shop, audiences: Iterable[str]) -> dict[str, list[Candidate]]:
+    """_stored for many audiences, in one query."""
+    return {
+        audience: [candidate_from_json(item) for item in stored or []]
+        for audience, stored in CandidateList.objects.for_shop(shop)
+        .filter(audience__in=set(audiences))
+        .values_list("audience", "candidates")
+    }
+
+
 def candidate_from_json(item: Mapping[str, Any]) -> Candidate:
     evidence = item.get("evidence", {})
     return Candidate(
@@ -344,6 +480,20 @@ def candidate_from_json(item: Mapping[str, Any]) -> Candidate:
         kind=str(item["kind"]),
         evidence=tuple(evidence.get("orders", ()) or evidence.get("products", ())),
     )
+
+
+def _viewed_candidates(shop: Shop, shopper: Shopper) -> list[Candidate]:
+    """Because you viewed: what is bought together with the products the shopper looked at
+    lately, the more recent and frequent views first, a little above their own history. Each
+    says which viewed product it goes with
+    (bought_together, "Often bought with X": X is the product they viewed)."""
+    views = shopper.browsing.views if shopper.browsing else {}
+    heaviest = max(views.values(), default=0.0)
+    found: list[Candidate] = []
+    for product_id, weight in views.items():
+        for candidate in _scaled(_stored(shop, f"related:{product_id}"), VIEWED_WEIGHT * weight / heaviest):
+            found.append(replace(candidate, kind="bought_together", evidence=(product_id,)))
+    return found
 
 
 def _told_candidates(shop: Shop, shopper: Shopper, trending: Sequence[Candidate]) -> list[Candidate]:
@@ -500,9 +650,11 @@ def _can_propose(
 def _boosts(shopper: Shopper, catalog: Mapping[int, Listing], season: str | None) -> dict[int, float]:
     favourites = set(shopper.told_list(Fact.Name.FAVOURITE_CATEGORIES))
     tastes = (shopper.profile.affinities or {}).get("product_type", {}) if shopper.profile else {}
+    viewed = shopper.browsing.tastes if shopper.browsing else {}
     boosts = {}
     for product_id, entry in catalog.items():
         boost = 1.0 + float(tastes.get(entry.product.product_type, 0.0))
+        boost += VIEW_TASTE_WEIGHT * viewed.get(entry.product.product_type, 0.0)
         if entry.product.product_type in favourites:
             boost *= TOLD_BOOST
         if season and entry.season == season:

@@ -1,17 +1,21 @@
 """What personalize holds on a shopper, for the privacy registry (privacy.registry): the facts they
 told us with the consent records they gave, their profile, the products they said were not for
-them and their precomputed recommendations. An erasure deletes them all: a consent record proves
-consent for facts that no longer exist."""
+them, their precomputed recommendations and what the web pixel saw them browse (with the events
+of the browsers they signed in on). An erasure deletes them all: a consent record proves consent
+for facts that no longer exist."""
 
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 
 from personalize.models import (
+    BrowsingEvent,
     CandidateList,
     ConsentRecord,
     Dismissal,
     Fact,
+    PixelSettings,
     Profile,
     ProfileRun,
     ProfileSettings,
@@ -28,7 +32,7 @@ def _iso(value: Any) -> str | None:
 
 def personalize_export_shopper(shop: Shop, ref: ShopperRef) -> dict[str, Any]:
     if not ref.customer_id:
-        return {"facts": [], "profile": None, "not_for_me": []}
+        return {"facts": [], "profile": None, "not_for_me": [], "browsing": []}
     facts = (
         Fact.objects.for_shop(shop)
         .filter(customer_shopify_id=ref.customer_id)
@@ -83,7 +87,30 @@ def personalize_export_shopper(shop: Shop, ref: ShopperRef) -> dict[str, Any]:
             .order_by("dismissed_at")
             .values_list("product_shopify_id", "dismissed_at")
         ],
+        "browsing": [
+            {
+                "kind": event.kind,
+                "product_id": event.product_shopify_id,
+                "collection_id": event.collection_shopify_id,
+                "query": event.query,
+                "at": _iso(event.at),
+            }
+            for event in _browsing_of(shop, ref.customer_id).order_by("at", "pk")
+        ],
     }
+
+
+def _browsing_of(shop: Shop, customer_id: int) -> Any:
+    """The customer's browsing events and those of every browser they were seen signed in on."""
+    clients = (
+        BrowsingEvent.objects.for_shop(shop)
+        .filter(customer_shopify_id=customer_id)
+        .values_list("client_id", flat=True)
+        .distinct()
+    )
+    return BrowsingEvent.objects.for_shop(shop).filter(
+        Q(customer_shopify_id=customer_id) | Q(client_id__in=list(clients), customer_shopify_id__isnull=True)
+    )
 
 
 def personalize_erase_shopper(shop: Shop, ref: ShopperRef) -> dict[str, int]:
@@ -97,12 +124,14 @@ def personalize_erase_shopper(shop: Shop, ref: ShopperRef) -> dict[str, int]:
         profiles, _ = Profile.objects.for_shop(shop).filter(customer_shopify_id=ref.customer_id).delete()
         dismissals, _ = Dismissal.objects.for_shop(shop).filter(customer_shopify_id=ref.customer_id).delete()
         lists, _ = CandidateList.objects.for_shop(shop).filter(audience=f"shopper:{ref.customer_id}").delete()
+        browsing, _ = _browsing_of(shop, ref.customer_id).delete()
     return {
         "facts": facts,
         "consent_records": consents,
         "profiles": profiles,
         "not_for_me": dismissals,
         "recommendations": lists,
+        "browsing": browsing,
     }
 
 
@@ -120,6 +149,8 @@ def personalize_erase_shop(shop: Shop) -> dict[str, int]:
             Dismissal,
             CandidateList,
             RecommendationSettings,
+            BrowsingEvent,
+            PixelSettings,
         ):
             counts[model._meta.model_name or model.__name__], _ = model.objects.for_shop(shop).delete()
     return counts

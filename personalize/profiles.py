@@ -213,6 +213,9 @@ def profiles_compute(
         strict=True,
     )
     profiles = []
+    # The same few places and told facts come up again and again: each region worked out once.
+    regions: dict[tuple[str, str, str, tuple[str, str] | None], dict[str, str]] = {}
+    addresses = history.addresses
     for index, (
         customer_id,
         orders,
@@ -232,38 +235,54 @@ def profiles_compute(
         country,
     ) in enumerate(columns):
         facts = told.get(customer_id, NOTHING_TOLD)
-        profile: dict[str, Any] = {
-            "customer_shopify_id": customer_id,
-            "as_of": as_of,
-            "order_count": orders,
-            "currency": parameters.currency,
-            "affinities": affinities.get(index, {}),
-            "sizes": _sizes_with_told(sizes.get(index, {}), facts),
-            **_region(customer_id, facts, country, history.addresses),
-        }
+        place = (facts.country_code, facts.region_code, country, addresses.get(customer_id))
+        region = regions.get(place)
+        if region is None:
+            region = regions[place] = _region(customer_id, facts, country, addresses)
+        shopper_sizes = sizes.get(index, {})
         if orders:
             total = _cents_to_money(spent)
             last_order_at = _from_seconds(last)
             known_gap = not math.isnan(gap)
-            profile.update(
-                first_order_at=_from_seconds(first),
-                last_order_at=last_order_at,
-                total_spent=total,
-                average_order_value=(total / orders).quantize(CENT),
-                recency_score=recency_score,
-                frequency_score=frequency_score,
-                monetary_score=monetary_score,
-                segment=segment,
-                typical_days_between_orders=typical_gap if known_gap else None,
-                expected_next_order_on=(last_order_at + timedelta(days=gap)).date() if known_gap else None,
-                predicted_orders_365d=predicted_orders,
-                predicted_value_365d=Decimal(f"{predicted_value:.2f}"),
-                churn_risk=churn_risk,
-                price_band=band,
+            next_order_on = (last_order_at + timedelta(days=gap)).date() if known_gap else None
+            profiles.append(
+                {
+                    "customer_shopify_id": customer_id,
+                    "as_of": as_of,
+                    "order_count": orders,
+                    "currency": parameters.currency,
+                    "affinities": affinities.get(index, {}),
+                    "sizes": _sizes_with_told(shopper_sizes, facts),
+                    **region,
+                    "first_order_at": _from_seconds(first),
+                    "last_order_at": last_order_at,
+                    "total_spent": total,
+                    "average_order_value": (total / orders).quantize(CENT),
+                    "recency_score": recency_score,
+                    "frequency_score": frequency_score,
+                    "monetary_score": monetary_score,
+                    "segment": segment,
+                    "typical_days_between_orders": typical_gap if known_gap else None,
+                    "expected_next_order_on": next_order_on,
+                    "predicted_orders_365d": predicted_orders,
+                    "predicted_value_365d": Decimal(f"{predicted_value:.2f}"),
+                    "churn_risk": churn_risk,
+                    "price_band": band,
+                }
             )
         else:
-            profile.update(NO_ORDERS)
-        profiles.append(profile)
+            profiles.append(
+                {
+                    "customer_shopify_id": customer_id,
+                    "as_of": as_of,
+                    "order_count": orders,
+                    "currency": parameters.currency,
+                    "affinities": affinities.get(index, {}),
+                    "sizes": _sizes_with_told(shopper_sizes, facts),
+                    **region,
+                    **NO_ORDERS,
+                }
+            )
     return profiles
 
 

@@ -13,6 +13,7 @@ table and one INSERT ... ON CONFLICT; on SQLite (the demo) Django's bulk upsert.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import operator
 from datetime import date
@@ -27,13 +28,23 @@ from commerce.backfill import backfill_latest_for_shop
 from commerce.models import Backfill, Customer, Order
 from personalize.clv import clv_fit, clv_input_from_orders
 from personalize.facts import facts_told_in
-from personalize.history import Catalog, Shoppers, buyers_orders_load, catalog_prices_cents, history_load
+from personalize.history import (
+    INT,
+    Catalog,
+    Shoppers,
+    buyers_orders_load,
+    catalog_prices_cents,
+    columns_read,
+    history_load,
+)
 from personalize.models import Fact, Profile, ProfileRun, ProfileSettings, ShopProfileModel
 from personalize.profiles import (
     DAY_SECONDS,
     DEFAULT_GAP_DAYS,
     HORIZON_DAYS,
+    Ints,
     ShopParameters,
+    distinct,
     profiles_compute,
     quintile_breaks,
     tercile_breaks,
@@ -47,8 +58,11 @@ logger = logging.getLogger(__name__)
 
 PROFILE_REFRESH = "personalize.profile_refresh"
 PROFILES_RECOMPUTE = "personalize.profiles_recompute"
-# Besides reading its own rows, each chunk costs a dozen queries and a transaction: 20,000
-# shoppers (some 80,000 orders) keep that share small and a chunk a few seconds of work.
+# A step of the full recompute reads the orders and lines of as many shoppers as this many orders
+# allow in one pass (some 200 MB of arrays at two lines an order): a shop of up to this many
+# orders in one step, a greater one in a few, each reading the lines table once.
+STEP_ORDERS = 2_000_000
+# A step stores its profiles this many at a time, each chunk committed with the run's progress.
 CHUNK_SHOPPERS = 20_000
 # From this many profiles on, storing them by COPY beats one INSERT of them all.
 COPY_FROM_PROFILES = 100
@@ -160,7 +174,8 @@ def shop_parameters_fit(shop: Shop, as_of: date) -> ShopParameters:
 
 def profiles_recompute_step(shop: Shop, *, as_of: date | None = None) -> bool:
     """One step of the shop's full recompute: start a run (fitting the parameters), or compute the
-    next chunk of shoppers. True when the run is done."""
+    next shoppers, as many as `STEP_ORDERS` orders allow, from one pass over their orders and lines,
+    and store them a chunk at a time. True when the run is done."""
     as_of = as_of or timezone.localdate()
     run = ProfileRun.objects.for_shop(shop).filter(status=ProfileRun.Status.RUNNING).order_by("-pk").first()
     if run is None:
@@ -180,17 +195,31 @@ def profiles_recompute_step(shop: Shop, *, as_of: date | None = None) -> bool:
         return False
     fitted = shop_parameters(shop)
     assert fitted is not None, "a run starts by fitting the parameters"
-    chunk = _next_shoppers(shop, run.next_customer_shopify_id, CHUNK_SHOPPERS)
-    if not chunk:
+    low = run.next_customer_shopify_id
+    shoppers, high = _step_shoppers(shop, low)
+    if shoppers.size == 0:
         ProfileRun.objects.filter(pk=run.pk).update(status=ProfileRun.Status.DONE, finished_at=timezone.now())
         return True
-    low, high = run.next_customer_shopify_id, chunk[-1]
-    with transaction.atomic():
-        profiles_store(shop, Shoppers(low, high), fitted, as_of)
-        ProfileRun.objects.filter(pk=run.pk).update(
-            customers_done=run.customers_done + len(chunk), next_customer_shopify_id=high + 1
-        )
-    return False
+    profiles = profiles_computed(shop, Shoppers(low, high), fitted, as_of)
+    profile_ids = [values["customer_shopify_id"] for values in profiles]
+    # Stored a chunk at a time, each in a transaction with the run's progress: a worker dying
+    # mid-step loses the chunk under way only, and the next step starts after the last one stored.
+    stored = 0
+    for done in [*range(CHUNK_SHOPPERS, shoppers.size, CHUNK_SHOPPERS), shoppers.size]:
+        last = int(shoppers[done - 1])
+        end = bisect.bisect_right(profile_ids, last, lo=stored)
+        progress: dict[str, Any] = {
+            "customers_done": run.customers_done + done,
+            "next_customer_shopify_id": last + 1,
+        }
+        if high is None and done == shoppers.size:
+            progress.update(status=ProfileRun.Status.DONE, finished_at=timezone.now())
+        with transaction.atomic():
+            profiles_upsert(shop, profiles[stored:end])
+            transaction.on_commit(lambda: metafields_sync_later(shop))
+            ProfileRun.objects.filter(pk=run.pk).update(**progress)
+        stored = end
+    return high is None
 
 
 def profiles_recompute_handler(job: Job) -> float | None:
@@ -235,6 +264,22 @@ def profiles_store(
     include: list[int] | None = None,
 ) -> int:
     """Compute and upsert the profiles of the shoppers `selection` picks. Returns how many."""
+    profiles = profiles_computed(shop, selection, parameters, as_of, include=include)
+    profiles_upsert(shop, profiles)
+    transaction.on_commit(lambda: metafields_sync_later(shop))
+    return len(profiles)
+
+
+def profiles_computed(
+    shop: Shop,
+    selection: Shoppers,
+    parameters: ShopParameters,
+    as_of: date,
+    *,
+    include: list[int] | None = None,
+) -> list[dict[str, Any]]:
+    """The profiles of the shoppers `selection` picks (and of `include`), ready to store, in order
+    of their Shopify ids."""
     history = history_load(shop, selection, Catalog.load(shop), include=include or ())
     told = facts_told_in(Fact.objects.for_shop(shop).filter(selection.on("customer_shopify_id")))
     profiles = profiles_compute(history, told, parameters, as_of)
@@ -242,9 +287,7 @@ def profiles_store(
     for values in profiles:
         values["computed_at"] = now
         values["metafields_value"] = metafields_value(values)
-    profiles_upsert(shop, profiles)
-    transaction.on_commit(lambda: metafields_sync_later(shop))
-    return len(profiles)
+    return profiles
 
 
 def profiles_upsert(shop: Shop, profiles: list[dict[str, Any]]) -> None:
@@ -295,11 +338,25 @@ def _shoppers(shop: Shop) -> Any:
     return _buyers(shop).union(_known(shop))
 
 
-def _next_shoppers(shop: Shop, start: int, limit: int) -> list[int]:
-    """The next `limit` shoppers from Shopify id `start` on, in order. Two index range scans."""
-    buyers = _buyers(shop).filter(customer_shopify_id__gte=start).distinct().order_by("customer_shopify_id")
-    known = _known(shop).filter(shopify_id__gte=start).order_by("shopify_id")
-    return sorted(set(buyers[:limit]) | set(known[:limit]))[:limit]
+def _step_shoppers(shop: Shop, start: int) -> tuple[Ints, int | None]:
+    """The shoppers of the next step, from Shopify id `start` on (their Shopify ids, ascending),
+    and the last Shopify id the step covers (None: to the end). As many whole buyers as
+    `STEP_ORDERS` orders allow (at least one), and the known customers among them. Two index
+    range scans of ids only."""
+    buyers = _buyers(shop).filter(customer_shopify_id__gte=start).order_by("customer_shopify_id")
+    (buyer_ids,) = columns_read(buyers[: STEP_ORDERS + 1], (INT,))
+    buyer_ids = np.sort(buyer_ids)
+    high = None
+    if buyer_ids.size > STEP_ORDERS:
+        # Whole shoppers only: up to the one the limit cut (the first alone if it cut them).
+        cut = int(buyer_ids[STEP_ORDERS])
+        high = cut - 1 if cut > buyer_ids[0] else cut
+        buyer_ids = buyer_ids[buyer_ids <= high]
+    known = _known(shop).filter(shopify_id__gte=start)
+    if high is not None:
+        known = known.filter(shopify_id__lte=high)
+    (known_ids,) = columns_read(known, (INT,))
+    return distinct(np.concatenate([buyer_ids, known_ids])), high
 
 
 def _buyers(shop: Shop) -> Any:

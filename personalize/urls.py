@@ -1,6 +1,6 @@
 from django.urls import path
 
-from personalize import admin_pages, api, storefront
+from personalize import admin_pages, api, pixel_views, storefront
 from shop_app.proxy import PROXY_ROUTE
 
 app_name = "personalize"
@@ -19,6 +19,7 @@ urlpatterns = [
         name="api_recommendations_preview",
     ),
     path("api/customers/segments", api.SegmentsApi.as_view(), name="api_customer_segments"),
+    path("pixel/events", pixel_views.pixel_events, name="pixel_events"),
     path(f"{PROXY_ROUTE}/profile", storefront.proxy_profile, name="proxy_profile"),
     path(f"{PROXY_ROUTE}/recommendations", storefront.proxy_recommendations, name="proxy_recommendations"),
     path(f"{PROXY_ROUTE}/quiz", storefront.proxy_quiz, name="proxy_quiz"),

@@ -1,6 +1,12 @@
-"""App Home (the embedded admin's entry), the legacy OAuth install, and the shop API."""
+"""App Home (the embedded admin's entry), the legacy OAuth install, and the shop API.
+
+App Home installs (token exchange) and then renders the home page. The page itself belongs to the
+app that reads every module (overview, at the top of the layers), which registers it here at
+startup with `app_home_page_register`; without one, the shell's own page (shop_app/home.html: the
+import, recent orders, webhooks, privacy requests) is shown."""
 
 import logging
+from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
@@ -28,6 +34,21 @@ from shop_app.session_auth import RETRY_HEADER, session_verify
 from shop_app.shopify_http import shopify_admin_url
 
 logger = logging.getLogger(__name__)
+
+# The home page: (request, shop, newly_installed) -> the page. One, registered at startup.
+HomePage = Callable[[HttpRequest, Shop, bool], HttpResponse]
+_home_page: list[HomePage] = []
+
+
+def app_home_page_register(page: HomePage) -> None:
+    """The higher app that owns the Overview gives App Home its page (in its AppConfig.ready)."""
+    _home_page[:] = [page]
+
+
+def _home_page_default(request: HttpRequest, shop: Shop, newly_installed: bool) -> HttpResponse:
+    return admin_page(
+        request, "shop_app/home.html", shop, title="Overview", context={"newly_installed": newly_installed}
+    )
 
 
 def _installed(shop_domain: str) -> bool:
@@ -75,13 +96,8 @@ def app_home(request: HttpRequest) -> HttpResponse:
         if error.retry_with_new_token:
             return HttpResponse("Unauthorized", status=401, headers={RETRY_HEADER: "1"})
         return HttpResponse("Shopify could not be reached. Please try again in a moment.", status=502)
-    return admin_page(
-        request,
-        "shop_app/home.html",
-        outcome.shop,
-        title="Overview",
-        context={"newly_installed": outcome.newly_installed},
-    )
+    page = _home_page[0] if _home_page else _home_page_default
+    return page(request, outcome.shop, outcome.newly_installed)
 
 
 @require_GET

@@ -21,7 +21,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
-    # Lowest layer first (docs/architecture.md); webhooks, the top, wires the others together.
+    # Lowest layer first (docs/architecture.md); webhooks wires the others together, and overview,
+    # the top, reads them all for the merchant's home page.
     "shop_app",
     "privacy",
     "commerce",
@@ -29,6 +30,7 @@ INSTALLED_APPS = [
     "newsletters",
     "loyalty",
     "webhooks",
+    "overview",
 ]
 
 MIDDLEWARE = [
@@ -179,6 +181,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # left behind, the theme mirror; nightly, tiers and the proof that balances equal the ledger.
     "loyalty-hourly": {"task": "loyalty.tasks.hourly", "schedule": crontab(minute=5)},
     "loyalty-nightly": {"task": "loyalty.tasks.nightly", "schedule": crontab(hour=2, minute=45)},
+    # The Overview's daily rollups: changed days every 5 minutes; nightly, the last 35 days and
+    # the day's snapshots, after profiles are recomputed.
+    "overview-rollups": {"task": "overview.tasks.refresh_rollups", "schedule": crontab(minute="*/5")},
+    "overview-rollups-nightly": {
+        "task": "overview.tasks.nightly_rollups",
+        "schedule": crontab(hour=3, minute=45),
+    },
 }
 
 # --- Email and newsletters ---------------------------------------------------------------------

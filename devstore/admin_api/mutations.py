@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 from graphql import GraphQLResolveInfo
 
-from devstore import actions, customers, discounts, store_credit, webhooks
+from devstore import actions, customers, discounts, store_credit, web_pixels, webhooks
 from devstore import metafields as metafields_rules
 from devstore.admin_api import bulk, nodes
 from devstore.admin_api.nodes import ctx
@@ -434,6 +435,57 @@ def _bulk_cancel(info: GraphQLResolveInfo, id: str) -> dict[str, Any]:
     return {"bulkOperation": nodes.bulk_operation_node(row, context.ds.config.public_url), "userErrors": []}
 
 
+def _pixel_extension(info: GraphQLResolveInfo) -> web_pixels.PixelExtension | None:
+    return web_pixels.pixel_extension_load(Path(ctx(info).ds.config.extensions_dir))
+
+
+NO_PIXEL_EXTENSION = _error(None, "The app has no web pixel extension", "NO_EXTENSION")
+
+
+def _web_pixel_create(info: GraphQLResolveInfo, webPixel: dict[str, Any]) -> dict[str, Any]:  # noqa: N803 - GraphQL argument names
+    context = ctx(info)
+    extension = _pixel_extension(info)
+    if extension is None:
+        return {"webPixel": None, "userErrors": [NO_PIXEL_EXTENSION]}
+    settings, errors = web_pixels.pixel_settings_check(extension, webPixel.get("settings"))
+    if errors:
+        return {"webPixel": None, "userErrors": errors}
+    row = web_pixels.web_pixel_create(context.ds.db, context.shop["id"], settings)
+    if row is None:
+        taken = _error(None, "The app's web pixel already exists on this shop", "TAKEN")
+        return {"webPixel": None, "userErrors": [taken]}
+    return {"webPixel": web_pixels.web_pixel_node(row), "userErrors": []}
+
+
+def _web_pixel_update(info: GraphQLResolveInfo, id: str, webPixel: dict[str, Any]) -> dict[str, Any]:  # noqa: N803 - GraphQL argument names
+    context = ctx(info)
+    extension = _pixel_extension(info)
+    if extension is None:
+        return {"webPixel": None, "userErrors": [NO_PIXEL_EXTENSION]}
+    settings, errors = web_pixels.pixel_settings_check(extension, webPixel.get("settings"))
+    if errors:
+        return {"webPixel": None, "userErrors": errors}
+    try:
+        pixel_id = gid_parse(id, "WebPixel")
+    except ValueError:
+        pixel_id = -1
+    row = web_pixels.web_pixel_update(context.ds.db, context.shop["id"], pixel_id, settings)
+    if row is None:
+        return {"webPixel": None, "userErrors": [_error(["id"], "Web pixel not found", "NOT_FOUND")]}
+    return {"webPixel": web_pixels.web_pixel_node(row), "userErrors": []}
+
+
+def _web_pixel_delete(info: GraphQLResolveInfo, id: str) -> dict[str, Any]:
+    context = ctx(info)
+    try:
+        pixel_id = gid_parse(id, "WebPixel")
+    except ValueError:
+        pixel_id = -1
+    if not web_pixels.web_pixel_delete(context.ds.db, context.shop["id"], pixel_id):
+        return {"deletedWebPixelId": None, "userErrors": [_error(["id"], "Web pixel not found", "NOT_FOUND")]}
+    return {"deletedWebPixelId": id, "userErrors": []}
+
+
 def mutation_root() -> dict[str, Any]:
     return {
         "discountCodeBasicCreate": lambda info, basicCodeDiscount: _discount_create(  # noqa: N803 - GraphQL argument names
@@ -450,4 +502,7 @@ def mutation_root() -> dict[str, Any]:
         "webhookSubscriptionDelete": _webhook_delete,
         "bulkOperationRunQuery": _bulk_run,
         "bulkOperationCancel": _bulk_cancel,
+        "webPixelCreate": _web_pixel_create,
+        "webPixelUpdate": _web_pixel_update,
+        "webPixelDelete": _web_pixel_delete,
     }

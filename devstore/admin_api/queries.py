@@ -7,8 +7,8 @@ from typing import Any
 
 from graphql import GraphQLError, GraphQLResolveInfo
 
-from devstore import auth, catalog, customers, discounts, orders
-from devstore.admin_api import nodes
+from devstore import auth, catalog, customers, discounts, orders, web_pixels
+from devstore.admin_api import nodes, themes
 from devstore.admin_api.connections import (
     SearchField,
     SqlFilter,
@@ -249,6 +249,8 @@ def node_by_gid(info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:  # 
     if kind == "WebhookSubscription":
         row = db.one("SELECT * FROM webhook_subscriptions WHERE shop_id = ? AND id = ?", (shop_id, object_id))
         return nodes.webhook_subscription_node(row, context.ds.config.api_version) if row else None
+    if kind == "OnlineStoreTheme":
+        return themes.theme_by_id(info, id)
     if kind == "Shop" and object_id == shop_id:
         return nodes.shop_node(context.shop)
     return None
@@ -319,6 +321,15 @@ def _collection_by_handle(info: GraphQLResolveInfo, handle: str) -> dict[str, An
     return nodes.collection_node(row) if row else None
 
 
+def _web_pixel(info: GraphQLResolveInfo, id: str | None = None) -> dict[str, Any] | None:
+    """The app's web pixel on the shop (by its id, or without one, as Shopify allows)."""
+    context = ctx(info)
+    row = web_pixels.web_pixel_get(context.ds.db, context.shop["id"])
+    if row is None or (id is not None and f"gid://shopify/WebPixel/{row['id']}" != id):
+        return None
+    return web_pixels.web_pixel_node(row)
+
+
 def query_root() -> dict[str, Any]:
     return {
         "shop": lambda info: nodes.shop_node(ctx(info).shop),
@@ -367,4 +378,7 @@ def query_root() -> dict[str, Any]:
         "webhookSubscriptions": _webhook_subscriptions,
         "currentBulkOperation": _current_bulk_operation,
         "bulkOperation": node_by_gid,
+        "webPixel": _web_pixel,
+        "theme": themes.theme_by_id,
+        "themes": themes.themes_connection,
     }

@@ -15,7 +15,7 @@ from devstore.context import Devstore
 from devstore.db import Database, Row
 from devstore.orders import OrderLine, OrderRejected
 from devstore.shops import shop_resolve
-from devstore.storefront import drops, session
+from devstore.storefront import drops, pixels, session
 from devstore.storefront.images import product_image_svg
 from devstore.storefront.rendering import APPS_OFF, Renderer
 
@@ -57,6 +57,7 @@ def storefront_context(ds: Devstore, request: Request) -> tuple[Row, dict[str, A
         },
         "shop_locales": [{"iso_code": code, "name": name} for code, name in LOCALES.items()],
         "_apps_off": request.query_params.get(APPS_OFF) == "off",
+        "_shop_row": shop,
     }
     return shop, context
 
@@ -75,7 +76,12 @@ def _renderer(request: Request) -> Renderer:
 def _render(
     request: Request, context: dict[str, Any], template: str, extra: dict[str, Any] | None = None
 ) -> Response:
-    return HTMLResponse(_renderer(request).page(template, {**context, **(extra or {})}))
+    ds: Devstore = request.app.state.ds
+    context = {**context, **(extra or {})}
+    # The app's web pixel, its consent banner and this page's standard events (devstore-pixels).
+    context["devstore_web_pixels"] = pixels.page_pixels(ds, request, context["_shop_row"], context, template)
+    context["devstore_consent_asked"] = pixels.consent_of(request) is not None
+    return HTMLResponse(_renderer(request).page(template, context))
 
 
 def _page(request: Request, template: str, extra: dict[str, Any] | None = None) -> Response:
@@ -185,6 +191,7 @@ async def cart_add(request: Request) -> Response:
         lines.append({"variant_id": variant_id, "quantity": quantity})
     response = RedirectResponse("/cart", status_code=303)
     session.cart_save(response, lines)
+    pixels.cart_added_remember(response, variant_id, quantity)
     return response
 
 

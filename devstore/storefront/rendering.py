@@ -9,6 +9,9 @@ JSON is `templates/{name}.liquid`, with the app's blocks at `content_for_app_blo
 Devstore's shortcut for an extension block the theme places nowhere (say a block just added to
 the extension): it shows on every template its `enabled_on` allows, in an apps section at the
 end; an embed `settings_data.json` does not name is on.
+
+The JSON files are read per page through `files(shop_id, filename)` when given (devstore.themes:
+what the theme editor saved for the shop over the theme on disk), else from the theme on disk.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +93,8 @@ APP_BLOCK_TYPE = re.compile(r"^shopify://apps/([^/]+)/blocks/([^/]+)(?:/.*)?$")
 # Shopify renders an app block where a section says `{% render block %}`; python-liquid's render
 # takes a snippet name only, so the block's HTML, rendered beforehand, stands in for it.
 RENDER_BLOCK = re.compile(r"{%-?\s*render\s+block\s*-?%}")
+# Shopify's theme JSON may open with a comment block (the theme editor writes one).
+LEADING_COMMENT = re.compile(r"^\s*/\*.*?\*/", re.S)
 # `?_devstore_apps=off` renders a page without the app's blocks and embeds, to compare.
 APPS_OFF = "_devstore_apps"
 
@@ -105,18 +111,40 @@ def _defaults(schema: dict[str, Any]) -> dict[str, Any]:
 class Renderer:
     """Renders theme templates inside the layout, with the app's blocks where they belong."""
 
-    def __init__(self, extensions: list[Extension], asset_base: str, theme: Path = THEME) -> None:
+    def __init__(
+        self,
+        extensions: list[Extension],
+        asset_base: str,
+        theme: Path = THEME,
+        files: Callable[[int, str], str | None] | None = None,
+    ) -> None:
         self.extensions = extensions
+        self.files = files
         self.asset_base = asset_base.rstrip("/")
         self.theme_path = theme
         self.theme = _base_environment(FileSystemLoader([theme, theme / "snippets"], ext=".liquid"))
         self.theme.add_filter("asset_url", lambda name, *_: f"/theme-assets/{name}")
         self._block_envs = {e.name: self._extension_environment(e) for e in extensions}
         self._blocks = {(e.name, b.handle): b for e in extensions for b in e.blocks}
-        settings_path = theme / "config" / "settings_data.json"
-        settings = json.loads(settings_path.read_text()) if settings_path.is_file() else {}
-        self.embeds: dict[str, Any] = settings.get("current", {}).get("blocks", {})
-        self.placed = self._placed_blocks()
+
+    def _theme_json(self, context: dict[str, Any], filename: str) -> dict[str, Any] | None:
+        """A JSON file of the shop's theme (None when it has none)."""
+        shop = context.get("shop")
+        text: str | None = None
+        if self.files is not None and isinstance(shop, dict) and shop.get("id") is not None:
+            text = self.files(int(shop["id"]), filename)
+        else:
+            path = self.theme_path / filename
+            text = path.read_text() if path.is_file() else None
+        if text is None:
+            return None
+        data = json.loads(LEADING_COMMENT.sub("", text, count=1))
+        return data if isinstance(data, dict) else None
+
+    def _embeds(self, context: dict[str, Any]) -> dict[str, Any]:
+        settings = self._theme_json(context, "config/settings_data.json") or {}
+        embeds: dict[str, Any] = settings.get("current", {}).get("blocks", {})
+        return embeds
 
     def _extension_environment(self, extension: Extension) -> Environment:
         env = _base_environment(FileSystemLoader(extension.path / "snippets", ext=".liquid"))
@@ -137,11 +165,12 @@ class Renderer:
         env.add_filter("t", translate)
         return env
 
-    def _placed_blocks(self) -> set[tuple[str, str]]:
-        """Every (extension, block handle) a JSON template or settings_data.json names."""
+    def _placed_blocks(self, context: dict[str, Any]) -> set[tuple[str, str]]:
+        """Every (extension, block handle) a JSON template names."""
         placed = set()
         for template in (self.theme_path / "templates").rglob("*.json"):
-            for section in json.loads(template.read_text()).get("sections", {}).values():
+            data = self._theme_json(context, str(template.relative_to(self.theme_path))) or {}
+            for section in data.get("sections", {}).values():
                 for block in section.get("blocks", {}).values():
                     found = APP_BLOCK_TYPE.match(str(block.get("type", "")))
                     if found:
@@ -178,31 +207,33 @@ class Renderer:
         if context.get("_apps_off"):
             return ""
         parts = []
+        theme_embeds = self._embeds(context) if embeds else {}
+        placed = set() if embeds else self._placed_blocks(context)
         for extension in self.extensions:
             for index, block in enumerate(extension.blocks):
                 if block.is_embed != embeds or not block.shown_on(template):
                     continue
-                if embeds and (block.target != target or not self._embed_on(block)):
+                if embeds and (block.target != target or not self._embed_on(block, theme_embeds)):
                     continue
-                if not embeds and (block.extension, block.handle) in self.placed:
+                if not embeds and (block.extension, block.handle) in placed:
                     continue
                 block_id = f"{block.extension}-{block.handle}-{index}"
-                parts.append(self._block(block, context, block_id, self._embed_settings(block)))
+                parts.append(self._block(block, context, block_id, self._embed_settings(block, theme_embeds)))
         return "\n".join(parts)
 
-    def _embed_entry(self, block: AppBlock) -> dict[str, Any] | None:
-        for entry in self.embeds.values():
+    def _embed_entry(self, block: AppBlock, theme_embeds: dict[str, Any]) -> dict[str, Any] | None:
+        for entry in theme_embeds.values():
             found = APP_BLOCK_TYPE.match(str(entry.get("type", "")))
             if found and (found.group(1), found.group(2)) == (block.extension, block.handle):
                 return dict(entry)
         return None
 
-    def _embed_on(self, block: AppBlock) -> bool:
-        entry = self._embed_entry(block)
+    def _embed_on(self, block: AppBlock, theme_embeds: dict[str, Any]) -> bool:
+        entry = self._embed_entry(block, theme_embeds)
         return entry is None or not entry.get("disabled", False)
 
-    def _embed_settings(self, block: AppBlock) -> dict[str, Any]:
-        entry = self._embed_entry(block) if block.is_embed else None
+    def _embed_settings(self, block: AppBlock, theme_embeds: dict[str, Any]) -> dict[str, Any]:
+        entry = self._embed_entry(block, theme_embeds) if block.is_embed else None
         return dict((entry or {}).get("settings", {}))
 
     def _section(
@@ -239,10 +270,9 @@ class Renderer:
         )
 
     def _json_template(self, template: str, context: dict[str, Any]) -> str | None:
-        path = self.theme_path / "templates" / f"{template}.json"
-        if not path.is_file():
+        data = self._theme_json(context, f"templates/{template}.json")
+        if data is None:
             return None
-        data = json.loads(path.read_text())
         parts = [
             self._section(template, section_id, data["sections"][section_id], context)
             for section_id in data.get("order", list(data["sections"]))

@@ -14,7 +14,13 @@ from django.utils import timezone
 from commerce.models import Order, OrderLine, Product, Variant
 from personalize.facts import ConsentGiven, facts_record
 from personalize.models import CandidateList, Dismissal, FactSource, Profile, RecommendationSettings
-from personalize.picks import picks_for, product_season
+from personalize.picks import (
+    picks_for,
+    picks_within,
+    picks_within_many,
+    product_season,
+    shopper_for,
+)
 from shop_app.models import Shop
 from tests.personalize.histories import Line, order_row
 from tests.storefront import proxy_url, signed_proxy_query
@@ -335,3 +341,25 @@ def test_back_in_your_size(shop: Shop, catalog: dict[str, Any]) -> None:
     assert [pick.product.shopify_id for pick in picks] == [1]
     assert picks[0].reason.kind == "back_in_size"
     assert_reasons_true(shop, picks)
+
+
+def test_picks_for_many_shoppers_at_once_are_each_ones_own_picks(shop: Shop, catalog: dict[str, Any]) -> None:
+    # A shopper with history, one who told us their tastes, one we know nothing of, and a reader
+    # who is no customer, among some of the products
+    newcomer, stranger = 777, 778
+    facts_record(
+        shop, newcomer, {"favourite_categories": ["Hats"]}, source=FactSource.STOREFRONT, consent=CONSENT
+    )
+    Dismissal.objects.create(
+        shop=shop, customer_shopify_id=newcomer, product_shopify_id=8, dismissed_at=timezone.now()
+    )
+    within = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]
+    readers = [SHOPPER, newcomer, stranger, None]
+
+    together = picks_within_many(shop, readers, within, limit=4, today=JANUARY)
+
+    for customer_id in readers:
+        alone = picks_within(shop, shopper_for(shop, customer_id), within, limit=4, today=JANUARY)
+        assert together[customer_id] == alone
+    assert together[SHOPPER] != together[newcomer]
+    assert 8 not in [pick.product.shopify_id for pick in together[newcomer]]

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from commerce.models import Backfill, Order
-from personalize import refresh
+from personalize import history, refresh
 from personalize.facts import ConsentGiven, facts_record
 from personalize.models import FactSource, Profile, ProfileRun, ShopProfileModel
 from personalize.profiles import ShopParameters
@@ -68,22 +68,40 @@ def test_the_full_recompute_fits_the_shop_and_profiles_every_shopper(shop: Shop,
     assert (run.status, run.customers_done, run.customers_total) == ("done", 3, 3)
 
 
-def test_the_recompute_goes_in_chunks_and_resumes_where_it_stopped(
+def test_the_recompute_goes_in_steps_and_resumes_where_it_stopped(
     shop: Shop, catalog: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Given five buyers, two orders of the last: a step reads three orders, stores two shoppers at once
+    monkeypatch.setattr(refresh, "STEP_ORDERS", 3)
     monkeypatch.setattr(refresh, "CHUNK_SHOPPERS", 2)
     for customer in range(21, 26):
         order_row(shop, customer, customer, [Line(1)])
+    order_row(shop, 25, 3, [Line(1)])
 
-    # The first step fits; each next step profiles two shoppers
+    # The first step fits; the next covers the three shoppers of three orders, in chunks of two
     assert refresh.profiles_recompute_step(shop, as_of=AS_OF) is False
     assert refresh.profiles_recompute_step(shop, as_of=AS_OF) is False
-    assert Profile.objects.for_shop(shop).count() == 2
-    assert ProfileRun.objects.get(shop=shop).next_customer_shopify_id == 23
+    run = ProfileRun.objects.get(shop=shop)
+    assert (run.customers_done, run.next_customer_shopify_id) == (3, 24)
+    assert Profile.objects.for_shop(shop).count() == 3
 
-    # A worker dying here loses nothing: the next steps carry on from 23
-    while not refresh.profiles_recompute_step(shop, as_of=AS_OF):
-        pass
+    # The worker dies after storing the first chunk of the next step ...
+    stored = refresh.profiles_upsert
+
+    def dies_at_the_second_chunk(shop: Shop, profiles: list[dict[str, object]]) -> None:
+        if profiles[0]["customer_shopify_id"] == 25:
+            raise RuntimeError("the worker died")
+        stored(shop, profiles)
+
+    monkeypatch.setattr(refresh, "CHUNK_SHOPPERS", 1)
+    monkeypatch.setattr(refresh, "profiles_upsert", dies_at_the_second_chunk)
+    with pytest.raises(RuntimeError):
+        refresh.profiles_recompute_step(shop, as_of=AS_OF)
+    assert ProfileRun.objects.get(shop=shop).next_customer_shopify_id == 25
+
+    # ... and the next step carries on from the chunk it did not store, to the end
+    monkeypatch.setattr(refresh, "profiles_upsert", stored)
+    assert refresh.profiles_recompute_step(shop, as_of=AS_OF) is True
     assert sorted(Profile.objects.for_shop(shop).values_list("customer_shopify_id", flat=True)) == [
         21,
         22,
@@ -91,6 +109,8 @@ def test_the_recompute_goes_in_chunks_and_resumes_where_it_stopped(
         24,
         25,
     ]
+    run = ProfileRun.objects.get(shop=shop)
+    assert (run.status, run.customers_done, run.customers_total) == ("done", 5, 5)
 
 
 def test_a_recompute_waits_for_the_import(shop: Shop) -> None:
@@ -183,8 +203,11 @@ def test_incremental_and_full_recompute_give_the_same_profiles(
     fixed = parameters()
     monkeypatch.setattr(refresh, "shop_parameters_fit", lambda shop, as_of: fixed)
 
-    # The full path, in chunks of `chunk` shoppers
-    profiles_recompute_all(shop, as_of=AS_OF)
+    # The full path, in chunks of `chunk` shoppers, its lines read by joining the orders (as a
+    # large shop's are)
+    with monkeypatch.context() as large:
+        large.setattr(history, "AMONG_VALUES_MAX", 0)
+        profiles_recompute_all(shop, as_of=AS_OF)
     full = {p.customer_shopify_id: profile_values(p) for p in Profile.objects.for_shop(shop)}
 
     # The incremental path, one shopper at a time, against the same parameters

@@ -56,5 +56,26 @@
     return true;
   }
 
-  window.omakase = { element, table, getJson, when, toast, download };
+  // Numbers, money and shares in the merchant's language (the page's lang, from Shopify's locale).
+  const language = document.documentElement.lang || "en";
+  const formats = {
+    number: (value) => new Intl.NumberFormat(language).format(value),
+    money: (amount, currency) =>
+      new Intl.NumberFormat(language, { style: "currency", currency }).format(Number(amount)),
+    percent: (share) =>
+      share === null || share === undefined
+        ? "–"
+        : new Intl.NumberFormat(language, { style: "percent", maximumFractionDigits: 1 }).format(share),
+    day: (value) => new Date(`${value}T00:00:00`).toLocaleDateString(language, { month: "short", day: "numeric" }),
+  };
+
+  // An SVG element (charts are drawn in the page, no library).
+  function svg(tag, attributes = {}, text) {
+    const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
+    for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+    if (text !== undefined) node.textContent = String(text);
+    return node;
+  }
+
+  window.omakase = { element, table, getJson, when, toast, download, formats, svg, language };
 })();
