@@ -1,8 +1,9 @@
 """What personalize holds on a shopper, for the privacy registry (privacy.registry): the facts they
 told us with the consent records they gave, their profile, the products they said were not for
 them, their precomputed recommendations and what the web pixel saw them browse (with the events
-of the browsers they signed in on). An erasure deletes them all: a consent record proves consent
-for facts that no longer exist."""
+of the browsers they signed in on). An erasure deletes them all, and their quiz answers: a consent
+record proves consent for facts that no longer exist. Their events on the blocks stay, naming no
+one, for the shop's figures."""
 
 from typing import Any
 
@@ -19,8 +20,11 @@ from personalize.models import (
     Profile,
     ProfileRun,
     ProfileSettings,
+    Quiz,
+    QuizAnswer,
     RecommendationSettings,
     ShopProfileModel,
+    StorefrontEvent,
 )
 from privacy.registry import PrivacyProvider, ShopperRef
 from shop_app.models import Shop
@@ -125,6 +129,15 @@ def personalize_erase_shopper(shop: Shop, ref: ShopperRef) -> dict[str, int]:
         dismissals, _ = Dismissal.objects.for_shop(shop).filter(customer_shopify_id=ref.customer_id).delete()
         lists, _ = CandidateList.objects.for_shop(shop).filter(audience=f"shopper:{ref.customer_id}").delete()
         browsing, _ = _browsing_of(shop, ref.customer_id).delete()
+        quiz_answers, _ = (
+            QuizAnswer.objects.for_shop(shop).filter(customer_shopify_id=ref.customer_id).delete()
+        )
+        # The blocks' events stay for the shop's figures (clicks attribute orders), naming no one.
+        block_events = (
+            StorefrontEvent.objects.for_shop(shop)
+            .filter(customer_shopify_id=ref.customer_id)
+            .update(customer_shopify_id=None, visitor="")
+        )
     return {
         "facts": facts,
         "consent_records": consents,
@@ -132,6 +145,8 @@ def personalize_erase_shopper(shop: Shop, ref: ShopperRef) -> dict[str, int]:
         "not_for_me": dismissals,
         "recommendations": lists,
         "browsing": browsing,
+        "quiz_answers": quiz_answers,
+        "block_events_anonymized": block_events,
     }
 
 
@@ -151,6 +166,9 @@ def personalize_erase_shop(shop: Shop) -> dict[str, int]:
             RecommendationSettings,
             BrowsingEvent,
             PixelSettings,
+            QuizAnswer,
+            Quiz,
+            StorefrontEvent,
         ):
             counts[model._meta.model_name or model.__name__], _ = model.objects.for_shop(shop).delete()
     return counts
