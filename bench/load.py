@@ -21,6 +21,7 @@ import json
 import sys
 import time
 import uuid
+from urllib.parse import urlencode
 
 # What the bench's webhooks carry: an orders/create payload, each with an order id of its own.
 ORDER_ID_BASE = 50_000_000
@@ -55,6 +56,26 @@ def webhook_request(host: str, shop: str, secret: str, template: dict[str, objec
         "Connection: close\r\n\r\n"
     )
     return headers.encode() + body
+
+
+def proxy_request(host: str, shop: str, secret: str, customer_id: int, timestamp: int) -> bytes:
+    """A shopper's GET /apps/omakase/recommendations?block=for-you as Shopify's app proxy forwards
+    it to /proxy/recommendations: the shopper's query plus shop, logged_in_customer_id, path_prefix
+    and timestamp, signed (sorted `key=value` pairs, hex HMAC-SHA256 under the app secret)."""
+    pairs = [
+        ("block", "for-you"),
+        ("shop", shop),
+        ("logged_in_customer_id", str(customer_id)),
+        ("path_prefix", "/apps/omakase"),
+        ("timestamp", str(timestamp)),
+    ]
+    message = "".join(sorted(f"{key}={value}" for key, value in pairs))
+    signature = hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+    query = urlencode([*pairs, ("signature", signature)])
+    return (
+        f"GET /proxy/recommendations?{query} HTTP/1.1\r\nHost: {host}\r\nX-Forwarded-Proto: https\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode()
 
 
 async def one_request(port: int, request: bytes) -> tuple[int, float]:
@@ -100,7 +121,7 @@ async def closed_loop(
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("kind", choices=["baseline", "webhook"])
+    parser.add_argument("kind", choices=["baseline", "webhook", "proxy"])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--seconds", type=float, required=True)
     parser.add_argument("--connections", type=int, default=16)
@@ -109,10 +130,17 @@ def main() -> int:
     parser.add_argument("--shop", default="")
     parser.add_argument("--secret", default="")
     parser.add_argument("--payload", default="", help="an orders/create payload (JSON file)")
+    parser.add_argument("--shoppers", type=int, default=1, help="proxy: signed-in shoppers 1..N, in turn")
     arguments = parser.parse_args()
     host = "127.0.0.1"
     if arguments.kind == "baseline":
         requests = [baseline_request(host, "/bench/baseline")] * arguments.most
+    elif arguments.kind == "proxy":
+        # Signed now: the app refuses a timestamp older than 90 seconds.
+        now = int(time.time())
+        first, count = arguments.first_serial, arguments.shoppers
+        shoppers = [1 + (first + serial) % count for serial in range(arguments.most)]
+        requests = [proxy_request(host, arguments.shop, arguments.secret, each, now) for each in shoppers]
     else:
         with open(arguments.payload) as file:
             template = json.load(file)

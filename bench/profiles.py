@@ -32,8 +32,9 @@ GENERATED_TABLES = (
 )
 
 
-def shop_generate(shop: Shop, orders: int) -> None:
-    """`orders` orders of orders / 4 shoppers, two lines each, and a refund on one in twenty."""
+def shop_generate(shop: Shop, orders: int, *, products: int = PRODUCTS) -> None:
+    """`orders` orders of orders / 4 shoppers, two lines each from `products` products, and a
+    refund on one in twenty."""
     shoppers = max(orders // ORDERS_PER_SHOPPER, 1)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -79,7 +80,7 @@ def shop_generate(shop: Shop, orders: int) -> None:
             SELECT %(shop)s, o.shopify_id, o.shopify_id, o.id, 10, 'USD', '', o.shopify_created_at
             FROM commerce_order o WHERE o.shop_id = %(shop)s AND o.shopify_id %% 20 = 0;
             """,
-            {"shop": shop.pk, "products": PRODUCTS, "shoppers": shoppers, "orders": orders},
+            {"shop": shop.pk, "products": products, "shoppers": shoppers, "orders": orders},
         )
         # As autovacuum leaves a live shop's tables (statistics, hint bits, the visibility map that
         # index-only scans read), for the scan and the recompute alike. VACUUM cannot run in a

@@ -12,10 +12,11 @@ class PersonalizeConfig(AppConfig):
             candidates_precompute_handler,
             profile_refresh_then_candidates,
             profiles_recompute_then_candidates,
+            profiles_refresh_then_candidates,
         )
         from personalize.pixel_activation import PIXEL_ACTIVATE, pixel_activate_handler, pixel_activate_later
         from personalize.privacy import PERSONALIZE_PRIVACY_PROVIDER
-        from personalize.refresh import PROFILE_REFRESH, PROFILES_RECOMPUTE
+        from personalize.refresh import PROFILE_REFRESH, PROFILES_RECOMPUTE, PROFILES_REFRESH
         from personalize.shopify_sync import METAFIELDS_SYNC, metafields_sync_handler
         from privacy.registry import privacy_provider_register
         from shop_app.admin import admin_nav_register
@@ -25,6 +26,7 @@ class PersonalizeConfig(AppConfig):
         privacy_provider_register(PERSONALIZE_PRIVACY_PROVIDER)
         # Candidates follow profiles (personalize.candidates).
         job_handler_register(PROFILE_REFRESH, profile_refresh_then_candidates)
+        job_handler_register(PROFILES_REFRESH, profiles_refresh_then_candidates)
         job_handler_register(PROFILES_RECOMPUTE, profiles_recompute_then_candidates)
         job_handler_register(METAFIELDS_SYNC, metafields_sync_handler)
         job_handler_register(CANDIDATES_PRECOMPUTE, candidates_precompute_handler)

@@ -28,7 +28,7 @@ from personalize.recommend import (
     engine_related,
     engine_trending,
 )
-from personalize.refresh import profile_refresh_handler, profiles_recompute_handler
+from personalize.refresh import profile_refresh_handler, profiles_recompute_handler, profiles_refresh_handler
 from shop_app.jobs import job_enqueue
 from shop_app.models import Job, Shop
 
@@ -57,6 +57,12 @@ def profiles_recompute_then_candidates(job: Job) -> float | None:
     if again is None:
         candidates_precompute_later(job.shop, delay=0)
     return again
+
+
+def profiles_refresh_then_candidates(job: Job) -> None:
+    """The same for a batch of shoppers (the buyers of a worker's batch of order events)."""
+    profiles_refresh_handler(job)
+    candidates_precompute_later(job.shop)
 
 
 def profile_refresh_then_candidates(job: Job) -> None:

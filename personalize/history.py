@@ -124,18 +124,26 @@ def catalog_prices_cents(shop: Shop) -> list[int]:
 
 @dataclass(frozen=True)
 class Shoppers:
-    """Which shoppers to read, by Shopify id: from `low` to `high`, both included (None: no bound).
-    Chunks of the full recompute are ranges; one shopper is a range of one."""
+    """Which shoppers to read, by Shopify id: from `low` to `high`, both included (None: no bound),
+    or exactly `ids`. Chunks of the full recompute are ranges; one shopper is a range of one; the
+    buyers of a batch of order events are named one by one."""
 
     low: int | None = None
     high: int | None = None
+    ids: tuple[int, ...] | None = None
 
     @classmethod
     def one(cls, customer_shopify_id: int) -> Shoppers:
         return cls(customer_shopify_id, customer_shopify_id)
 
+    @classmethod
+    def named(cls, customer_shopify_ids: Iterable[int]) -> Shoppers:
+        return cls(ids=tuple(sorted(set(customer_shopify_ids))))
+
     def on(self, field: str) -> Q:
         """The selection as a filter on the model field holding the shopper's Shopify id."""
+        if self.ids is not None:
+            return Q(**{f"{field}__in": self.ids})
         selection = Q(**{f"{field}__isnull": False})
         if self.low is not None:
             selection &= Q(**{f"{field}__gte": self.low})

@@ -19,8 +19,16 @@ FIGURES = (
     "baseline_rps",
     "webhook_intake_rps",
     "webhook_intake_p99_ms",
+    "proxy_block_rps",
+    "proxy_block_p99_ms",
     "backfill_orders_per_s",
     "worker_order_events_per_s",
+    "profile_recompute_orders_per_s",
+    "profile_scan_orders_per_s",
+    "newsletter_emails_per_s",
+    "newsletter_plain_render_per_s",
+    "storefront_js_gzip_bytes",
+    "redemptions_per_s",
 )
 
 
