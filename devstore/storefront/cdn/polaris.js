@@ -163,6 +163,18 @@
     });
   });
 
+  // The element's property, kept on its inner control (a value set before the upgrade is kept).
+  function mirror(el, control, property) {
+    var early = Object.prototype.hasOwnProperty.call(el, property) ? el[property] : undefined;
+    delete el[property];
+    Object.defineProperty(el, property, {
+      configurable: true,
+      get: function () { return control[property]; },
+      set: function (value) { control[property] = property === "checked" ? Boolean(value) : (value == null ? "" : String(value)); },
+    });
+    if (early !== undefined) { el[property] = early; }
+  }
+
   function field(type) {
     return function (el) {
       var label = document.createElement("label");
@@ -175,8 +187,10 @@
         if (el.hasAttribute(a)) { input.setAttribute(a, el.getAttribute(a)); }
       });
       if (type === "checkbox" && el.hasAttribute("checked")) { input.checked = true; }
-      input.addEventListener("input", function () { el.value = input.value; el.dispatchEvent(new Event("change", { bubbles: true })); });
-      el.value = input.value;
+      // Polaris' fields answer `value` (and a checkbox `checked`) themselves, read and written.
+      mirror(el, input, "value");
+      if (type === "checkbox") { mirror(el, input, "checked"); }
+      input.addEventListener("input", function () { el.dispatchEvent(new Event("change", { bubbles: true })); });
       label.appendChild(input);
       el.appendChild(label);
     };
@@ -195,6 +209,7 @@
     label.appendChild(caption);
     var select = document.createElement("select");
     if (el.hasAttribute("name")) { select.name = el.getAttribute("name"); }
+    mirror(el, select, "value");
     label.appendChild(select);
     el.appendChild(label);
     // The options follow the element while the page parses: take them now and once it is parsed.

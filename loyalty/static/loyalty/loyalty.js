@@ -3,28 +3,13 @@
 // live preview of the storefront widget as a shopper gets it.
 "use strict";
 
-const { element, table, getJson, when, toast } = window.omakase;
+const { element, table, getJson, send, when, toast, refusal, failed } = window.omakase;
 const words = JSON.parse(document.getElementById("loyalty-words").textContent);
 const kinds = JSON.parse(document.getElementById("loyalty-kinds").textContent);
 const language = document.documentElement.lang;
 const percent = new Intl.NumberFormat(language, { style: "percent", maximumFractionDigits: 1 });
 const number = new Intl.NumberFormat(language);
 const PROFILE = ["birthday", "gender", "region", "quiz", "topics"];
-
-async function send(url, method, body) {
-  const response = await fetch(url, {
-    method,
-    headers: { "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const answer = response.status === 204 ? {} : await response.json();
-  return [response.ok, answer];
-}
-
-function refusal(place, answer) {
-  const [name, messages] = Object.entries(answer)[0] ?? ["", [""]];
-  place.replaceChildren(element("s-banner", `${name}: ${[].concat(messages)[0]}`, { tone: "critical" }));
-}
 
 function field(form, name) {
   return form.querySelector(`[name="${name}"]`);
@@ -75,7 +60,7 @@ function programShow(program) {
 
 async function programSave(form, body, place) {
   const [ok, answer] = await send("/api/loyalty/program", "PUT", body);
-  if (!ok) return refusal(place, answer);
+  if (!ok) return refusal(place, answer, form);
   place.replaceChildren();
   programShow(answer);
   window.shopify?.saveBar.hide(form.id);
@@ -111,7 +96,7 @@ policiesForm.addEventListener("submit", (event) => {
 [rulesForm, policiesForm].forEach((form) => form.addEventListener("reset", () => setTimeout(programLoad)));
 
 function programLoad() {
-  getJson("/api/loyalty/program").then(programShow);
+  getJson("/api/loyalty/program").then(programShow).catch(() => failed(document.getElementById("policies-error")));
 }
 
 // --- Rewards and tiers --------------------------------------------------------------------------------
@@ -148,7 +133,7 @@ async function rewardAdd(event) {
   const place = document.getElementById("reward-error");
   const body = formValues(form, ["name", "kind", "value", "points_cost", "minimum_order", "expires_after_days"]);
   const [ok, answer] = await send("/api/loyalty/rewards", "POST", body);
-  if (!ok) return refusal(place, answer);
+  if (!ok) return refusal(place, answer, form);
   place.replaceChildren();
   form.reset();
   rewardsShow();
@@ -171,7 +156,7 @@ async function tierAdd(event) {
   event?.preventDefault();
   const form = document.getElementById("tier-new");
   const [ok, answer] = await send("/api/loyalty/tiers", "POST", formValues(form, ["name", "threshold", "multiplier", "benefits"]));
-  if (!ok) return refusal(document.getElementById("reward-error"), answer);
+  if (!ok) return refusal(document.getElementById("reward-error"), answer, form);
   form.reset();
   tiersShow();
 }
@@ -217,7 +202,7 @@ async function adjustSave(event) {
   const form = document.getElementById("adjust");
   const body = { points: Number(field(form, "points").value || 0), reason: field(form, "reason").value };
   const [ok, answer] = await send(`/api/loyalty/customers/${encodeURIComponent(customerId())}/adjustments`, "POST", body);
-  if (!ok) return refusal(document.getElementById("customer"), answer);
+  if (!ok) return refusal(document.getElementById("customer"), answer, form);
   form.reset();
   toast(words.adjusted);
   customerShow();
@@ -257,7 +242,7 @@ async function previewShow() {
 
 document.getElementById("preview-show").addEventListener("click", previewShow);
 programLoad();
-rewardsShow();
-tiersShow();
+rewardsShow().catch(() => failed(document.getElementById("rewards")));
+tiersShow().catch(() => failed(document.getElementById("tiers")));
 figuresShow();
 previewShow();

@@ -3,23 +3,12 @@
 // gets it, and the sender's details (a second save-bar form).
 "use strict";
 
-const { element, table, getJson, toast } = window.omakase;
+const { element, table, getJson, send, toast, refusal, failed } = window.omakase;
 const words = JSON.parse(document.getElementById("newsletters-words").textContent);
 const language = document.documentElement.lang;
 const number = new Intl.NumberFormat(language);
 const CADENCES = ["weekly", "biweekly", "monthly", "quarterly"];
 const SVG = "http://www.w3.org/2000/svg";
-
-async function send(url, method, body) {
-  const response = await fetch(url, { method, headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-  return [response.ok, await response.json()];
-}
-
-function refusal(place, answer) {
-  const [name, messages] = Object.entries(answer)[0] ?? ["", [""]];
-  const first = [].concat(messages)[0];
-  place.replaceChildren(element("s-banner", `${name}: ${typeof first === "object" ? JSON.stringify(first) : first}`, { tone: "critical" }));
-}
 
 function field(form, name) {
   return form.querySelector(`input[name="${name}"], textarea[name="${name}"], select[name="${name}"]`);
@@ -202,7 +191,7 @@ topicForm.addEventListener("submit", async (event) => {
   const place = document.getElementById("topic-error");
   const id = field(topicForm, "id").value;
   const [ok, answer] = await send(id ? `/api/newsletters/topics/${id}` : "/api/newsletters/topics", id ? "PUT" : "POST", topicRead());
-  if (!ok) return refusal(place, answer);
+  if (!ok) return refusal(place, answer, topicForm);
   place.replaceChildren();
   window.shopify?.saveBar.hide("topic");
   toast(words.topic_saved);
@@ -269,7 +258,7 @@ settingsForm.addEventListener("submit", async (event) => {
   const body = Object.fromEntries(["sender_name", "from_email", "postal_address", "contact_email"].map((name) => [name, field(settingsForm, name).value]));
   body.send_hour = Number(field(settingsForm, "send_hour").value || 9);
   const [ok, answer] = await send("/api/newsletters/settings", "PUT", body);
-  if (!ok) return refusal(place, answer);
+  if (!ok) return refusal(place, answer, settingsForm);
   place.replaceChildren();
   settingsShow(answer);
   window.shopify?.saveBar.hide("settings");
@@ -277,6 +266,8 @@ settingsForm.addEventListener("submit", async (event) => {
 });
 settingsForm.addEventListener("reset", () => document.getElementById("settings-error").replaceChildren());
 
-getJson("/api/newsletters/settings").then(settingsShow);
-topicsLoad();
-statsShow().catch(() => document.getElementById("stats").replaceChildren(element("s-banner", words.failed, { tone: "critical" })));
+getJson("/api/newsletters/settings").then(settingsShow).catch(() => failed(document.getElementById("settings-error")));
+topicsLoad().catch(() => failed(document.getElementById("topic-error")));
+statsShow()
+  .catch(() => document.getElementById("stats").replaceChildren(element("s-banner", words.failed, { tone: "critical" })))
+  .finally(() => document.getElementById("stats-chart").removeAttribute("aria-busy"));

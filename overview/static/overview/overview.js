@@ -13,6 +13,14 @@
   const checklistPlace = document.getElementById("checklist");
   const progressPlace = document.getElementById("checklist-progress");
 
+  // A step on one of our own pages keeps the shop, host and language of this page, not its
+  // session token, which will have expired: the next page fetches a fresh one.
+  const pageQuery = (() => {
+    const query = new URLSearchParams(window.location.search);
+    ["id_token", "hmac", "session", "timestamp"].forEach((name) => query.delete(name));
+    return query.toString();
+  })();
+
   function stepRow(step) {
     const row = element("li", null, { class: "overview-step", "data-step": step.key, "data-done": String(step.done) });
     const tone = step.done === true ? "success" : step.done === null ? "warning" : "attention";
@@ -21,7 +29,7 @@
     text.append(element("s-text", say(`step_${step.key}`), { type: "strong" }), element("s-text", say(`step_${step.key}_help`), { tone: "subdued" }));
     row.append(element("s-badge", state, { tone }), text);
     if (step.done !== true && step.key !== "import") {
-      const attributes = { href: step.url, "data-action": step.key };
+      const attributes = { href: step.external ? step.url : `${step.url}?${pageQuery}`, "data-action": step.key };
       // The theme editor is Shopify's own page: open it at the top, out of the app's frame.
       if (step.external) attributes.target = "_top";
       row.append(element("s-button", step.external ? say("open_theme_editor") : say("start"), attributes));

@@ -3,25 +3,16 @@
 // unsaved changes; Save submits, Discard resets), and a preview of a block as a shopper gets it.
 "use strict";
 
-const { element, table, getJson, toast } = window.omakase;
+const { element, table, getJson, send, toast, refusal, failed, words: shared } = window.omakase;
 const words = JSON.parse(document.getElementById("personalization-words").textContent);
 const language = document.documentElement.lang;
+// A block by its name in the merchant's language (its handle when it has none).
+const blockName = (handle) => shared[`block_${handle}`] ?? handle;
+document.querySelectorAll("#preview-block s-option, #preview-block option").forEach((option) => {
+  option.textContent = blockName(option.getAttribute("value") ?? option.value);
+});
 const number = new Intl.NumberFormat(language);
 const percent = new Intl.NumberFormat(language, { style: "percent", maximumFractionDigits: 1 });
-
-async function send(url, body) {
-  const response = await fetch(url, {
-    method: "PUT",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  return [response.ok, await response.json()];
-}
-
-function refusal(place, answer) {
-  const [name, messages] = Object.entries(answer)[0] ?? ["", [""]];
-  place.replaceChildren(element("s-banner", `${name}: ${[].concat(messages)[0]}`, { tone: "critical" }));
-}
 
 // A form control by name: a Polaris field (its value on the element; devstore's stand-in also
 // draws a native input inside it) or a native input.
@@ -89,7 +80,7 @@ async function statsShow() {
     table(
       [words.block, words.impressions, words.clicks, words.click_rate, words.orders, words.revenue],
       stats.blocks.map((block) => [
-        block.block,
+        blockName(block.block),
         number.format(block.impressions),
         number.format(block.clicks),
         block.click_rate === null ? "" : percent.format(block.click_rate),
@@ -115,7 +106,7 @@ function rulesShow(rules) {
   rulesField("excluded").value = rules.excluded.join("\n");
   document.getElementById("block-limits").replaceChildren(
     ...rules.blocks.map((block) => {
-      const label = element("label", `${block} `);
+      const label = element("label", `${blockName(block)} `);
       label.append(element("input", null, {
         type: "number", min: "1", max: "24", name: `limit:${block}`,
         value: String(rules.block_limits[block] ?? rules.limit_default),
@@ -144,8 +135,8 @@ function rulesRead() {
 rulesForm.addEventListener("submit", async (event) => {
   event.preventDefault();
   const place = document.getElementById("rules-error");
-  const [ok, answer] = await send("/api/recommendations/rules", rulesRead());
-  if (!ok) return refusal(place, answer);
+  const [ok, answer] = await send("/api/recommendations/rules", "PUT", rulesRead());
+  if (!ok) return refusal(place, answer, rulesForm);
   place.replaceChildren();
   rulesShow(answer);
   window.shopify?.saveBar.hide("rules");
@@ -229,8 +220,8 @@ document.getElementById("quiz-add-question").addEventListener("click", () => {
 quizForm.addEventListener("submit", async (event) => {
   event.preventDefault();
   const place = document.getElementById("quiz-error");
-  const [ok, answer] = await send("/api/quiz", quizRead());
-  if (!ok) return refusal(place, answer);
+  const [ok, answer] = await send("/api/quiz", "PUT", quizRead());
+  if (!ok) return refusal(place, answer, quizForm);
   place.replaceChildren();
   quizShow(answer);
   window.shopify?.saveBar.hide("quiz");
@@ -263,6 +254,6 @@ async function previewShow() {
 }
 
 document.getElementById("preview-show").addEventListener("click", previewShow);
-getJson("/api/recommendations/rules").then(rulesShow);
-getJson("/api/quiz").then(quizShow);
-statsShow();
+getJson("/api/recommendations/rules").then(rulesShow).catch(() => failed(document.getElementById("rules-error")));
+getJson("/api/quiz").then(quizShow).catch(() => failed(document.getElementById("quiz-error")));
+statsShow().catch(() => failed(document.getElementById("stats")));

@@ -35,8 +35,52 @@
     return response.json();
   }
 
+  // The merchant's language (the page's lang, from Shopify's locale).
+  const language = document.documentElement.lang || "en";
+
+  // Words from a page's <template> of <data value="key">word</data>, translated on the server.
+  function wordsOf(id) {
+    const found = {};
+    document.getElementById(id)?.content.querySelectorAll("data").forEach((word) => {
+      found[word.getAttribute("value")] = word.textContent;
+    });
+    return found;
+  }
+  const words = wordsOf("omakase-words");
+
   function when(value) {
-    return value ? new Date(value).toLocaleString() : "";
+    return value ? new Date(value).toLocaleString(language) : "";
+  }
+
+  // A form the API refused ({field: [messages]}, as DRF answers), or no answer at all: a sentence
+  // naming the field by its label in the form, never the raw field name or the API's own text.
+  function refusal(place, answer, form) {
+    const [name] = Object.keys(answer ?? {});
+    const control = name && form ? form.querySelector(`[name="${CSS.escape(name)}"]`) : null;
+    const label = control?.closest("[label]")?.getAttribute("label") || control?.closest("label")?.textContent?.trim();
+    const text = !answer ? words.unreachable : label ? words.refused.replace("%(field)s", label) : words.refused_form;
+    place.replaceChildren(element("s-banner", text, { tone: "critical" }));
+  }
+
+  // A JSON request whose answer is [ok, body]; [false, null] when there was no usable answer.
+  async function send(url, method, body) {
+    try {
+      const response = await fetch(url, {
+        method,
+        headers: { "Content-Type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      if (response.status === 204) return [response.ok, {}];
+      const answer = await response.json().catch(() => null);
+      return [response.ok && answer !== null, response.status >= 500 ? null : answer];
+    } catch (error) {
+      return [false, null];
+    }
+  }
+
+  // A place that could not be filled: say so, and what to try.
+  function failed(place) {
+    place.replaceChildren(element("s-banner", words.failed, { tone: "critical" }));
   }
 
   // Shopify's toast, at the bottom of the admin.
@@ -56,8 +100,7 @@
     return true;
   }
 
-  // Numbers, money and shares in the merchant's language (the page's lang, from Shopify's locale).
-  const language = document.documentElement.lang || "en";
+  // Numbers, money and shares in the merchant's language.
   const formats = {
     number: (value) => new Intl.NumberFormat(language).format(value),
     money: (amount, currency) =>
@@ -69,6 +112,11 @@
     day: (value) => new Date(`${value}T00:00:00`).toLocaleDateString(language, { month: "short", day: "numeric" }),
   };
 
+  // Amounts the server wrote as <data value="12.50" data-currency="JPY">: in the merchant's format.
+  document.querySelectorAll("data[data-currency]").forEach((amount) => {
+    if (amount.dataset.currency && amount.value !== "") amount.textContent = formats.money(amount.value, amount.dataset.currency);
+  });
+
   // An SVG element (charts are drawn in the page, no library).
   function svg(tag, attributes = {}, text) {
     const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
@@ -77,5 +125,7 @@
     return node;
   }
 
-  window.omakase = { element, table, getJson, when, toast, download, formats, svg, language };
+  window.omakase = {
+    element, table, getJson, send, when, toast, download, formats, svg, language, words, wordsOf, refusal, failed,
+  };
 })();
