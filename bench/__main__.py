@@ -66,6 +66,8 @@ TARGET_BACKFILL_ORDERS_PER_S = 2000.0
 TARGET_WORKER_EVENTS_PER_S = 500.0
 # Profile recompute within 3x the time of a plain scan of the same rows.
 TARGET_RECOMPUTE_TO_SCAN = 3.0
+# The Overview's page data on a shop with a million orders (issue 15).
+TARGET_OVERVIEW_MS = 200.0
 # The theme extension's scripts, gzipped (tests/devstore/test_theme_extension.py holds the same).
 JAVASCRIPT_GZIPPED_BUDGET = 10 * 1024
 
@@ -82,6 +84,7 @@ class Sizes:
     profile_orders: int
     newsletter_emails: int
     redemptions: int
+    overview_orders: int
 
 
 FULL = Sizes(
@@ -95,6 +98,7 @@ FULL = Sizes(
     profile_orders=1_000_000,
     newsletter_emails=500,
     redemptions=300,
+    overview_orders=1_000_000,
 )
 SHORT = Sizes(
     rounds=1,
@@ -107,6 +111,7 @@ SHORT = Sizes(
     profile_orders=4000,
     newsletter_emails=10,
     redemptions=10,
+    overview_orders=2000,
 )
 
 
@@ -575,6 +580,13 @@ def figures(results: dict[str, Any]) -> list[Figure]:
             None,
         ),
         Figure(
+            "overview page data, ms (vs GET /api/shop)",
+            results["overview_page_ms"],
+            results["overview_baseline_ms"],
+            f"< {TARGET_OVERVIEW_MS:.0f} ms",
+            results["overview_page_ms"] < TARGET_OVERVIEW_MS,
+        ),
+        Figure(
             "storefront JS gzipped, bytes (vs budget)",
             js,
             JAVASCRIPT_GZIPPED_BUDGET,
@@ -608,11 +620,12 @@ def storefront_js_gzip_bytes() -> int:
 
 def measure_in_process(sizes: Sizes) -> dict[str, Any]:
     """The figures measured in this process, each on a shop of its own: profiles, newsletters,
-    loyalty."""
+    loyalty, the Overview."""
     from django.utils import timezone
 
     from bench.loyalty import loyalty_bench
     from bench.newsletters import newsletters_bench
+    from bench.overview import overview_bench
     from bench.profiles import profiles_bench
     from shop_app.models import Shop
 
@@ -626,6 +639,15 @@ def measure_in_process(sizes: Sizes) -> dict[str, Any]:
     loyalty = loyalty_bench(shop("loyalty"), sizes.redemptions)
     results.update(
         redemptions_per_s=loyalty["redemptions_per_s"], adjustments_per_s=loyalty["adjustments_per_s"]
+    )
+    overview = overview_bench(
+        shop("overview"), sizes.overview_orders, customers=max(sizes.overview_orders // 10, 10)
+    )
+    results.update(
+        overview_page_ms=overview["overview_page_ms"],
+        overview_year_ms=overview["overview_year_ms"],
+        overview_baseline_ms=overview["baseline_ms"],
+        overview_rollup_build_s=overview["rollup_build_s"],
     )
     return results
 

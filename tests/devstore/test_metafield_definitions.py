@@ -265,6 +265,7 @@ def test_a_metafields_set_costs_10_from_the_bucket(gql: GraphQL, customer: Row) 
     assert [c["requestedQueryCost"] for c in costs] == [10, 10]
     assert [c["actualQueryCost"] for c in costs] == [10, 10]
     assert costs[0]["throttleStatus"]["maximumAvailable"] == 2000
-    assert (
-        costs[1]["throttleStatus"]["currentlyAvailable"] <= costs[0]["throttleStatus"]["currentlyAvailable"]
-    )
+    # A full bucket less this call's cost; the second call's figure depends on how much the bucket
+    # restored in between (100 a second), so only its bounds are certain.
+    assert costs[0]["throttleStatus"]["currentlyAvailable"] == 1990
+    assert 1980 <= costs[1]["throttleStatus"]["currentlyAvailable"] <= 2000

@@ -29,6 +29,7 @@ FIGURES = (
     "newsletter_plain_render_per_s",
     "storefront_js_gzip_bytes",
     "redemptions_per_s",
+    "overview_page_ms",
 )
 
 
