@@ -81,6 +81,15 @@ class Shopper:
     climate: Climate | None = None
     # What the web pixel saw them browse (personalize.pixel), for the blocks that use it.
     browsing: Browsing | None = None
+    # The products of the categories they told us they like, read once per request.
+    _favourite_products: Mapping[int, str] | None = field(default=None, repr=False)
+
+    def favourite_products(self, shop: Shop) -> Mapping[int, str]:
+        """The products of their favourite categories, with the category (one query, once)."""
+        if self._favourite_products is None:
+            favourites = self.told_list(Fact.Name.FAVOURITE_CATEGORIES)
+            self._favourite_products = _products_in_categories(shop, favourites) if favourites else {}
+        return self._favourite_products
 
     @property
     def sizes(self) -> dict[str, str]:
@@ -205,12 +214,11 @@ def picks_rank(
         shop,
         {candidate.item for candidate in candidates} | set(settings.pinned_product_ids if pinned else ()),
     )
-    favourites = shopper.told_list(Fact.Name.FAVOURITE_CATEGORIES)
     return _ranked(
         shopper,
         candidates,
         catalog,
-        _products_in_categories(shop, favourites) if favourites else {},
+        shopper.favourite_products(shop),
         limit=limit,
         today=today,
         discovery=discovery,
@@ -499,12 +507,11 @@ def _viewed_candidates(shop: Shop, shopper: Shopper) -> list[Candidate]:
 def _told_candidates(shop: Shop, shopper: Shopper, trending: Sequence[Candidate]) -> list[Candidate]:
     """Products of the categories the shopper told us they like, by popularity: they lead for a
     shopper with no order and fade as orders accrue."""
-    favourites = shopper.told_list(Fact.Name.FAVOURITE_CATEGORIES)
-    if not favourites:
+    in_category = shopper.favourite_products(shop)
+    if not in_category:
         return []
     orders = shopper.profile.order_count if shopper.profile else 0
     weight = TOLD_WEIGHT / (1 + orders / TOLD_FADE_ORDERS)
-    in_category = _products_in_categories(shop, favourites)
     popularity = {candidate.item: candidate.score for candidate in _scaled(trending, 1.0)}
     return [
         Candidate(
