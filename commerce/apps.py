@@ -6,7 +6,11 @@ class CommerceConfig(AppConfig):
     verbose_name = "What Shopify tells us, mirrored: customers, orders, refunds, the catalog and stock"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_save
+
         from commerce.backfill import BACKFILL_STEP_JOB, backfill_step_run
+        from commerce.catalog_memory import catalog_changed
+        from commerce.models import Product, Variant
         from commerce.privacy import COMMERCE_PRIVACY_PROVIDER
         from commerce.reconcile import (
             COLLECTION_REFRESH_JOB,
@@ -21,3 +25,12 @@ class CommerceConfig(AppConfig):
         job_handler_register(BACKFILL_STEP_JOB, backfill_step_run)
         job_handler_register(COLLECTION_REFRESH_JOB, collection_refresh_run)
         job_handler_register(RECONCILE_JOB, reconcile_run)
+        # A product or variant saved through the ORM (the admin, a script, a test) changes what
+        # processes hold in memory; commerce.ingest's bulk writes call catalog_changed themselves.
+        for model in (Product, Variant):
+            post_save.connect(
+                lambda instance, **_: catalog_changed(instance.shop_id),
+                sender=model,
+                weak=False,
+                dispatch_uid=f"catalog_changed_{model.__name__}",
+            )

@@ -30,6 +30,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Max, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
+from commerce.catalog_memory import catalog_changed
 from commerce.models import (
     Collection,
     CollectionMembership,
@@ -764,7 +765,8 @@ def _variants_follow_levels(shop: Shop, inventory_item_id: int) -> None:
     not_newer_held = Q(available_updated_at__isnull=True)
     if newest is not None:
         not_newer_held |= Q(available_updated_at__lte=newest)
-    variants.filter(not_newer_held).update(available=stock["total"], available_updated_at=newest)
+    if variants.filter(not_newer_held).update(available=stock["total"], available_updated_at=newest):
+        catalog_changed(shop.pk)
 
 
 StockState = tuple[int | None, datetime | None]
@@ -901,6 +903,7 @@ def product_upsert(shop: Shop, record: ProductRecord, *, triggered_at: datetime 
             product.state_triggered_at = triggered_at
             product.save()
         _variants_replace(shop, product, record)
+        catalog_changed(shop.pk)
         return product
 
 
@@ -912,6 +915,7 @@ def product_delete(shop: Shop, shopify_id: int) -> Product:
         product, _ = _row_marked_deleted(Product, shop, shopify_id)
         Variant.objects.for_shop(shop).filter(product=product).delete()
         CollectionMembership.objects.for_shop(shop).filter(product_shopify_id=shopify_id).delete()
+        catalog_changed(shop.pk)
         return product
 
 

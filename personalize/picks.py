@@ -12,15 +12,16 @@ at request time, what only the request knows:
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Q
 from django.utils import timezone
 
-from commerce.models import CollectionMembership, Order, OrderLine, Product, Variant
+from commerce.catalog_memory import ServedProduct, ServedVariant, catalog_memory
+from commerce.models import CollectionMembership, Order, OrderLine, Product
 from personalize.climate import Climate, climate_for, season_on
 from personalize.facts import facts_current
 from personalize.history import variant_size
@@ -53,12 +54,14 @@ TOLD_FADE_ORDERS = 3
 TRENDING_WEIGHT = 0.5
 # What goes with the products a shopper viewed lately: fresh intent, a little above their history.
 VIEWED_WEIGHT = 1.2
+# Of a block's candidates, the best this many per place go to the diversification (_best_per_place).
+RERANK_POOL_PER_PLACE = 5
 
 
 @dataclass(frozen=True)
 class Pick:
-    product: Product
-    variant: Variant
+    product: ServedProduct
+    variant: ServedVariant
     reason: Reason
 
 
@@ -254,15 +257,22 @@ def _ranked(
         for product_id in (settings.pinned_product_ids if pinned else [])
         if product_id in allowed
     ][:limit]
+    boost = _boosts(shopper, catalog, season)
+    pinned_items = {pin.item for pin in first}
     ranked = rerank(
-        candidates,
+        _best_per_place(
+            [c for c in candidates if c.item in allowed and c.item not in pinned_items],
+            limit,
+            boost,
+            catalog,
+            set(shopper.usual_categories),
+        ),
         limit - len(first),
         similarity=_similarity(catalog),
         category={product_id: entry.product.product_type for product_id, entry in catalog.items()},
         usual_categories=shopper.usual_categories,
         discovery_share=settings.discovery_share if discovery else 0.0,
-        allowed=lambda item: item in allowed and item not in {pin.item for pin in first},
-        boost=_boosts(shopper, catalog, season),
+        boost=boost,
     )
     sources = {candidate.item: candidate for candidate in candidates}
     context = ReasonContext(shopper, season, told)
@@ -278,6 +288,33 @@ def _ranked(
         )
         picks.append(Pick(entry.product, variant, reason))
     return picks
+
+
+def _best_per_place(
+    candidates: Sequence[Candidate],
+    limit: int,
+    boost: Mapping[int, float],
+    catalog: Mapping[int, Listing],
+    usual: set[str],
+) -> list[Candidate]:
+    """The candidates worth diversifying: the best `RERANK_POOL_PER_PLACE` per place inside the
+    shopper's usual categories and as many outside them (the discovery places). Maximal marginal
+    relevance weighs each place against every candidate left, and its penalty for likeness (at most
+    the diversity weight, 0.1) lets it reach only a little way down a list: ten places choose among
+    fifty candidates of each side as they would among hundreds, for a tenth of the work."""
+    keep = limit * RERANK_POOL_PER_PLACE
+    if len(candidates) <= 2 * keep:
+        return list(candidates)
+
+    def outside(candidate: Candidate) -> bool:
+        return bool(usual) and catalog[candidate.item].product.product_type not in usual
+
+    def score(candidate: Candidate) -> float:
+        return candidate.score * boost.get(candidate.item, 1.0)
+
+    inside = heapq.nlargest(keep, (c for c in candidates if not outside(c)), key=score)
+    beyond = heapq.nlargest(keep, (c for c in candidates if outside(c)), key=score)
+    return [*inside, *beyond]
 
 
 def picks_within(
@@ -370,14 +407,19 @@ def _trending_audiences(shopper: Shopper | None) -> list[str]:
 
 
 def picks_names(shop: Shop, picks: Iterable[Pick]) -> Names:
-    """The names the picks' reasons cite (products, orders), in one query each."""
+    """The names the picks' reasons cite: products from the catalog in memory, orders in one query."""
     picks = list(picks)
-    return Names(
-        products=dict(
+    cited = {p for pick in picks for p in pick.reason.evidence.get("products", ())}
+    known = catalog_memory(shop).products
+    products = {product_id: known[product_id].title for product_id in cited if product_id in known}
+    if len(products) < len(cited):  # a deleted product keeps its name in our rows
+        products.update(
             Product.objects.for_shop(shop)
-            .filter(shopify_id__in=[p for pick in picks for p in pick.reason.evidence.get("products", ())])
+            .filter(shopify_id__in=cited - set(products))
             .values_list("shopify_id", "title")
-        ),
+        )
+    return Names(
+        products=products,
         orders=dict(
             Order.objects.for_shop(shop)
             .filter(shopify_id__in=[o for pick in picks for o in pick.reason.evidence.get("orders", ())])
@@ -439,22 +481,14 @@ def _scaled(candidates: Sequence[Candidate], weight: float) -> list[Candidate]:
 
 def _seasonal(shop: Shop, season: str, trending: Sequence[Candidate]) -> list[Candidate]:
     """The products made for the shopper's season now, the popular first."""
-    tags = [tag for tag, meaning in SEASON_TAGS.items() if meaning == season]
-    matching = Product.objects.for_shop(shop).filter(status=Product.Status.ACTIVE, deleted_at__isnull=True)
-    query = Q()
-    for tag in tags:
-        query |= Q(tags__icontains=tag)
     popularity = {candidate.item: candidate.score for candidate in trending}
     return sorted(
         (
             Candidate(
-                item=product.shopify_id,
-                score=1.0 + popularity.get(product.shopify_id, 0.0),
-                kind="seasonal",
-                evidence=(),
+                item=product_id, score=1.0 + popularity.get(product_id, 0.0), kind="seasonal", evidence=()
             )
-            for product in matching.filter(query)
-            if product_season(product) == season
+            for product_id, listing in _listings(shop).items()
+            if listing.season == season
         ),
         key=lambda candidate: (-candidate.score, candidate.item),
     )
@@ -545,28 +579,26 @@ def _products_in_categories(shop: Shop, categories: Iterable[str]) -> dict[int, 
 def _back_in_size(shop: Shop, shopper: Shopper, today: date) -> list[Candidate]:
     """Products of the types the shopper has a size for, whose variant in that size came back in
     stock lately, their favourite types first."""
-    sizes = shopper.sizes
+    sizes = {product_type: size.lower() for product_type, size in shopper.sizes.items()}
     if not sizes:
         return []
     since = timezone.now() - timedelta(days=BACK_IN_SIZE_DAYS)
     tastes = (shopper.profile.affinities or {}).get("product_type", {}) if shopper.profile else {}
-    found = []
-    for variant in (
-        Variant.objects.for_shop(shop)
-        .filter(product__product_type__in=list(sizes), available__gt=0, available_updated_at__gte=since)
-        .select_related("product")
-    ):
-        size = sizes.get(variant.product.product_type, "")
-        if variant_size(variant.options).lower() == size.lower():
-            found.append(
-                Candidate(
-                    item=variant.product.shopify_id,
-                    score=1.0 + float(tastes.get(variant.product.product_type, 0.0)),
-                    kind="back_in_size",
-                    evidence=(variant.shopify_id,),
-                )
-            )
-    return sorted(found, key=lambda c: -c.score)
+    found = [
+        Candidate(
+            item=product_id,
+            score=1.0 + float(tastes.get(listing.product.product_type, 0.0)),
+            kind="back_in_size",
+            evidence=(variant.shopify_id,),
+        )
+        for product_id, listing in _listings(shop).items()
+        if listing.product.product_type in sizes
+        for variant in listing.in_stock
+        if variant.available_updated_at is not None
+        and variant.available_updated_at >= since
+        and variant_size(variant.options).lower() == sizes[listing.product.product_type]
+    ]
+    return sorted(found, key=lambda candidate: (-candidate.score, candidate.item))
 
 
 def _last_bought(shop: Shop, customer_id: int | None) -> int | None:
@@ -586,53 +618,68 @@ def _last_bought(shop: Shop, customer_id: int | None) -> int | None:
 # --- The catalog as serving sees it ----------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class Listing:
-    product: Product
-    variants: list[Variant]
-    season: str  # "warm", "cold", "mild" or "" (all year)
+    """A product a shopper may be shown (active, with variants), and what serving asks of it,
+    worked out once per copy of the catalog in memory."""
 
-    def variant_for(self, sizes: Mapping[str, str]) -> Variant:
+    product: ServedProduct
+    variants: tuple[ServedVariant, ...]
+    season: str  # "warm", "cold", "mild" or "" (all year)
+    in_stock: tuple[ServedVariant, ...]
+    # The sizes in stock, in lower case; `sized` when any variant has a size at all.
+    sizes_in_stock: frozenset[str]
+    sized: bool
+
+    def variant_for(self, sizes: Mapping[str, str]) -> ServedVariant:
         """The variant to offer: in the shopper's size for this type if we know it, in stock."""
-        size = sizes.get(self.product.product_type, "")
-        in_stock = [v for v in self.variants if (v.available or 0) > 0]
+        size = sizes.get(self.product.product_type, "").lower()
         if size:
-            fitting = [v for v in in_stock if variant_size(v.options).lower() == size.lower()]
-            if fitting:
-                return fitting[0]
-        return (in_stock or self.variants)[0]
+            for variant in self.in_stock:
+                if variant_size(variant.options).lower() == size:
+                    return variant
+        return (self.in_stock or self.variants)[0]
 
     def buyable_in(self, size: str) -> bool:
-        in_stock = [v for v in self.variants if (v.available or 0) > 0]
-        if not size or not any(variant_size(v.options) for v in self.variants):
-            return bool(in_stock)
-        return any(variant_size(v.options).lower() == size.lower() for v in in_stock)
+        if not size or not self.sized:
+            return bool(self.in_stock)
+        return size.lower() in self.sizes_in_stock
+
+
+def _listing(product: ServedProduct, variants: tuple[ServedVariant, ...]) -> Listing:
+    in_stock = tuple(variant for variant in variants if (variant.available or 0) > 0)
+    return Listing(
+        product=product,
+        variants=variants,
+        season=product_season(product),
+        in_stock=in_stock,
+        sizes_in_stock=frozenset(variant_size(variant.options).lower() for variant in in_stock),
+        sized=any(variant_size(variant.options) for variant in variants),
+    )
+
+
+def _listings(shop: Shop) -> Mapping[int, Listing]:
+    """Every product a shopper may be shown, from the catalog in memory (commerce.catalog_memory):
+    worked out once per copy, and gone with it."""
+    memory = catalog_memory(shop)
+    listings: dict[int, Listing] | None = memory.derived.get("listings")
+    if listings is None:
+        listings = memory.derived["listings"] = {
+            product_id: _listing(product, memory.variants[product_id])
+            for product_id, product in memory.products.items()
+            if product.is_active and memory.variants.get(product_id)
+        }
+    return listings
 
 
 def _catalog(shop: Shop, product_ids: Iterable[int]) -> dict[int, Listing]:
-    """The candidates' products, active and not deleted, with their variants. Two queries."""
-    products = {
-        product.shopify_id: product
-        for product in Product.objects.for_shop(shop).filter(
-            shopify_id__in=list(product_ids), status=Product.Status.ACTIVE, deleted_at__isnull=True
-        )
-    }
-    variants: dict[int, list[Variant]] = {product_id: [] for product_id in products}
-    for variant in (
-        Variant.objects.for_shop(shop)
-        .filter(product__shopify_id__in=list(products))
-        .select_related("product")
-        .order_by("position", "shopify_id")
-    ):
-        variants[variant.product.shopify_id].append(variant)
-    return {
-        product_id: Listing(product, variants[product_id], product_season(product))
-        for product_id, product in products.items()
-        if variants[product_id]
-    }
+    """Of these products, those a shopper may be shown, with their variants. No query while the
+    catalog in memory is current."""
+    listings = _listings(shop)
+    return {product_id: listings[product_id] for product_id in product_ids if product_id in listings}
 
 
-def product_season(product: Product) -> str:
+def product_season(product: Product | ServedProduct) -> str:
     for tag in product.tag_list:
         season = SEASON_TAGS.get(tag.strip().lower())
         if season:
@@ -683,7 +730,7 @@ def _similarity(catalog: Mapping[int, Listing]) -> Any:
 
 
 def _reason(
-    candidate: Candidate, source: Candidate, entry: Listing, variant: Variant, context: ReasonContext
+    candidate: Candidate, source: Candidate, entry: Listing, variant: ServedVariant, context: ReasonContext
 ) -> Reason:
     """The reason for an item, with its evidence: the candidate's own kind (discovery replaces the
     kind it had), the evidence its source carried."""

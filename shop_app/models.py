@@ -51,6 +51,9 @@ class Shop(models.Model):
     # opens the app again (which runs a new token exchange).
     reauthorization_required_at = models.DateTimeField(null=True, blank=True)
     uninstalled_at = models.DateTimeField(null=True, blank=True)
+    # Moves on after each committed change to the catalog (commerce.catalog_memory): a process
+    # holding the catalog in memory reads it with the shop, on every storefront request, for free.
+    catalog_version = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
