@@ -17,7 +17,7 @@ from devstore.context import Devstore
 from devstore.shops import shop_ensure
 from devstore.storefront import pages, pixels
 from devstore.storefront.extensions import extensions_load
-from devstore.storefront.proxy import app_proxy
+from devstore.storefront.proxy import app_proxy, proxy_client
 from devstore.storefront.rendering import Renderer
 
 
@@ -32,9 +32,12 @@ def create_app(config: DevstoreConfig | None = None, ds: Devstore | None = None)
             ds.webhooks.start()
             bulk.bulk_operations_resume(ds)
             mail.mail_catcher_start()
+        app.state.proxy_client = proxy_client()
         try:
             yield
         finally:
+            await app.state.proxy_client.aclose()
+            app.state.proxy_client = None
             mail.mail_catcher_stop()
             ds.webhooks.stop()
 

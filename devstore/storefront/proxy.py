@@ -7,7 +7,9 @@ As Shopify does it: the shopper's query is kept, `shop`, `logged_in_customer_id`
 
 from __future__ import annotations
 
+import contextlib
 import time
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from urllib.parse import urlencode
 
 import httpx
@@ -31,6 +33,15 @@ DROPPED_RESPONSE_HEADERS = {
     "content-encoding",
     "keep-alive",
 }
+
+
+def proxy_client() -> httpx.AsyncClient:
+    """The client the proxy forwards with: one for the server's life (its lifespan opens it), as
+    making one costs tens of milliseconds (its TLS context). It keeps no cookie: cookies never
+    cross the proxy, and one shopper's must never reach another's request."""
+    return httpx.AsyncClient(
+        timeout=PROXY_TIMEOUT, cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+    )
 
 
 def signed_query(
@@ -77,8 +88,11 @@ async def app_proxy(request: Request) -> Response:
     }
     headers["X-Forwarded-For"] = request.client.host if request.client else "127.0.0.1"
     headers["X-Forwarded-Host"] = request.headers.get("host", "")
+    shared: httpx.AsyncClient | None = getattr(request.app.state, "proxy_client", None)
     try:
-        async with httpx.AsyncClient(timeout=PROXY_TIMEOUT) as client:
+        async with contextlib.AsyncExitStack() as stack:
+            # Without the lifespan (a TestClient used without `with`), a client for this request.
+            client = shared if shared is not None else await stack.enter_async_context(proxy_client())
             answer = await client.request(
                 request.method, target, params=urlencode(query), content=await request.body(), headers=headers
             )

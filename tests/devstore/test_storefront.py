@@ -118,6 +118,21 @@ def test_a_non_liquid_proxy_answer_passes_through_without_cookies(
     assert query["logged_in_customer_id"] == ""
 
 
+def test_the_proxy_keeps_no_cookie_of_the_app_from_one_request_to_the_next(
+    client: TestClient, receiver: Receiver, customer: Row
+) -> None:
+    # Given the app answered a shopper's request through the proxy with a cookie
+    client.get("/apps/omakase/api/items")
+
+    # When another request goes through the proxy (one client forwards them all)
+    _sign_in(client, customer)
+    client.get("/apps/omakase/api/items")
+
+    # Then the app never sees its cookie back
+    _, second = receiver.wait_for(2)
+    assert "cookie" not in {k.lower() for k in second.headers}, second.headers
+
+
 def test_the_admin_frames_the_app_with_signed_launch_parameters(client: TestClient, shop: Row) -> None:
     page = client.get("/admin/apps/omakase").text
 
