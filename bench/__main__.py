@@ -11,13 +11,18 @@ machines are shared and noisy: only ratios mean much from one run to the next).
   each) into our tables;
 - proxy_block_rps and proxy_block_p99_ms: signed-in shoppers' GET /proxy/recommendations?block=for-you
   through the app proxy's signature, on the same server, for a shop of PROXY_PRODUCTS products and
-  `proxy_shoppers` shoppers whose candidates were precomputed;
+  `proxy_shoppers` shoppers whose candidates were precomputed; proxy_server_p99_ms beside
+  baseline_server_p99_ms: the same requests one at a time (one connection), what the server spends
+  on each with no queue in front of it;
 - profile_recompute_orders_per_s beside profile_scan_orders_per_s (bench/profiles.py): every
   shopper's profile recomputed, beside a plain read of the same rows;
 - newsletter_emails_per_s beside newsletter_plain_render_per_s (bench/newsletters.py): issues
   rendered and sent to an SMTP sink, beside rendering alone;
 - redemptions_per_s beside adjustments_per_s (bench/loyalty.py);
-- storefront_js_gzip_bytes: the theme extension's scripts, gzipped, beside their budget.
+- storefront_js_gzip_bytes: the theme extension's scripts, gzipped, beside their budget;
+- storefront_fill_ms and storefront_layout_shift_added (bench/storefront.py, not with --short):
+  in a real Chromium on devstore's home, product and collection pages, the blocks filled after
+  first paint and the layout shift they add, beside the same pages without them.
 
 The bench creates its database (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/
 omakase_bench; it refuses one whose name does not say "bench", since it drops it at the end) and
@@ -66,6 +71,11 @@ TARGET_BACKFILL_ORDERS_PER_S = 2000.0
 TARGET_WORKER_EVENTS_PER_S = 500.0
 # Profile recompute within 3x the time of a plain scan of the same rows.
 TARGET_RECOMPUTE_TO_SCAN = 3.0
+# A block's server time, one request at a time, with 5,000 products (issue 11).
+TARGET_SERVING_P99_MS = 15.0
+# The storefront's blocks filled after first paint, and the layout shift they add (issue 12).
+TARGET_FILL_MS = 300.0
+TARGET_LAYOUT_SHIFT_ADDED = 0.0
 # The Overview's page data on a shop with a million orders (issue 15).
 TARGET_OVERVIEW_MS = 200.0
 # The theme extension's scripts, gzipped (tests/devstore/test_theme_extension.py holds the same).
@@ -212,7 +222,14 @@ def answers(port: int) -> bool:
 
 
 def load(
-    kind: str, port: int, seconds: float, env: dict[str, str], *, first_serial: int = 0, shoppers: int = 1
+    kind: str,
+    port: int,
+    seconds: float,
+    env: dict[str, str],
+    *,
+    first_serial: int = 0,
+    shoppers: int = 1,
+    connections: int = CONNECTIONS,
 ) -> dict[str, Any]:
     """One closed-loop run of the load generator (bench/load.py) in its own process."""
     command = [
@@ -225,7 +242,7 @@ def load(
         "--seconds",
         str(seconds),
         "--connections",
-        str(CONNECTIONS),
+        str(connections),
         # More than the server can answer in the time: prepared before the clock starts.
         "--most",
         str(int(seconds * 5000) + 100),
@@ -270,7 +287,7 @@ def proxy_shop_prepare(sizes: Sizes) -> None:
     candidates_precompute(shop)
 
 
-HTTP_KINDS = ("baseline", "intake", "proxy")
+HTTP_KINDS = ("baseline", "intake", "proxy", "baseline_alone", "proxy_alone")
 
 
 def measure_http(sizes: Sizes, env: dict[str, str], workdir: Path) -> dict[str, Any]:
@@ -299,7 +316,20 @@ def measure_http(sizes: Sizes, env: dict[str, str], workdir: Path) -> dict[str, 
             proxy = load(
                 "proxy", port, sizes.seconds_per_round, env, first_serial=number * 50_000, shoppers=shoppers
             )
-            rounds.append({"baseline": baseline, "intake": intake, "proxy": proxy})
+            # One request at a time: what the server spends on each, with no queue in front of it.
+            alone = {
+                "baseline_alone": load("baseline", port, sizes.seconds_per_round / 2, env, connections=1),
+                "proxy_alone": load(
+                    "proxy",
+                    port,
+                    sizes.seconds_per_round / 2,
+                    env,
+                    first_serial=number * 50_000 + 25_000,
+                    shoppers=shoppers,
+                    connections=1,
+                ),
+            }
+            rounds.append({"baseline": baseline, "intake": intake, "proxy": proxy, **alone})
     for name in HTTP_KINDS:
         for each in rounds:
             run = each[name]
@@ -322,6 +352,9 @@ def measure_http(sizes: Sizes, env: dict[str, str], workdir: Path) -> dict[str, 
         "proxy_block_rps": rps("proxy"),
         "proxy_block_p99_ms": latency("proxy", 0.99),
         "proxy_block_p50_ms": latency("proxy", 0.5),
+        "proxy_server_p99_ms": latency("proxy_alone", 0.99),
+        "proxy_server_p50_ms": latency("proxy_alone", 0.5),
+        "baseline_server_p99_ms": latency("baseline_alone", 0.99),
         "proxy_shoppers": shoppers,
         "proxy_products": sizes.proxy_products,
         "webhooks_stored": serial,
@@ -545,6 +578,13 @@ def figures(results: dict[str, Any]) -> list[Figure]:
             results["proxy_block_p99_ms"] < TARGET_PROXY_P99_MS,
         ),
         Figure(
+            "proxy block p99 one at a time, ms",
+            results["proxy_server_p99_ms"],
+            results["baseline_server_p99_ms"],
+            f"< {TARGET_SERVING_P99_MS:.0f} ms",
+            results["proxy_server_p99_ms"] < TARGET_SERVING_P99_MS,
+        ),
+        Figure(
             "worker, orders/create events/s",
             results["worker_order_events_per_s"],
             baseline,
@@ -592,6 +632,29 @@ def figures(results: dict[str, Any]) -> list[Figure]:
             JAVASCRIPT_GZIPPED_BUDGET,
             f"<= {JAVASCRIPT_GZIPPED_BUDGET:,} B",
             js <= JAVASCRIPT_GZIPPED_BUDGET,
+        ),
+        *storefront_figures(results),
+    ]
+
+
+def storefront_figures(results: dict[str, Any]) -> list[Figure]:
+    """The browser's figures (bench/storefront.py), when this run measured them (not --short)."""
+    if "storefront_fill_ms" not in results:
+        return []
+    return [
+        Figure(
+            "blocks filled after first paint, ms (vs paint)",
+            results["storefront_fill_ms"],
+            results["storefront_first_paint_ms_without_blocks"],
+            f"<= {TARGET_FILL_MS:.0f} ms",
+            results["storefront_fill_ms"] <= TARGET_FILL_MS,
+        ),
+        Figure(
+            "layout shift added by the blocks",
+            results["storefront_layout_shift_added"],
+            0.0,
+            f"{TARGET_LAYOUT_SHIFT_ADDED:.2f}",
+            round(results["storefront_layout_shift_added"], 2) <= TARGET_LAYOUT_SHIFT_ADDED,
         ),
     ]
 
@@ -657,6 +720,8 @@ def main() -> int:
     parser.add_argument("--short", action="store_true", help="small counts, no timing assertions (CI)")
     short = parser.parse_args().short or os.environ.get("BENCH_SHORT") == "1"
     sizes = SHORT if short else FULL
+    # The browser measurement runs the test suite's settings, not the bench server's.
+    own_environment = dict(os.environ)
     env = environment()
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
@@ -683,6 +748,12 @@ def main() -> int:
         results.update(measure_backfill(sizes))
         results.update(measure_in_process(sizes))
         results["storefront_js_gzip_bytes"] = storefront_js_gzip_bytes()
+    if not short:
+        # The end-to-end suite measures the same pages once per run in CI; here each page is loaded
+        # several times, on a database of the measurement's own.
+        from bench.storefront import storefront_measure
+
+        results.update(storefront_measure(own_environment, env["DATABASE_URL"], workdir))
 
     results = {
         **{key: round(value, 2) if isinstance(value, float) else value for key, value in results.items()},

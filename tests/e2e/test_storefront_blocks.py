@@ -1,9 +1,14 @@
 """The app's blocks on devstore's storefront, in a real browser: a signed-in shopper sees
 "picked for you" with reasons and says "not for me"; the product page shows "because you bought";
-and the blocks fill their reserved space without moving the page, soon after first paint."""
+and the blocks fill their reserved space without moving the page (how soon after first paint is
+measured and written down, and reported by `make bench`)."""
 
 import json
+import os
+import statistics
 import subprocess
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +22,11 @@ from tests.live import Devstore, wait_for
 
 pytestmark = pytest.mark.integration
 
-FILL_MS_MAX = 1000
+# `make bench` (bench/storefront.py) runs this test with each page loaded several times and reads
+# what it measured from the file STOREFRONT_MEASURED names; a test run loads each page once and
+# writes var/e2e/storefront_blocks_measured.json. Speed is reported, never asserted here.
+LOADS = int(os.environ.get("STOREFRONT_LOADS", "1"))
+MEASURED = Path(os.environ.get("STOREFRONT_MEASURED") or SCREENSHOTS / "storefront_blocks_measured.json")
 # Counts every layout shift not caused by input (as CLS does), from the start of the page.
 LAYOUT_SHIFT_OBSERVER = """
 window.__layoutShift = 0;
@@ -42,16 +51,35 @@ def blocks_filled(page: Page) -> None:
     )
 
 
-def layout_shift(page: Page, url: str) -> tuple[float, float | None]:
-    """The page's layout shift once its blocks are filled (and images loaded), and the fill time."""
-    page.goto(url)
-    page.wait_for_load_state("load")
-    has_blocks = page.locator('[data-omakase="recommendations"]').count() > 0
-    if has_blocks:
-        blocks_filled(page)
-    page.wait_for_timeout(300)  # shifts are reported after the frame that makes them
-    shift = float(page.evaluate("window.__layoutShift"))
-    return shift, float(page.evaluate(FILL_TIME)) if has_blocks else None
+# Milliseconds from the navigation's start to first paint.
+FIRST_PAINT = (
+    """() => performance.getEntriesByType("paint").find((entry) => entry.name === "first-paint").startTime"""
+)
+
+
+@dataclass(frozen=True)
+class Measured:
+    shift: float  # the most of its loads
+    fill_ms: float | None  # first paint to the last block filled, the median of its loads
+    paint_ms: float  # the navigation's start to first paint, the median of its loads
+
+
+def layout_shift(page: Page, url: str) -> Measured:
+    """The page's layout shift once its blocks are filled (and images loaded), the fill time and
+    the time to first paint, over LOADS loads."""
+    shifts, fills, paints = [], [], []
+    for _ in range(LOADS):
+        page.goto(url)
+        page.wait_for_load_state("load")
+        has_blocks = page.locator('[data-omakase="recommendations"]').count() > 0
+        if has_blocks:
+            blocks_filled(page)
+        page.wait_for_timeout(300)  # shifts are reported after the frame that makes them
+        shifts.append(float(page.evaluate("window.__layoutShift")))
+        if has_blocks:
+            fills.append(float(page.evaluate(FILL_TIME)))
+        paints.append(float(page.evaluate(FIRST_PAINT)))
+    return Measured(max(shifts), statistics.median(fills) if fills else None, statistics.median(paints))
 
 
 def item_ids(page: Page) -> list[str]:
@@ -89,7 +117,7 @@ def test_a_signed_in_shopper_sees_picks_with_reasons_dismisses_one_and_the_page_
     wait_for(picks_ready, timeout=90, interval=1)
 
     # When they open the home page
-    home_shift, home_fill = layout_shift(page, f"{devstore.url}/")
+    home = layout_shift(page, f"{devstore.url}/")
 
     # Then "picked for you" is filled with items that each say why
     block = page.locator('section[data-block="for-you"]')
@@ -118,39 +146,37 @@ def test_a_signed_in_shopper_sees_picks_with_reasons_dismisses_one_and_the_page_
 
     # And a product page shows "because you bought" (and nothing moves there or on a collection)
     product_url = str(block.locator(".omakase__link").first.get_attribute("href"))
-    product_shift, product_fill = layout_shift(page, f"{devstore.url}{product_url}")
+    product = layout_shift(page, f"{devstore.url}{product_url}")
     bought = page.locator('section[data-block="because-you-bought"]')
     expect(bought.locator(".omakase__heading")).to_have_text("Because you bought this")
     expect(bought).to_have_attribute("data-filled", "true")
-    collection_shift, collection_fill = layout_shift(
-        page, f"{devstore.url}/collections/{collection['handle']}"
-    )
+    collection_page = layout_shift(page, f"{devstore.url}/collections/{collection['handle']}")
 
     # And the same pages without the app's blocks, to compare
     bare = {
-        name: layout_shift(page, f"{devstore.url}{path}?_devstore_apps=off")[0]
+        name: layout_shift(page, f"{devstore.url}{path}?_devstore_apps=off")
         for name, path in (
             ("home", "/"),
             ("product", product_url),
             ("collection", f"/collections/{collection['handle']}"),
         )
     }
-    shifts = {"home": home_shift, "product": product_shift, "collection": collection_shift}
-    fills = {"home": home_fill, "product": product_fill, "collection": collection_fill}
+    pages = {"home": home, "product": product, "collection": collection_page}
     measured = {
-        "layout_shift": shifts,
-        "layout_shift_without_blocks": bare,
-        "fill_ms_after_first_paint": fills,
+        "loads_per_page": LOADS,
+        "layout_shift": {name: each.shift for name, each in pages.items()},
+        "layout_shift_without_blocks": {name: each.shift for name, each in bare.items()},
+        "fill_ms_after_first_paint": {name: each.fill_ms for name, each in pages.items()},
+        "first_paint_ms": {name: each.paint_ms for name, each in pages.items()},
+        "first_paint_ms_without_blocks": {name: each.paint_ms for name, each in bare.items()},
     }
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    (SCREENSHOTS / "storefront_blocks_measured.json").write_text(json.dumps(measured, indent=2))
+    MEASURED.parent.mkdir(parents=True, exist_ok=True)
+    MEASURED.write_text(json.dumps(measured, indent=2))
     record_property("storefront_blocks", measured)
-    for name, shift in shifts.items():
-        assert round(shift - bare[name], 2) == 0.00, measured
-        assert shift == 0, measured
-    for name, fill in fills.items():
-        assert fill is not None
-        assert fill < FILL_MS_MAX, (name, measured)
+    for name, each in pages.items():
+        assert round(each.shift - bare[name].shift, 2) == 0.00, measured
+        assert each.shift == 0, measured
+        assert each.fill_ms is not None, measured  # every page's blocks filled
 
     # (the screenshot is of the home page, with the blocks filled)
     page.goto(f"{devstore.url}/")
