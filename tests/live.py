@@ -3,6 +3,7 @@ a Celery worker process on the real broker reading and writing the test database
 process, and the app's live server. Nothing here skips: a missing service fails."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -10,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 import pytest
@@ -63,11 +64,12 @@ def worker_environment() -> dict[str, str]:
     return {}
 
 
-@pytest.fixture
-def celery_worker_process(
-    transactional_db: None, broker_available: None, worker_environment: dict[str, str]
-) -> Iterator[subprocess.Popen[str]]:
-    """A real `celery worker` in its own process, and this process sending through the broker."""
+def celery_worker_start(
+    worker_environment: dict[str, str], output: int | IO[str] = subprocess.PIPE
+) -> subprocess.Popen[str]:
+    """A real `celery worker` in its own process, on the test database, with `worker_environment`
+    over this process's; what it prints goes to `output` (a test that kills workers and starts new
+    ones gives each a file)."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
@@ -77,7 +79,7 @@ def celery_worker_process(
         "PYTHONUNBUFFERED": "1",
         **worker_environment,
     }
-    worker = subprocess.Popen(
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -95,10 +97,18 @@ def celery_worker_process(
         ],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=output,
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+@pytest.fixture
+def celery_worker_process(
+    transactional_db: None, broker_available: None, worker_environment: dict[str, str]
+) -> Iterator[subprocess.Popen[str]]:
+    """A real `celery worker` in its own process, and this process sending through the broker."""
+    worker = celery_worker_start(worker_environment)
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = False
     try:
@@ -228,6 +238,75 @@ def devstore(devstore_server: Devstore, settings: Any, live_server: Any, real_br
     settings.SHOPIFY_CDN_BASE = f"{devstore_server.url}/cdn"
     settings.APP_URL = live_server.url
     return devstore_server
+
+
+@dataclass
+class AppServer:
+    """The app under gunicorn, in a process of its own: unlike the live server (a thread of the
+    test process), it can be killed."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def worker_pids(self) -> list[int]:
+        """gunicorn's worker processes: the master forks them, and a new one for each that dies."""
+        pid = self.process.pid
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+    def answers(self) -> bool:
+        """the app server answers (whatever /healthz says of its database and broker)"""
+        try:
+            return httpx.get(f"{self.url}/healthz", timeout=5).status_code in (200, 503)
+        except httpx.HTTPError:
+            return False
+
+
+AppServerStart = Callable[[dict[str, str]], AppServer]
+
+
+@pytest.fixture
+def app_server_process(transactional_db: None, tmp_path: Path) -> Iterator[AppServerStart]:
+    """app_server_process(environment): the app under gunicorn (one sync worker, as production
+    runs its workers) on the test database, with `environment` over this process's, answering once
+    this returns. Every server started is stopped after the test."""
+    started: list[AppServer] = []
+
+    def start(environment: dict[str, str]) -> AppServer:
+        port = free_port()
+        log = tmp_path / f"gunicorn-{port}.log"
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "DATABASE_URL": database_url_of_this_test(),
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            "PYTHONUNBUFFERED": "1",
+            **environment,
+        }
+        command = [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}"]
+        with log.open("wb") as output:
+            process = subprocess.Popen(
+                # No control socket: its default path is one per user, shared by every gunicorn.
+                [*command, "--workers", "1", "--timeout", "120", "--no-control-socket"],
+                cwd=ROOT,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        server = AppServer(url=f"http://127.0.0.1:{port}", process=process, log=log)
+        started.append(server)
+        wait_for(lambda: server.answers() or process.poll() is not None, timeout=60)
+        assert process.poll() is None, f"gunicorn exited at start: {log.read_text()}"
+        return server
+
+    yield start
+    for server in started:
+        server.process.send_signal(signal.SIGINT)  # gunicorn's quick shutdown
+        try:
+            server.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait()
 
 
 def open_app(devstore: Devstore, shop: str | None = None) -> HttpResponse:
