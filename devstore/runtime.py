@@ -24,11 +24,14 @@ WEBHOOK_TIMEOUT = 5.0
 
 @dataclass
 class FailureInjection:
-    """The next `remaining` Admin API requests answer `status` instead of running."""
+    """The next `remaining` Admin API requests answer `status` instead of running, after
+    `delay_seconds`. With `status` 200 they run as usual and only their answer is late: Shopify
+    slow past the client's timeout, which gets no answer although the work was done."""
 
     remaining: int = 0
     status: int = 429
     retry_after: float = 1.0
+    delay_seconds: float = 0.0
 
 
 @dataclass
@@ -82,7 +85,9 @@ class RuntimeSettings:
             if self.failure.remaining <= 0:
                 return None
             self.failure.remaining -= 1
-            return FailureInjection(1, self.failure.status, self.failure.retry_after)
+            return FailureInjection(
+                1, self.failure.status, self.failure.retry_after, self.failure.delay_seconds
+            )
 
 
 def _merge(target: Any, changes: dict[str, Any]) -> None:

@@ -9,8 +9,9 @@
    request sent again tries again.
 
 The member's lock is never held while Shopify is called: the shopper's other points keep moving.
-Reservations a dead process left behind are settled by redemptions_maintain (beat), which asks
-Shopify for the code first; so are issued codes that expired unused (the program's policy).
+Reservations a dead process left behind are settled by redemptions_maintain (beat), or by the same
+request sent again, both of which ask Shopify for the code first; issued codes that expired unused
+are settled by redemptions_maintain too (the program's policy).
 """
 
 from __future__ import annotations
@@ -77,19 +78,24 @@ def redeem(
         raise LedgerError("reward_id", "is not a reward of this shop")
     if reward.kind == Reward.Kind.STORE_CREDIT and STORE_CREDIT_SCOPE not in shop.granted_scopes:
         raise LedgerError("reward_id", "store credit needs a permission the shop has not granted")
-    redemption = _reserve(shop, customer_id, reward, idempotency_key, now or timezone.now())
-    redemption = redemption_issue(shop, redemption.pk, client=client)
+    redemption, reserved_before = _reserve(shop, customer_id, reward, idempotency_key, now or timezone.now())
+    # A reservation an earlier request made may have reached Shopify before that request's process
+    # died (a worker killed while it waited for the answer): ask for its code before making it.
+    redemption = redemption_issue(shop, redemption.pk, client=client, recover=reserved_before)
     member = Member.objects.get(pk=redemption.member_id)
     return RedemptionResult(redemption, balances_of(member))
 
 
-def _reserve(shop: Shop, customer_id: int, reward: Reward, key: str, now: datetime) -> Redemption:
+def _reserve(
+    shop: Shop, customer_id: int, reward: Reward, key: str, now: datetime
+) -> tuple[Redemption, bool]:
+    """The redemption of this key, reserved, and whether an earlier request reserved it."""
     program = program_for(shop)
     with transaction.atomic():
         member = member_locked(shop, customer_id, program)
         redemption = Redemption.objects.for_shop(shop).filter(member=member, idempotency_key=key).first()
         if redemption is not None and redemption.status != Redemption.Status.FAILED:
-            return redemption  # the same request again: its redemption, whatever its state
+            return redemption, True  # the same request again: its redemption, whatever its state
         if redemption is not None and redemption.reward_id != reward.pk:
             raise LedgerError("idempotency_key", "was used for another reward")
         available = balances_of(member, now).available
@@ -114,7 +120,7 @@ def _reserve(shop: Shop, customer_id: int, reward: Reward, key: str, now: dateti
             usable_only=True,
             shortfall=Shortfall.REFUSE,
         )
-    return redemption
+    return redemption, False
 
 
 def redemption_issue(

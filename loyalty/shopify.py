@@ -21,7 +21,7 @@ import httpx
 from django.conf import settings
 
 from loyalty.models import Redemption, Reward
-from shop_app.admin_api import AdminClient
+from shop_app.admin_api import AdminApiError, AdminClient
 from shop_app.models import Shop
 
 BASIC_CODE_CREATE = """
@@ -61,8 +61,11 @@ mutation LoyaltyStoreCredit($id: ID!, $creditInput: StoreCreditAccountCreditInpu
 
 STORE_CREDIT_SCOPE = "write_store_credit_account_transactions"
 
-# What may have reached Shopify even though we got no answer: then ask before deciding.
-UNCERTAIN_ERRORS = (httpx.TimeoutException, httpx.NetworkError)
+# What may have reached Shopify even though we got no answer: then ask before deciding. The
+# shopifyapp package answers a timeout or a dropped connection as a failed result (network_error),
+# which AdminClient raises as AdminApiError, as it does a 5xx once its retries are spent: a code made
+# just before Shopify's answer was lost would otherwise be the shopper's with their points back.
+UNCERTAIN_ERRORS = (httpx.TimeoutException, httpx.NetworkError, AdminApiError)
 
 
 class ShopifyRefused(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -17,6 +18,7 @@ from devstore.admin_api.mutations import mutation_root
 from devstore.admin_api.queries import query_root
 from devstore.admin_api.schema import admin_schema
 from devstore.context import Devstore
+from devstore.runtime import FailureInjection
 from devstore.shops import shop_resolve
 
 INVALID_TOKEN = {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
@@ -28,11 +30,8 @@ MAX_COST_HELP = (
 )
 
 
-def injected_failure(ds: Devstore) -> Response | None:
-    """A failure armed through the control API, answered before anything else."""
-    failure = ds.settings.take_failure()
-    if failure is None:
-        return None
+def injected_failure(failure: FailureInjection) -> Response:
+    """The answer of a failure armed through the control API, given instead of running the request."""
     if failure.status == 429:
         return JSONResponse(
             {
@@ -47,9 +46,19 @@ def injected_failure(ds: Devstore) -> Response | None:
 
 async def graphql_endpoint(request: Request) -> Response:
     ds: Devstore = request.app.state.ds
-    failed = injected_failure(ds)
-    if failed is not None:
-        return failed
+    failure = ds.settings.take_failure()
+    if failure is None:
+        return await graphql_answer(request, ds)
+    if failure.status != 200:
+        await asyncio.sleep(failure.delay_seconds)
+        return injected_failure(failure)
+    # Armed with 200: the request runs now and its answer is late, as when Shopify is slow.
+    answer = await graphql_answer(request, ds)
+    await asyncio.sleep(failure.delay_seconds)
+    return answer
+
+
+async def graphql_answer(request: Request, ds: Devstore) -> Response:
     shop = shop_resolve(
         ds.db, ds.config.default_shop, request.headers.get("host"), request.query_params.get("shop")
     )

@@ -390,6 +390,43 @@ def test_injected_429_and_503_then_normal_service(client: TestClient, token: str
     assert _post(client, "{ shop { id } }", token)[0] == 200
 
 
+def test_an_injected_delay_holds_a_failure_or_a_done_request_s_answer(
+    client: TestClient, token: str, customer: Row
+) -> None:
+    # Given Shopify armed to answer a 504 late, then to run a request and answer it late
+    client.post(
+        "/_devstore/settings", json={"failure": {"remaining": 1, "status": 504, "delay_seconds": 0.3}}
+    )
+    started = time.monotonic()
+    assert _post(client, "{ shop { id } }", token)[0] == 504
+    assert time.monotonic() - started >= 0.3
+    client.post(
+        "/_devstore/settings", json={"failure": {"remaining": 1, "status": 200, "delay_seconds": 0.3}}
+    )
+    code = {
+        "title": "Late",
+        "code": "LATE-1",
+        "startsAt": "2025-01-01T00:00:00Z",
+        "context": {"customers": {"add": [f"gid://shopify/Customer/{customer['id']}"]}},
+        "customerGets": {"value": {"percentage": 0.1}, "items": {"all": True}},
+    }
+
+    # When a code is created while it is armed
+    started = time.monotonic()
+    late = client.post(
+        f"/admin/api/{VERSION}/graphql.json",
+        json={"query": DISCOUNT, "variables": {"input": code}},
+        headers={"Host": SHOP, "X-Shopify-Access-Token": token},
+    )
+
+    # Then the code was made, and its answer came after the delay
+    assert time.monotonic() - started >= 0.3
+    assert late.status_code == 200
+    assert late.json()["data"]["discountCodeBasicCreate"]["userErrors"] == []
+    assert [row["code"] for row in client.get("/_devstore/discounts").json()["discounts"]] == ["LATE-1"]
+    assert client.get("/_devstore/settings").json()["failure"]["remaining"] == 0
+
+
 DISCOUNT = """mutation($input: DiscountCodeBasicInput!) {
   discountCodeBasicCreate(basicCodeDiscount: $input) {
     codeDiscountNode { id codeDiscount { ... on DiscountCodeBasic { title status usageLimit
