@@ -21,7 +21,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Q
 
 from commerce.backfill import backfill_start_for_installation, backfills_cancel_for_shop
@@ -66,7 +65,8 @@ CONSENT_CAUSES = frozenset({"customers/create", "customers/update", CONSENT_TOPI
 
 def _consent_topic_extend() -> None:
     """The consent topic's handler records the change in commerce and announces nothing; after it,
-    newsletters follows the change, once it is committed."""
+    newsletters follows the change in the same transaction: committed with it or not at all (after
+    the commit, a process dying between the two would lose a shopper's leaving)."""
     # webhooks.handlers imports this module (ShopperChange): the cycle is broken here, at startup.
     from webhooks.handlers import TOPIC_HANDLERS  # noqa: PLC0415
 
@@ -77,7 +77,7 @@ def _consent_topic_extend() -> None:
     def record_then_follow(shop: Shop, payload: dict[str, Any], event: WebhookEvent) -> None:
         record(shop, payload, event)
         customer_id = shopify_id(require(payload, "customer_id", "payload"), "customer_id")
-        transaction.on_commit(lambda: _newsletters_consent_follow(shop.pk, (customer_id,)))
+        _newsletters_consent_follow(shop.pk, (customer_id,))
 
     record_then_follow.newsletters_follow = True  # type: ignore[attr-defined]
     TOPIC_HANDLERS[CONSENT_TOPIC] = record_then_follow
