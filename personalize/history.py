@@ -132,6 +132,11 @@ class Shoppers:
     high: int | None = None
     ids: tuple[int, ...] | None = None
 
+    @property
+    def every(self) -> bool:
+        """Every shopper of the shop (Shopify's ids are positive)."""
+        return self.ids is None and self.high is None and (self.low is None or self.low <= 0)
+
     @classmethod
     def one(cls, customer_shopify_id: int) -> Shoppers:
         return cls(customer_shopify_id, customer_shopify_id)
@@ -185,11 +190,11 @@ def history_load(shop: Shop, shoppers: Shoppers, catalog: Catalog, *, include: I
     )
     order_customer = np.searchsorted(customer_ids, order_customer_id).astype(np.int64)
     refunded = orders_refunded_cents(
-        Refund.objects.for_shop(shop).filter(_of_orders("order_id", orders, order_pk)), order_pk
+        Refund.objects.for_shop(shop).filter(_of_orders("order_id", shoppers, orders, order_pk)), order_pk
     )
     refunded_lines, refunded_units = columns_read(
         RefundLine.objects.for_shop(shop)
-        .filter(_of_orders("refund__order_id", orders, order_pk))
+        .filter(_of_orders("refund__order_id", shoppers, orders, order_pk))
         .values("line_item_shopify_id")
         .annotate(units=Cast(Coalesce(Sum("quantity"), 0), BigIntegerField()))
         .values_list("line_item_shopify_id", "units"),
@@ -197,7 +202,7 @@ def history_load(shop: Shop, shoppers: Shoppers, catalog: Catalog, *, include: I
     )
     line_order_pk, line_id, line_product, line_variant, line_quantity, line_unit_cents = columns_read(
         OrderLine.objects.for_shop(shop)
-        .filter(_of_orders("order_id", orders, order_pk))
+        .filter(_of_orders("order_id", shoppers, orders, order_pk))
         .values_list(
             "order_id",
             "shopify_id",
@@ -208,8 +213,10 @@ def history_load(shop: Shop, shoppers: Shoppers, catalog: Catalog, *, include: I
         ),
         (INT, INT, INT, INT, INT, INT),
     )
-    # By order and line, so that the same lines always add up in the same order.
-    by_line = np.lexsort((line_id, line_order_pk))
+    # The lines of the orders read only (`_of_orders` may read more), by order and line, so that
+    # the same lines always add up in the same order.
+    by_line = _ordered_by(line_order_pk, line_id)
+    by_line = by_line[_among(line_order_pk[by_line], order_pk)]
     line_order_pk, line_id, line_product, line_variant, line_quantity, line_unit_cents = (
         column[by_line]
         for column in (line_order_pk, line_id, line_product, line_variant, line_quantity, line_unit_cents)
@@ -252,18 +259,35 @@ def buyers_orders_load(shop: Shop) -> tuple[Ints, Ints, Floats, Ints]:
         customers,
         order_customer.reshape(-1).astype(np.int64),
         order_time,
-        order_cents - orders_refunded_cents(Refund.objects.for_shop(shop).filter(order__in=orders), order_pk),
+        order_cents
+        - orders_refunded_cents(
+            Refund.objects.for_shop(shop).filter(_of_orders("order_id", Shoppers(), orders, order_pk)),
+            order_pk,
+        ),
     )
 
 
-def _of_orders(field: str, orders: QuerySet[Order], order_pk: Ints) -> Q | AmongValues:
-    """The condition that `field` is the pk of one of `orders` (their pks read: `order_pk`). A few
-    orders (one shopper's) by their pks: index lookups. Many (a recompute step's) by the orders'
-    query: the planner joins them in one sequential pass over the table, where a lookup per order
-    would jump across all of it."""
+def _of_orders(field: str, shoppers: Shoppers, orders: QuerySet[Order], order_pk: Ints) -> Q | AmongValues:
+    """A condition that keeps the rows whose `field` is the pk of one of `orders` (the orders of
+    `shoppers`, their pks read: `order_pk`), and maybe others of the shop: the reader keeps those
+    of `order_pk` (`_among`). A few orders (one shopper's) by their pks: index lookups. Every
+    shopper's: the shop's rows, in one sequential pass, where matching them to the orders in the
+    database (a hash join of every order) took four times as long as reading them. Many but not
+    all (a step of a large shop's recompute): by the orders' query, the planner joining them in
+    one pass, where a lookup per order would jump across all of the table."""
     if order_pk.size <= AMONG_VALUES_MAX:
         return AmongValues(field, order_pk)
+    if shoppers.every:
+        return Q(**{f"{field}__isnull": False})
     return Q(**{f"{field}__in": orders.values("pk")})
+
+
+def _among(values: Ints, sorted_values: Ints) -> npt.NDArray[np.bool_]:
+    """Which of `values` are among `sorted_values` (ascending)."""
+    if sorted_values.size == 0:
+        return np.zeros(values.shape, dtype=bool)
+    position = np.minimum(np.searchsorted(sorted_values, values), sorted_values.size - 1)
+    return np.asarray(sorted_values[position] == values)
 
 
 def orders_selected(shop: Shop, shoppers: Shoppers) -> QuerySet[Order]:
@@ -272,7 +296,8 @@ def orders_selected(shop: Shop, shoppers: Shoppers) -> QuerySet[Order]:
 
 
 def orders_refunded_cents(refunds: QuerySet[Refund], order_pk: Ints) -> Ints:
-    """What `refunds` (all of orders among `order_pk`, ascending) took back of each, in cents."""
+    """What `refunds` took back of each order of `order_pk` (ascending), in cents: those of other
+    orders (`_of_orders` may read them) count for none."""
     refunded = np.zeros(order_pk.size, dtype=np.int64)
     refund_order, refund_cents = columns_read(
         refunds.values("order_id")
@@ -280,15 +305,27 @@ def orders_refunded_cents(refunds: QuerySet[Refund], order_pk: Ints) -> Ints:
         .values_list("order_id", "total"),
         (INT, INT),
     )
-    np.add.at(refunded, np.searchsorted(order_pk, refund_order), refund_cents)
+    read = _among(refund_order, order_pk)
+    np.add.at(refunded, np.searchsorted(order_pk, refund_order[read]), refund_cents[read])
     return refunded
 
 
 def _by_first(*columns: npt.NDArray[Any]) -> list[npt.NDArray[Any]]:
     """The columns with their rows in the order of the first (the orders' pk: the order they were
-    stored, which fixes how same-day orders add up)."""
+    stored, which fixes how same-day orders add up). Rows mostly come from a table read in the
+    order they were stored: then they are left as they are, unsorted."""
+    if np.all(columns[0][1:] >= columns[0][:-1]):
+        return list(columns)
     order = np.argsort(columns[0], kind="stable")
     return [column[order] for column in columns]
+
+
+def _ordered_by(first: Ints, second: Ints) -> Ints:
+    """The positions of the rows ordered by `first`, then `second` (np.lexsort's answer); without
+    sorting when they come in that order already, as lines read in the order they were stored do."""
+    if np.all((first[1:] > first[:-1]) | ((first[1:] == first[:-1]) & (second[1:] >= second[:-1]))):
+        return np.arange(first.size)
+    return np.lexsort((second, first))
 
 
 def _looked_up(

@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from personalize.climate import climate_for
-from personalize.clv import ClvModel, clv_input_from_orders, clv_predict
+from personalize.clv import ClvModel, clv_expected, clv_input_from_orders
 
 DAY_SECONDS = 86_400.0
 HORIZON_DAYS = 365.0
@@ -125,6 +125,28 @@ class History:
     # The customer's own address: (country code, province code), by Shopify id.
     addresses: Mapping[int, tuple[str, str]] = field(default_factory=dict)
 
+    def shoppers(self, start: int, end: int) -> History:
+        """The history of shoppers `start` to `end` (indexes into `customers`, `end` excluded)."""
+        orders = (self.order_customer >= start) & (self.order_customer < end)
+        lines = (self.line_customer >= start) & (self.line_customer < end)
+        return History(
+            customers=self.customers[start:end],
+            order_customer=self.order_customer[orders] - start,
+            order_id=self.order_id[orders],
+            order_time=self.order_time[orders],
+            order_cents=self.order_cents[orders],
+            order_country=self.order_country[orders],
+            line_customer=self.line_customer[lines] - start,
+            line_order_id=self.line_order_id[lines],
+            line_time=self.line_time[lines],
+            line_product=self.line_product[lines],
+            line_kept=self.line_kept[lines],
+            line_unit_cents=self.line_unit_cents[lines],
+            line_size=self.line_size[lines],
+            products=self.products,
+            addresses=self.addresses,
+        )
+
 
 @dataclass(frozen=True)
 class ToldFacts:
@@ -152,6 +174,62 @@ def segment_rules() -> list[tuple[str, str]]:
     ]
 
 
+@dataclass(frozen=True)
+class Affinities:
+    """The strongest values of each dimension per shopper, one entry per (shopper, dimension,
+    value): by shopper, then dimension (in `AFFINITY_DIMENSIONS` order), strongest first."""
+
+    shopper: Ints  # an index into the shoppers
+    dimension: Ints  # an index into AFFINITY_DIMENSIONS
+    name: list[str]
+    share: list[float]
+
+
+@dataclass(frozen=True)
+class KeptSizes:
+    """The size most kept per product type, one entry per (shopper, product type): by shopper,
+    then product type."""
+
+    shopper: Ints  # an index into the shoppers
+    product_type: list[str]
+    size: list[str]
+    quantity: list[int]
+
+
+@dataclass(frozen=True)
+class ProfileColumns:
+    """The profiles of a set of shoppers, field by field: one array or list per field, aligned by
+    shopper (`customers`, ascending), as `profiles_compute` computes them. Storing many profiles
+    reads these columns whole (personalize.profile_text); one shopper's are read as a dict
+    (`profile_dicts`), and both say the same."""
+
+    as_of: date
+    currency: str
+    customers: Ints
+    order_count: Ints
+    spent_cents: Ints  # net of refunds
+    first_time: Floats  # seconds since the epoch (inf with no order)
+    last_time: Floats
+    gaps: Floats  # each shopper's median gap in days (NaN below two order days)
+    typical_gaps: list[float]  # the same, rounded to a tenth of a day
+    recency: Ints  # the scores, 0 with no order
+    frequency: Ints
+    monetary: Ints
+    segments: list[str]
+    predicted_orders: list[float]  # rounded to three decimals
+    predicted_value: Floats  # in currency units, unrounded
+    churn_risk: list[float]  # rounded to four decimals
+    price_bands: list[str]
+    regions: list[Mapping[str, str]]  # the region fields (shared between shoppers of one place)
+    affinities: Affinities
+    sizes: KeptSizes
+    # Sizes the shopper told, by shopper index: they replace what orders suggest per product type.
+    told_sizes: Mapping[int, Mapping[str, str]]
+
+    def __len__(self) -> int:
+        return int(self.customers.size)
+
+
 def profiles_compute(
     history: History,
     told: Mapping[int, ToldFacts],
@@ -160,6 +238,17 @@ def profiles_compute(
 ) -> list[dict[str, Any]]:
     """The profile of each shopper of `history` (and of each shopper in `told` with no order), as
     the field values of personalize.models.Profile, in `history.customers` order."""
+    return profile_dicts(profiles_columns(history, told, parameters, as_of))
+
+
+def profiles_columns(
+    history: History,
+    told: Mapping[int, ToldFacts],
+    parameters: ShopParameters,
+    as_of: date,
+) -> ProfileColumns:
+    """`profiles_compute`, field by field: the same profiles as columns, with no dict, Decimal or
+    datetime per shopper (storing a whole shop's profiles reads them so)."""
     customers = history.customers
     count = len(customers)
     as_of_seconds = datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC).timestamp() + DAY_SECONDS
@@ -185,37 +274,63 @@ def profiles_compute(
         monetary=monetary,
         parameters=parameters,
     )
-
     clv = _clv(history, parameters, as_of_seconds, count)
-    affinities = _affinities(history, as_of_seconds, parameters.half_life_days)
-    sizes = _sizes(history)
-    price_bands = _price_bands(history, parameters.price_breaks)
-    last_country = _last_order_country(history)
+    bought = order_count > 0
+    customer_ids = customers.tolist()
+    return ProfileColumns(
+        as_of=as_of,
+        currency=parameters.currency,
+        customers=customers,
+        order_count=order_count,
+        # Whole cents: a sum of integers, exact in a float
+        spent_cents=np.rint(spent_cents).astype(np.int64),
+        first_time=first_time,
+        last_time=last_time,
+        gaps=gaps,
+        typical_gaps=rounded(gaps, 1),
+        recency=np.where(bought, recency, 0),
+        frequency=np.where(bought, frequency, 0),
+        monetary=np.where(bought, monetary, 0),
+        segments=segments,
+        predicted_orders=rounded(clv["orders"], 3),
+        predicted_value=clv["value"],
+        churn_risk=rounded(clv["no_order"], 4),
+        price_bands=_price_bands(history, parameters.price_breaks),
+        regions=_regions(customer_ids, told, _last_order_country(history), history.addresses),
+        affinities=_affinities(history, as_of_seconds, parameters.half_life_days),
+        sizes=_sizes(history),
+        told_sizes={
+            index: told[customer_id].sizes
+            for index, customer_id in enumerate(customer_ids)
+            if customer_id in told and told[customer_id].sizes
+        },
+    )
 
-    # One iteration per shopper, over plain Python values (NumPy scalars are slow one by one).
-    columns = zip(
-        customers.tolist(),
-        order_count.tolist(),
-        spent_cents.tolist(),
-        first_time.tolist(),
-        last_time.tolist(),
-        gaps.tolist(),
-        rounded(gaps, 1),
-        recency.tolist(),
-        frequency.tolist(),
-        monetary.tolist(),
-        segments,
-        rounded(clv["orders"], 3),
-        clv["value"].tolist(),
-        rounded(clv["no_order"], 4),
-        price_bands,
-        last_country,
+
+def profile_dicts(columns: ProfileColumns) -> list[dict[str, Any]]:
+    """The profiles of `columns`, one dict of field values each (as `profiles_compute` answers)."""
+    affinities = _affinity_dicts(columns.affinities)
+    sizes = _size_dicts(columns.sizes)
+    fields = zip(
+        columns.customers.tolist(),
+        columns.order_count.tolist(),
+        columns.spent_cents.tolist(),
+        columns.first_time.tolist(),
+        columns.last_time.tolist(),
+        columns.gaps.tolist(),
+        columns.typical_gaps,
+        columns.recency.tolist(),
+        columns.frequency.tolist(),
+        columns.monetary.tolist(),
+        columns.segments,
+        columns.predicted_orders,
+        columns.predicted_value.tolist(),
+        columns.churn_risk,
+        columns.price_bands,
+        columns.regions,
         strict=True,
     )
     profiles = []
-    # The same few places and told facts come up again and again: each region worked out once.
-    regions: dict[tuple[str, str, str, tuple[str, str] | None], dict[str, str]] = {}
-    addresses = history.addresses
     for index, (
         customer_id,
         orders,
@@ -232,14 +347,17 @@ def profiles_compute(
         predicted_value,
         churn_risk,
         band,
-        country,
-    ) in enumerate(columns):
-        facts = told.get(customer_id, NOTHING_TOLD)
-        place = (facts.country_code, facts.region_code, country, addresses.get(customer_id))
-        region = regions.get(place)
-        if region is None:
-            region = regions[place] = _region(customer_id, facts, country, addresses)
-        shopper_sizes = sizes.get(index, {})
+        region,
+    ) in enumerate(fields):
+        common = {
+            "customer_shopify_id": customer_id,
+            "as_of": columns.as_of,
+            "order_count": orders,
+            "currency": columns.currency,
+            "affinities": affinities.get(index, {}),
+            "sizes": sizes_with_told(sizes.get(index, {}), columns.told_sizes.get(index, {})),
+            **region,
+        }
         if orders:
             total = _cents_to_money(spent)
             last_order_at = _from_seconds(last)
@@ -247,13 +365,7 @@ def profiles_compute(
             next_order_on = (last_order_at + timedelta(days=gap)).date() if known_gap else None
             profiles.append(
                 {
-                    "customer_shopify_id": customer_id,
-                    "as_of": as_of,
-                    "order_count": orders,
-                    "currency": parameters.currency,
-                    "affinities": affinities.get(index, {}),
-                    "sizes": _sizes_with_told(shopper_sizes, facts),
-                    **region,
+                    **common,
                     "first_order_at": _from_seconds(first),
                     "last_order_at": last_order_at,
                     "total_spent": total,
@@ -271,18 +383,7 @@ def profiles_compute(
                 }
             )
         else:
-            profiles.append(
-                {
-                    "customer_shopify_id": customer_id,
-                    "as_of": as_of,
-                    "order_count": orders,
-                    "currency": parameters.currency,
-                    "affinities": affinities.get(index, {}),
-                    "sizes": _sizes_with_told(shopper_sizes, facts),
-                    **region,
-                    **NO_ORDERS,
-                }
-            )
+            profiles.append({**common, **NO_ORDERS})
     return profiles
 
 
@@ -430,7 +531,7 @@ def _clv(
     if history.order_customer.size == 0:
         return result
     buyers, compact = np.unique(history.order_customer, return_inverse=True)
-    prediction = clv_predict(
+    prediction = clv_expected(
         ClvModel.from_json(dict(parameters.clv)),
         clv_input_from_orders(
             compact,
@@ -446,19 +547,22 @@ def _clv(
     return result
 
 
-def _affinities(
-    history: History, as_of_seconds: float, half_life_days: float
-) -> dict[int, dict[str, dict[str, float]]]:
+def _affinities(history: History, as_of_seconds: float, half_life_days: float) -> Affinities:
     """Per shopper index, per dimension, the shares of faded weight of each value kept."""
     kept = history.line_kept > 0
     if not kept.any():
-        return {}
+        return Affinities(
+            shopper=np.zeros(0, dtype=np.int64), dimension=np.zeros(0, dtype=np.int64), name=[], share=[]
+        )
     age_days = np.maximum(0.0, (as_of_seconds - history.line_time[kept]) / DAY_SECONDS)
     weight = history.line_kept[kept] * np.power(0.5, age_days / max(half_life_days, 1.0))
     line_customer = history.line_customer[kept]
     products, line_product = np.unique(history.line_product[kept], return_inverse=True)
-    result: dict[int, dict[str, dict[str, float]]] = {}
-    for dimension in AFFINITY_DIMENSIONS:
+    shoppers: list[Ints] = []
+    dimensions: list[Ints] = []
+    names_chosen: list[str] = []
+    shares: list[float] = []
+    for dimension_index, dimension in enumerate(AFFINITY_DIMENSIONS):
         names, offsets, product_codes = _trait_codes(history.products, products.tolist(), dimension)
         if not names:
             continue
@@ -467,11 +571,11 @@ def _affinities(
         lengths = np.diff(offsets)[line_product]
         ends = np.cumsum(lengths)
         positions = np.arange(int(ends[-1])) + np.repeat(offsets[line_product] - (ends - lengths), lengths)
-        codes = product_codes[positions]
-        customers = np.repeat(line_customer, lengths)
-        weights = np.repeat(weight, lengths)
-        keys, inverse = np.unique(customers * len(names) + codes, return_inverse=True)
-        sums = np.bincount(inverse, weights=weights)
+        keys, sums = _sums_by_key(
+            np.repeat(line_customer, lengths) * len(names) + product_codes[positions],
+            np.repeat(weight, lengths),
+            int(history.customers.size) * len(names),
+        )
         key_customer = keys // len(names)
         key_code = keys % len(names)
         totals = np.bincount(key_customer, weights=sums)
@@ -483,15 +587,52 @@ def _affinities(
         rank = np.arange(order.size) - np.maximum.accumulate(np.where(starts, np.arange(order.size), 0))
         chosen = order[rank < AFFINITIES_KEPT]
         chosen_customer = key_customer[chosen]
-        shares = rounded(sums[chosen] / totals[chosen_customer], 4)
-        chosen_names = [names[code] for code in key_code[chosen].tolist()]
-        bounds = np.flatnonzero(np.append(_group_starts(chosen_customer), True)).tolist()
-        for customer, start, end in zip(
-            chosen_customer[bounds[:-1]].tolist(), bounds, bounds[1:], strict=False
-        ):
-            result.setdefault(customer, {})[dimension] = dict(
-                zip(chosen_names[start:end], shares[start:end], strict=True)
-            )
+        shoppers.append(chosen_customer)
+        dimensions.append(np.full(chosen.size, dimension_index, dtype=np.int64))
+        names_chosen.extend([names[code] for code in key_code[chosen].tolist()])
+        shares.extend(rounded(sums[chosen] / totals[chosen_customer], 4))
+    if not shoppers:
+        return Affinities(
+            shopper=np.zeros(0, dtype=np.int64), dimension=np.zeros(0, dtype=np.int64), name=[], share=[]
+        )
+    # By shopper; a stable sort keeps the dimensions in their order, and each one's ranks.
+    shopper = np.concatenate(shoppers)
+    by_shopper = np.argsort(shopper, kind="stable")
+    picked = by_shopper.tolist()
+    return Affinities(
+        shopper=shopper[by_shopper],
+        dimension=np.concatenate(dimensions)[by_shopper],
+        name=[names_chosen[index] for index in picked],
+        share=[shares[index] for index in picked],
+    )
+
+
+# A dense table of sums, one slot per possible key, is used while it has at most this many slots
+# per value summed; past that (a large vocabulary of tags), the keys present are sorted instead.
+DENSE_SLOTS_PER_VALUE = 2
+
+
+def _sums_by_key(keys: Ints, weights: Floats, key_space: int) -> tuple[Ints, Floats]:
+    """The distinct keys (ascending, each in 0 .. key_space - 1) and the sum of the weights of
+    each, added in the order given: the same floats whichever way they are found."""
+    if key_space <= DENSE_SLOTS_PER_VALUE * keys.size:
+        present = np.flatnonzero(np.bincount(keys, minlength=key_space)).astype(np.int64)
+        return present, np.bincount(keys, weights=weights, minlength=key_space)[present].astype(np.float64)
+    distinct_keys, inverse = np.unique(keys, return_inverse=True)
+    return distinct_keys, np.bincount(inverse.reshape(-1), weights=weights).astype(np.float64)
+
+
+def _affinity_dicts(affinities: Affinities) -> dict[int, dict[str, dict[str, float]]]:
+    """Per shopper index, per dimension, each value's share (as a profile holds them)."""
+    result: dict[int, dict[str, dict[str, float]]] = {}
+    for shopper, dimension, name, share in zip(
+        affinities.shopper.tolist(),
+        affinities.dimension.tolist(),
+        affinities.name,
+        affinities.share,
+        strict=True,
+    ):
+        result.setdefault(shopper, {}).setdefault(AFFINITY_DIMENSIONS[dimension], {})[name] = share
     return result
 
 
@@ -530,7 +671,7 @@ def _trait_values(traits: ProductTraits, dimension: str) -> tuple[str, ...]:
     return traits.collections
 
 
-def _sizes(history: History) -> dict[int, dict[str, dict[str, Any]]]:
+def _sizes(history: History) -> KeptSizes:
     """Per shopper index: the size most kept per product type, with the units kept in it.
     Refunded units were already taken off `line_kept`; a size returned as often as it was kept
     says nothing. Ties go to the size kept last, then to the greater name."""
@@ -539,16 +680,19 @@ def _sizes(history: History) -> dict[int, dict[str, dict[str, Any]]]:
         [traits.product_type if traits else "" for traits in map(history.products.get, products.tolist())],
         dtype=str,
     )
+    # Product types as codes in the order of their names, found per product (not per line).
+    type_names, product_type_codes = np.unique(product_types, return_inverse=True)
+    line_type_codes = product_type_codes.reshape(-1)[line_product]
     sized = history.line_size != ""
     sized[sized] = product_types[line_product[sized]] != ""
     if not sized.any():
-        return {}
-    type_names, type_codes = np.unique(product_types[line_product[sized]], return_inverse=True)
+        return KeptSizes(shopper=np.zeros(0, dtype=np.int64), product_type=[], size=[], quantity=[])
+    type_codes = line_type_codes[sized]
     size_names, size_codes = np.unique(history.line_size[sized], return_inverse=True)
     groups = history.line_customer[sized] * type_names.size + type_codes
     keys, inverse = np.unique(groups * size_names.size + size_codes, return_inverse=True)
-    quantity = np.zeros(keys.size, dtype=np.int64)
-    np.add.at(quantity, inverse, history.line_kept[sized])
+    # Sums of whole units: exact in floats
+    quantity = np.rint(np.bincount(inverse.reshape(-1), weights=history.line_kept[sized])).astype(np.int64)
     latest = np.zeros(keys.size)
     np.maximum.at(latest, inverse, history.line_time[sized])
     key_group, key_size = keys // size_names.size, keys % size_names.size
@@ -560,24 +704,37 @@ def _sizes(history: History) -> dict[int, dict[str, dict[str, Any]]]:
     ]
     best = order[np.append(_group_starts(key_group[order])[1:], True)] if order.size else order
     types, size_values = type_names.tolist(), size_names.tolist()
+    customer, product_type = np.divmod(key_group[best], len(types))
+    return KeptSizes(
+        shopper=customer,
+        product_type=[types[code] for code in product_type.tolist()],
+        size=[size_values[code] for code in key_size[best].tolist()],
+        quantity=quantity[best].tolist(),
+    )
+
+
+def _size_dicts(sizes: KeptSizes) -> dict[int, dict[str, dict[str, Any]]]:
+    """Per shopper index, per product type, the size kept most (as a profile holds them)."""
     result: dict[int, dict[str, dict[str, Any]]] = {}
-    for group, size, units in zip(
-        key_group[best].tolist(), key_size[best].tolist(), quantity[best].tolist(), strict=True
+    for shopper, product_type, size, quantity in zip(
+        sizes.shopper.tolist(), sizes.product_type, sizes.size, sizes.quantity, strict=True
     ):
-        customer, product_type = divmod(group, len(types))
-        result.setdefault(customer, {})[types[product_type]] = {
-            "size": size_values[size],
-            "quantity": units,
+        result.setdefault(shopper, {})[product_type] = {
+            "size": size,
+            "quantity": quantity,
             "source": "orders",
         }
     return result
 
 
-def _sizes_with_told(inferred: dict[str, dict[str, Any]], told: ToldFacts) -> dict[str, dict[str, Any]]:
-    if not told.sizes:
+def sizes_with_told(
+    inferred: dict[str, dict[str, Any]], told: Mapping[str, str]
+) -> dict[str, dict[str, Any]]:
+    """The sizes of a profile: what orders suggest per product type, unless the shopper told."""
+    if not told:
         return inferred  # already by product type
     sizes = dict(inferred)
-    for product_type, size in told.sizes.items():
+    for product_type, size in told.items():
         sizes[product_type] = {"size": size, "source": "told"}
     return dict(sorted(sizes.items()))
 
@@ -608,12 +765,34 @@ def _last_order_country(history: History) -> list[str]:
     return list(result.tolist())
 
 
+def _regions(
+    customer_ids: list[int],
+    told: Mapping[int, ToldFacts],
+    last_order_countries: list[str],
+    addresses: Mapping[int, tuple[str, str]],
+) -> list[Mapping[str, str]]:
+    """Per shopper, the region fields. The same few places and told facts come up again and again:
+    each region is worked out once, and shoppers of one place share it."""
+    facts = [told.get(customer_id, NOTHING_TOLD) for customer_id in customer_ids]
+    places = list(
+        zip(
+            [told_facts.country_code for told_facts in facts],
+            [told_facts.region_code for told_facts in facts],
+            last_order_countries,
+            map(addresses.get, customer_ids),
+            strict=True,
+        )
+    )
+    regions = {place: _region(*place) for place in dict.fromkeys(places)}
+    return [regions[place] for place in places]
+
+
 def _region(
-    customer_id: int, told: ToldFacts, last_order_country: str, addresses: Mapping[int, tuple[str, str]]
+    told_country: str, told_region: str, last_order_country: str, address: tuple[str, str] | None
 ) -> dict[str, str]:
-    address_country, address_region = addresses.get(customer_id, ("", ""))
-    if told.country_code:
-        country, region, source = told.country_code, told.region_code, "told"
+    address_country, address_region = address or ("", "")
+    if told_country:
+        country, region, source = told_country, told_region, "told"
     elif last_order_country:
         # The region only when the address is in the same country (orders keep the country).
         region = address_region if address_country == last_order_country else ""

@@ -17,6 +17,7 @@ from django.db.models import F
 
 from commerce.metafields import CustomerMetafields, customer_metafields_write
 from personalize.models import Profile, ProfileSettings
+from personalize.profiles import ProfileColumns
 from shop_app.jobs import job_enqueue
 from shop_app.models import Job, Shop
 
@@ -24,8 +25,16 @@ logger = logging.getLogger(__name__)
 
 METAFIELDS_SYNC = "personalize.metafields_sync"
 SYNC_BATCH = 500
-# The profile fields the metafields are made of.
-METAFIELD_SOURCES = ("segment", "predicted_value_365d", "predicted_orders_365d", "churn_risk")
+# The profile fields the metafields are made of, each formatted as Shopify's type for it wants.
+METAFIELD_FORMATS = {
+    "segment": "{}",
+    "predicted_value_365d": "{:.2f}",
+    "predicted_orders_365d": "{:.3f}",
+    "churn_risk": "{:.4f}",
+}
+METAFIELD_SOURCES = tuple(METAFIELD_FORMATS)
+# `metafields_value`'s text, its fields in the order of their names.
+_VALUE_TEMPLATE = "|".join(f"{field}={METAFIELD_FORMATS[field]}" for field in sorted(METAFIELD_FORMATS))
 
 
 def metafields_for(profile: dict[str, Any]) -> dict[str, str]:
@@ -33,17 +42,28 @@ def metafields_for(profile: dict[str, Any]) -> dict[str, str]:
     none for a shopper with no order (no segment to say)."""
     if not profile["segment"]:
         return {}
-    return {
-        "segment": profile["segment"],
-        "predicted_value_365d": f"{profile['predicted_value_365d']:.2f}",
-        "predicted_orders_365d": f"{profile['predicted_orders_365d']:.3f}",
-        "churn_risk": f"{profile['churn_risk']:.4f}",
-    }
+    return {field: template.format(profile[field]) for field, template in METAFIELD_FORMATS.items()}
 
 
 def metafields_value(profile: dict[str, Any]) -> str:
     """The metafields as one comparable string (what `metafields_value` holds)."""
     return "|".join(f"{key}={value}" for key, value in sorted(metafields_for(profile).items()))
+
+
+def metafields_values(columns: ProfileColumns) -> list[str]:
+    """`metafields_value` of each profile of `columns`, from the columns whole."""
+    fields = {
+        "segment": columns.segments,
+        "predicted_value_365d": columns.predicted_value.tolist(),
+        "predicted_orders_365d": columns.predicted_orders,
+        "churn_risk": columns.churn_risk,
+    }
+    return [
+        _VALUE_TEMPLATE.format(*values) if segment else ""
+        for segment, *values in zip(
+            columns.segments, *(fields[field] for field in sorted(METAFIELD_FORMATS)), strict=True
+        )
+    ]
 
 
 def metafields_sync_later(shop: Shop) -> None:

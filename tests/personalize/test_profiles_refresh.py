@@ -88,8 +88,8 @@ def test_the_recompute_goes_in_steps_and_resumes_where_it_stopped(
     # The worker dies after storing the first chunk of the next step ...
     stored = refresh.profiles_upsert
 
-    def dies_at_the_second_chunk(shop: Shop, profiles: list[dict[str, object]]) -> None:
-        if profiles[0]["customer_shopify_id"] == 25:
+    def dies_at_the_second_chunk(shop: Shop, profiles: refresh.ComputedProfiles) -> None:
+        if profiles.columns.customers[0] == 25:
             raise RuntimeError("the worker died")
         stored(shop, profiles)
 
@@ -177,13 +177,18 @@ purchase = st.tuples(
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(purchases=st.lists(purchase, min_size=1, max_size=14), chunk=st.integers(min_value=1, max_value=4))
+@given(
+    purchases=st.lists(purchase, min_size=1, max_size=14),
+    chunk=st.integers(min_value=1, max_value=4),
+    step=st.integers(min_value=1, max_value=20),
+)
 def test_incremental_and_full_recompute_give_the_same_profiles(
     shop: Shop,
     catalog: None,
     monkeypatch: pytest.MonkeyPatch,
     purchases: list[tuple[int, int, list[tuple[int, int, str, int, int]], bool]],
     chunk: int,
+    step: int,
 ) -> None:
     Order.objects.for_shop(shop).delete()
     Profile.objects.for_shop(shop).delete()
@@ -198,13 +203,15 @@ def test_incremental_and_full_recompute_give_the_same_profiles(
             cancelled=cancelled,
         )
     monkeypatch.setattr(refresh, "CHUNK_SHOPPERS", chunk)
+    # A step of `step` orders: the shop in one step (its lines read whole) or in several (each
+    # step's lines read by joining its orders)
+    monkeypatch.setattr(refresh, "STEP_ORDERS", step)
     # On PostgreSQL, chunks of two shoppers or more are stored by COPY, one shopper by INSERT
     monkeypatch.setattr(refresh, "COPY_FROM_PROFILES", 2)
     fixed = parameters()
     monkeypatch.setattr(refresh, "shop_parameters_fit", lambda shop, as_of: fixed)
 
-    # The full path, in chunks of `chunk` shoppers, its lines read by joining the orders (as a
-    # large shop's are)
+    # The full path, in steps and chunks, its lines read as a large shop's are
     with monkeypatch.context() as large:
         large.setattr(history, "AMONG_VALUES_MAX", 0)
         profiles_recompute_all(shop, as_of=AS_OF)
