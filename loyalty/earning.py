@@ -20,7 +20,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from commerce.models import Order, Refund, RefundLine
-from loyalty.ledger import LedgerError, Shortfall, entry_append, member_get, member_locked
+from loyalty.ledger import LedgerError, Shortfall, entry_append, entry_exists, member_get, member_locked
 from loyalty.models import Entry, Lot, Member, Program
 from loyalty.program import program_for, rules_of
 from shop_app.jobs import job_enqueue
@@ -135,10 +135,16 @@ def _clawbacks(shop: Shop, program: Program, order: Order, earned: Entry, now: d
         else Shortfall.STOP_AT_ZERO
     )
     written = []
-    for key, cause, target in targets:
+    for cause_key, cause, target in targets:
         taken = _taken(shop, order)
         if target <= taken:
             continue
+        key = cause_key
+        if entry_exists(shop, cause_key):
+            # This refund took its share before an earlier one was known (refunds/create delivered
+            # out of order): that one raised the cumulative target past it. The rest, keyed by the
+            # target it reaches, so that a sync run again writes it once.
+            key = f"{cause_key}:to:{target}"
         entry = entry_append(
             member,
             points=-(target - taken),

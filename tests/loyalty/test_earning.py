@@ -98,6 +98,28 @@ def test_refunds_take_points_back_in_proportion_cumulatively_never_more_than_ear
     assert ledger_differences(shop) == []
 
 
+def test_refunds_known_in_the_reverse_of_the_order_they_were_made_take_back_what_they_take_in_order(
+    shop: Shop, program: Program
+) -> None:
+    # Given an order that earned 100 points, refunded twice, the later refund's webhook first
+    order = paid_order(shop, SHOPPER, "100.00")
+    points_sync_for_order(shop, order)
+    made = timezone.now()
+    refund_of(shop, order, "10.00", at=made + timedelta(minutes=5))
+    points_sync_for_order(shop, order)
+
+    # When the earlier refund arrives, and the sync runs again after it
+    refund_of(shop, order, "20.00", at=made)
+    points_sync_for_order(shop, order)
+    points_sync_for_order(shop, order)
+
+    # Then 30 points are taken, as when the two arrive in order
+    member = member_get(shop, SHOPPER)
+    assert member is not None
+    assert member.balance == 70
+    assert ledger_differences(shop) == []
+
+
 def test_a_cancellation_takes_back_what_is_left(shop: Shop, program: Program) -> None:
     order = paid_order(shop, SHOPPER, "80.00")
     points_sync_for_order(shop, order)
