@@ -20,13 +20,12 @@ leave; `customer_upsert` and `order_upsert` are the same functions for one recor
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar, cast
 
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Max, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
@@ -344,12 +343,12 @@ def customers_upsert(shop: Shop, records: Sequence[CustomerRecord], *, source: s
                 # can come for this one, and its personal data must not be written back.
                 logger.info("customer %s: deleted in Shopify; update ignored", customer.shopify_id)
                 continue
-            elif _is_not_newer(record.updated_at, customer.shopify_updated_at):
-                continue
-            else:
+            elif not _is_not_newer(record.updated_at, customer.shopify_updated_at):
                 for name, value in _customer_fields(record).items():
                     setattr(customer, name, value)
                 applied.take(record.shopify_id)
+            # A record older than the row (a late delivery) changes nothing of it, but its consent
+            # is logged all the same: the log holds every change, in whatever order they arrive.
             if record.email_consent is not None:
                 consents.append((record.shopify_id, record.email_consent))
         return applied
@@ -392,39 +391,25 @@ def customer_delete(shop: Shop, shopify_id: int) -> Customer:
         return customer
 
 
-def _newest_first(consent_updated_at: datetime | None) -> tuple[int, float]:
-    """The consent log's order, newest first, as the database sorts `-consent_updated_at`: an
-    unknown time first where the database counts NULL as the largest value (PostgreSQL), last
-    where it counts it as the smallest (SQLite). Sorting by this key ascending is that order."""
-    if consent_updated_at is None:
-        return (0, 0.0) if connection.features.nulls_order_largest else (2, 0.0)
-    return (1, -consent_updated_at.timestamp())
-
-
 def _consents_log(shop: Shop, consents: Sequence[tuple[int, EmailConsentRecord]], source: str) -> None:
-    """Log each (shopper, consent) in turn, unless it is the state of the shopper's latest entry
-    or an entry we hold already (the same change reported twice: a webhook, then reconciliation).
-    One read of the shoppers' entries, one insert."""
+    """Log each (shopper, consent) we do not hold already: the same change reported twice (a
+    webhook, then reconciliation; the shopper inside each of their orders) is one entry, as
+    consent_record keeps it. Which changes are logged does not depend on the order they arrive in:
+    one arriving after a newer one (a retry, a backlog) is logged all the same. One read of the
+    shoppers' entries, one insert."""
     if not consents:
         return
-    # Each shopper's entries as (state, level, time), newest first: the first is the latest.
-    held: dict[int, list[tuple[str, str, datetime | None]]] = defaultdict(list)
-    entries = (
+    held = set(
         ConsentLogEntry.objects.for_shop(shop)
         .filter(customer_shopify_id__in={customer_id for customer_id, _ in consents})
-        .order_by("customer_shopify_id", "-consent_updated_at", "-recorded_at")
         .values_list("customer_shopify_id", "state", "opt_in_level", "consent_updated_at")
     )
-    for customer_id, state, opt_in_level, consent_updated_at in entries:
-        held[customer_id].append((state, opt_in_level, consent_updated_at))
     new_entries = []
     for customer_id, consent in consents:
-        entry = (consent.state, consent.opt_in_level, consent.consent_updated_at)
-        customer_entries = held[customer_id]
-        if customer_entries and customer_entries[0][:2] == entry[:2]:
+        entry = (customer_id, consent.state, consent.opt_in_level, consent.consent_updated_at)
+        if entry in held:
             continue
-        if entry in customer_entries:
-            continue
+        held.add(entry)
         new_entries.append(
             ConsentLogEntry(
                 shop=shop,
@@ -435,18 +420,6 @@ def _consents_log(shop: Shop, consents: Sequence[tuple[int, EmailConsentRecord]]
                 source=source or "unknown",
             )
         )
-        # Recorded last, so first among the entries of its time: the next consent of this
-        # shopper in the set compares with the entry the database would call the latest.
-        rank = _newest_first(consent.consent_updated_at)
-        position = next(
-            (
-                index
-                for index, held_entry in enumerate(customer_entries)
-                if _newest_first(held_entry[2]) >= rank
-            ),
-            len(customer_entries),
-        )
-        customer_entries.insert(position, entry)
     # A concurrent delivery of the same change may insert it first: it is then recorded once.
     ConsentLogEntry.objects.bulk_create(new_entries, ignore_conflicts=True)
 

@@ -198,6 +198,28 @@ def test_customer_upsert_logs_consent_once_per_change(shop: Shop) -> None:
     ]
 
 
+def test_consent_changes_delivered_out_of_order_are_logged_as_in_order(shop: Shop) -> None:
+    # Given a shopper who subscribed, unsubscribed and subscribed again
+    def changed(at: str, state: str) -> dict[str, Any]:
+        consent = {"marketingState": state, "marketingOptInLevel": "SINGLE_OPT_IN", "consentUpdatedAt": at}
+        return customer_node(at, emailMarketingConsent=consent)
+
+    subscribed, unsubscribed, again = (
+        changed("2026-01-01T00:00:00Z", "SUBSCRIBED"),
+        changed("2026-01-02T00:00:00Z", "UNSUBSCRIBED"),
+        changed("2026-01-03T00:00:00Z", "SUBSCRIBED"),
+    )
+
+    # When the last change arrives first, then the first, then the middle one
+    for node in (again, subscribed, unsubscribed):
+        customer_upsert(shop, customer_record_from_graphql(node), source="webhook:customers/update")
+
+    # Then every change is logged, as in order, and the shopper holds the last
+    log = ConsentLogEntry.objects.for_shop(shop).order_by("consent_updated_at")
+    assert list(log.values_list("state", flat=True)) == ["subscribed", "unsubscribed", "subscribed"]
+    assert Customer.objects.for_shop(shop).get().email_marketing_state == "subscribed"
+
+
 def test_the_same_shopify_ids_in_two_shops_are_two_rows(shop: Shop, other_shop: Shop) -> None:
     order_upsert(shop, order_record_from_graphql(order_node()))
     order_upsert(other_shop, order_record_from_graphql(order_node(displayFinancialStatus="PAID")))
