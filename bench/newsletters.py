@@ -1,13 +1,17 @@
 """The newsletter figures of `make bench`, all in one run:
 
 - newsletter_emails_per_s: personalized issue emails rendered and handed to a real SMTP server
-  process (aiosmtpd, accepting and dropping each message, on loopback) per second, by two worker
-  processes running a worker's code path: claim a chunk, read what its picks need once, render
-  each reader's email with their picks and reasons, hand off, send over one connection, mark done;
+  process (aiosmtpd on uvloop's event loop, bench/smtp_sink.py, accepting and dropping each
+  message, on loopback) per second, by two worker processes running a worker's code path: claim
+  a chunk, read what its picks need once, render each reader's email with their picks and
+  reasons, hand off, send over the task's connections (newsletters.sending.SMTP_CONNECTIONS, side
+  by side), mark done. They are forked from the bench's process once it has written one email, as
+  workers that have sent before (imports and templates loaded);
 - newsletter_emails_locmem_per_s: the same path and rows with Django's locmem backend (each message
   serialized as for SMTP, and kept): what our side sends when the SMTP server is not the limit;
-- newsletter_smtp_only_per_s: what that SMTP server process takes at most, two processes handing
-  it one already written issue email again and again (nothing of ours but the send);
+- newsletter_smtp_only_per_s: what that SMTP server process takes from two processes handing it
+  one already written issue email again and again, over one connection each (nothing of ours but
+  the send);
 - newsletter_plain_render_per_s: a plain render of the same templates with a fixed context (one
   process), the baseline the issue asks for.
 
@@ -17,6 +21,7 @@ writes a catalog, a topic and `emails` readers (half with their own candidate li
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import socket
 import subprocess
@@ -53,10 +58,20 @@ def _free_port() -> int:
 
 
 def _smtp_sink() -> tuple[subprocess.Popen[bytes], int]:
-    """A real SMTP server process that accepts and drops every message."""
+    """A real SMTP server process (aiosmtpd, on uvloop: bench/smtp_sink.py) that accepts and drops
+    every message."""
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Sink"],
+        [
+            sys.executable,
+            "-m",
+            "bench.smtp_sink",
+            "-n",
+            "-l",
+            f"127.0.0.1:{port}",
+            "-c",
+            "aiosmtpd.handlers.Sink",
+        ],
         cwd=ROOT,
     )
     deadline = time.monotonic() + 15
@@ -169,13 +184,22 @@ def _sender(message: EmailMultiAlternatives, count: int, results: Any) -> None:
 
 def _workers_run(target: Any, *arguments: Any) -> tuple[int, float]:
     """WORKERS processes running `target` side by side: what they sent, and the seconds from the
-    first start to the last end."""
+    first start to the last end.
+
+    They are forked from this process, which holds everything the bench made so far: the objects
+    it has are frozen first (gc.freeze, as the standard library advises before a fork), or each
+    worker's first full collection would walk them all, copying their pages, a fraction of a second
+    of a run this short that a long-lived worker spends once."""
     connections.close_all()  # each process opens its own
     forked = multiprocessing.get_context("fork")
     results = forked.Queue()
     processes = [forked.Process(target=target, args=(*arguments, results)) for _ in range(WORKERS)]
-    for process in processes:
-        process.start()
+    gc.freeze()
+    try:
+        for process in processes:
+            process.start()
+    finally:
+        gc.unfreeze()
     reports = [results.get(timeout=600) for _ in processes]
     for process in processes:
         process.join(timeout=30)
@@ -217,6 +241,12 @@ def newsletters_bench(shop: Shop, emails: int = 2000) -> dict[str, Any]:
         ):
             pass
     pks = list(Delivery.objects.filter(issue=issue).order_by("pk").values_list("pk", flat=True))
+    # The email the SMTP-only figure sends, written here first: this process then has what a worker
+    # loads on its first email (the URL configuration, the templates, the shop's catalog), and the
+    # workers forked from it start as workers that have sent before.
+    reader = Subscriber.objects.filter(shop=shop).earliest("pk")
+    subscription = Subscription.objects.get(subscriber=reader, topic=topic)
+    message = issue_email(issue_context(issue, timezone.localdate()), reader, subscription, pks[0])
 
     sink, port = _smtp_sink()
     smtp = {"EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend", "EMAIL_PORT": port}
@@ -234,9 +264,6 @@ def newsletters_bench(shop: Shop, emails: int = 2000) -> dict[str, Any]:
             with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
                 locmem_sent, locmem_seconds = _workers_run(_worker, issue.pk)
             locmem_statuses = Counter(Delivery.objects.filter(issue=issue).values_list("status", flat=True))
-            reader = Subscriber.objects.filter(shop=shop).earliest("pk")
-            subscription = Subscription.objects.get(subscriber=reader, topic=topic)
-            message = issue_email(issue_context(issue, timezone.localdate()), reader, subscription, pks[0])
             with override_settings(**smtp):
                 smtp_only_sent, smtp_only_seconds = _workers_run(_sender, message, len(pks) // WORKERS)
     finally:

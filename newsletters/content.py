@@ -9,6 +9,7 @@ The confirmation email carries no marketing: the topics asked for, and the link 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,11 +23,14 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
 from commerce.models import CollectionMembership, Product
+from newsletters.frames import Frame, Slots
+from newsletters.mime import WrittenEmail
 from newsletters.models import Cadence, Issue, NewsletterSettings, Subscriber, Subscription, Topic
-from newsletters.tokens import token_make
+from newsletters.tokens import token_make, token_signer
 from personalize.picks import picks_as_json, picks_names, picks_within_many
 from shop_app.models import Shop
 
@@ -131,6 +135,61 @@ def readers_picks(
     ]
 
 
+class EmailLinks:
+    """The links of an issue's emails, with what they share made once: each page's address up to
+    its token (reverse() costs more than signing the token) and each purpose's signer."""
+
+    def __init__(self) -> None:
+        self.click_base = _address_before_token("newsletters:click")
+        self.manage_base = _address_before_token("newsletters:preferences")
+        self.unsubscribe_base = _address_before_token("newsletters:unsubscribe")
+        self.click_signer = signing.TimestampSigner(salt=CLICK_SALT)  # what signing.dumps uses
+        self.manage_signer = token_signer("manage")
+        self.unsubscribe_signer = token_signer("unsubscribe")
+
+    def click(self, delivery_pk: int, target: str) -> str:
+        """A storefront link through our click counter (a signed redirect: only to the shop's own
+        storefront, which the signature guarantees)."""
+        token = self.click_signer.sign_object({"d": delivery_pk, "u": target}, compress=True)
+        return self.click_base + token
+
+    def manage(self, subscriber: Subscriber) -> str:
+        return self.manage_base + token_make(subscriber, "manage", signer=self.manage_signer)
+
+    def unsubscribe(self, subscriber: Subscriber, topic_id: int) -> str:
+        return self.unsubscribe_base + token_make(
+            subscriber, "unsubscribe", topic_id, signer=self.unsubscribe_signer
+        )
+
+
+def _address_before_token(name: str) -> str:
+    """The address of a page that takes a token, up to the token: a token is URL-safe base64 and
+    colons, which reverse() leaves as they are, so this plus a token is what reverse() gives."""
+    path = reverse(name, args=["-"])
+    return app_url(path.removesuffix("-"))
+
+
+@dataclass(frozen=True)
+class Framed:
+    """A part of an email in HTML and in text, as frames (newsletters.frames)."""
+
+    html: Frame
+    text: Frame
+
+
+@dataclass(frozen=True)
+class IssueShared:
+    """What every email of an issue says alike in one language and cadence, written once: its
+    body as frames with slots for the reader's picks and links, its headers but the reader's."""
+
+    subject: str
+    sender: str
+    body: Framed
+    list_id: str
+    unsubscribe_mailto: str
+    message_domain: str
+
+
 @dataclass
 class IssueContext:
     """What the emails of one issue share, read once for all its readers."""
@@ -140,7 +199,11 @@ class IssueContext:
     product_ids: set[int]
     today: date
     storefront: str = ""
-    topic_names: dict[str, str] = field(default_factory=dict)
+    links: EmailLinks = field(default_factory=EmailLinks)
+    shared: dict[tuple[str, str], IssueShared] = field(default_factory=dict)  # by language, cadence
+    # The picks' part around the rows, by language; each pick's row, by language and pick.
+    picks_around: dict[str, Framed] = field(default_factory=dict)
+    pick_rows: dict[tuple[str, str], Framed] = field(default_factory=dict)
 
 
 def issue_context(issue: Issue, today: date) -> IssueContext:
@@ -154,11 +217,45 @@ def issue_context(issue: Issue, today: date) -> IssueContext:
     )
 
 
-def click_url(delivery_pk: int, target: str) -> str:
-    """A storefront link through our click counter (a signed redirect: only to the shop's own
-    storefront, which the signature guarantees)."""
-    token = signing.dumps({"d": delivery_pk, "u": target}, salt=CLICK_SALT, compress=True)
-    return app_url(reverse("newsletters:click", args=[token]))
+def issue_shared(context: IssueContext, language: str, cadence: str) -> IssueShared:
+    """What the issue's emails in this language and cadence share, written on first use."""
+    found = context.shared.get((language, cadence))
+    if found is not None:
+        return found
+    issue, sending = context.issue, context.sending
+    topic, shop = issue.topic, issue.shop
+    name = topic.in_language("names", language)
+    sections = _sections(issue.sections, language)
+    subject = f"{name}: {sections[0]['heading']}" if sections and sections[0]["heading"] else name
+    slots = Slots()
+    values = {
+        "language": language,
+        "subject": subject,
+        "topic_name": name,
+        "topic_description": topic.in_language("descriptions", language),
+        "sections": sections,
+        "shop_url": context.storefront,
+        "reader_picks": slots["picks"],
+        "footer": _footer(shop, sending, slots["manage_url"], slots["unsubscribe_url"]),
+    }
+    with translation.override(language):
+        values["cadence"] = cadence_word(cadence)
+        body = Framed(
+            slots.frame(render_to_string("newsletters/email/issue.html", values)),
+            slots.frame(render_to_string("newsletters/email/issue.txt", values)),
+        )
+    mailbox = sending.contact_email or sending.from_email or settings.DEFAULT_FROM_EMAIL
+    # Header values are one line: a name with a line break would end the header.
+    clean_name = " ".join(name.replace('"', "").split())
+    shared = context.shared[(language, cadence)] = IssueShared(
+        subject=subject,
+        sender=sender_of(shop, sending),
+        body=body,
+        list_id=f'"{clean_name}" <{list_id(topic)}>',
+        unsubscribe_mailto=f"mailto:{mailbox}?subject={quote('unsubscribe ' + list_id(topic))}",
+        message_domain=_message_domain(),
+    )
+    return shared
 
 
 def _footer(shop: Shop, sending: NewsletterSettings, manage: str, unsubscribe: str) -> dict[str, str]:
@@ -210,61 +307,75 @@ def issue_email(
     delivery_pk: int,
     picks: list[dict[str, Any]] | None = None,
 ) -> EmailMultiAlternatives:
-    """One reader's issue: their language, their picks (made here unless given), their links."""
-    issue, sending = context.issue, context.sending
-    topic = issue.topic
-    shop = issue.shop
+    """One reader's issue: their language, their picks (made here unless given), their links; the
+    rest as every reader in their language gets it (issue_shared)."""
+    issue = context.issue
     language = reader_language(subscriber.language)
+    shared = issue_shared(context, language, subscription.cadence)
     if picks is None:
-        [picks] = readers_picks(topic, [subscriber], context.product_ids, context.today)
+        [picks] = readers_picks(issue.topic, [subscriber], context.product_ids, context.today)
     for pick in picks:
-        pick["link"] = click_url(delivery_pk, pick["url"])
-    manage = app_url(reverse("newsletters:preferences", args=[token_make(subscriber, "manage")]))
-    unsubscribe = app_url(
-        reverse("newsletters:unsubscribe", args=[token_make(subscriber, "unsubscribe", topic.pk)])
+        pick["link"] = context.links.click(delivery_pk, pick["url"])
+    manage = context.links.manage(subscriber)
+    unsubscribe = context.links.unsubscribe(subscriber, issue.topic_id)
+    picks_html, picks_text = _reader_picks(context, language, picks)
+    # As the templates would escape them: the HTML escaped, the text as it is.
+    html = shared.body.html.fill(
+        {"picks": picks_html, "manage_url": escape(manage), "unsubscribe_url": escape(unsubscribe)}
     )
-    name = topic.in_language("names", language)
-    sections = _sections(issue.sections, language)
-    with translation.override(language):
-        subject = f"{name}: {sections[0]['heading']}" if sections and sections[0]["heading"] else name
-        values = {
-            "language": language,
-            "subject": subject,
-            "topic_name": name,
-            "topic_description": topic.in_language("descriptions", language),
-            "cadence": cadence_word(subscription.cadence),
-            "sections": sections,
-            "picks": picks,
-            "shop_url": context.storefront,
-            "footer": _footer(shop, sending, manage, unsubscribe),
-        }
-        html = render_to_string("newsletters/email/issue.html", values)
-        text = render_to_string("newsletters/email/issue.txt", values)
-    message = EmailMultiAlternatives(
-        subject=subject,
+    text = shared.body.text.fill({"picks": picks_text, "manage_url": manage, "unsubscribe_url": unsubscribe})
+    message = WrittenEmail(
+        subject=shared.subject,
         body=text,
-        from_email=sender_of(shop, sending),
+        from_email=shared.sender,
         to=[subscriber.email],
-        headers=_list_headers(topic, name, unsubscribe, sending, delivery_pk),
+        headers={
+            "List-Id": shared.list_id,
+            "List-Unsubscribe": f"<{unsubscribe}>, <{shared.unsubscribe_mailto}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "Message-ID": f"<newsletter-{delivery_pk}.{issue.shop_id}@{shared.message_domain}>",
+            "Precedence": "bulk",
+        },
     )
     message.attach_alternative(html, "text/html")
     return message
 
 
-def _list_headers(
-    topic: Topic, name: str, unsubscribe: str, sending: NewsletterSettings, delivery_pk: int
-) -> dict[str, str]:
-    mailbox = sending.contact_email or sending.from_email or settings.DEFAULT_FROM_EMAIL
-    mailto = f"mailto:{mailbox}?subject={quote('unsubscribe ' + list_id(topic))}"
-    # Header values are one line: a name with a line break would end the header.
-    clean_name = " ".join(name.replace('"', "").split())
-    return {
-        "List-Id": f'"{clean_name}" <{list_id(topic)}>',
-        "List-Unsubscribe": f"<{unsubscribe}>, <{mailto}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        "Message-ID": f"<newsletter-{delivery_pk}.{topic.shop_id}@{_message_domain()}>",
-        "Precedence": "bulk",
-    }
+def _reader_picks(context: IssueContext, language: str, picks: list[dict[str, Any]]) -> tuple[str, str]:
+    """The reader's picks' part, HTML and text (none without picks): each pick's row written once
+    per issue for all the readers shown that pick alike (its link aside, which is each reader's
+    own), the part around the rows once per language."""
+    if not picks:
+        return "", ""
+    rows = [(_pick_row(context, language, pick), pick["link"]) for pick in picks]
+    around = context.picks_around.get(language)
+    if around is None:
+        slots = Slots()
+        with translation.override(language):
+            around = context.picks_around[language] = Framed(
+                slots.frame(render_to_string("newsletters/email/_picks.html", {"rows": slots["rows"]})),
+                slots.frame(render_to_string("newsletters/email/_picks.txt", {"rows": slots["rows"]})),
+            )
+    html = "".join(row.html.fill({"link": escape(link)}) for row, link in rows)
+    text = "".join(row.text.fill({"link": link}) for row, link in rows)
+    return around.html.fill({"rows": html}), around.text.fill({"rows": text})
+
+
+def _pick_row(context: IssueContext, language: str, pick: dict[str, Any]) -> Framed:
+    """The pick's row as every reader shown this pick in this language gets it, a slot for the
+    link: rendered with the pick's own values, so whatever the template does with them holds."""
+    shown = {name: value for name, value in pick.items() if name != "link"}
+    key = (language, json.dumps(shown, sort_keys=True, default=str))
+    found = context.pick_rows.get(key)
+    if found is None:
+        slots = Slots()
+        values = {"pick": {**shown, "link": slots["link"]}}
+        with translation.override(language):
+            found = context.pick_rows[key] = Framed(
+                slots.frame(render_to_string("newsletters/email/_pick.html", values)),
+                slots.frame(render_to_string("newsletters/email/_pick.txt", values)),
+            )
+    return found
 
 
 def confirmation_email(
@@ -296,7 +407,7 @@ def confirmation_email(
         }
         html = render_to_string("newsletters/email/confirmation.html", values)
         text = render_to_string("newsletters/email/confirmation.txt", values)
-    message = EmailMultiAlternatives(
+    message = WrittenEmail(
         subject=subject,
         body=text,
         from_email=sender_of(shop, sending),

@@ -10,11 +10,11 @@
   chunk (the topic's products, the readers' profiles, facts, dismissals and candidate lists:
   personalize.picks.picks_within_many), the emails are written, the shop's rate is taken for the
   chunk at once (newsletters.rate), and the messages go over the one SMTP connection the worker
-  opened, HAND_OFF_SIZE at a time: those rows record "handed off" (one commit) just before their
-  messages go to SMTP, and "done" (one commit) after. A worker killed in between leaves at most
-  HAND_OFF_SIZE rows the sweeper frees, and the next worker records them as uncertain instead of
-  sending them again: an email is never sent twice. (A commit a row would be exact to the row,
-  and cost more than writing and sending the email.)
+  opened, HAND_OFF_SIZE at a time: those rows record "handed off" just before their messages go
+  to SMTP, in the commit that records the group before them "done". A worker killed in between
+  leaves at most HAND_OFF_SIZE rows the sweeper frees, and the next worker records them as
+  uncertain instead of sending them again: an email is never sent twice. (A commit a row would be
+  exact to the row, and cost more than writing and sending the email.)
 """
 
 from __future__ import annotations
@@ -22,13 +22,14 @@ from __future__ import annotations
 import logging
 import smtplib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -77,6 +78,9 @@ BATCHES_PER_TASK = 10
 # Rows handed off in one commit before their messages go: what a worker killed while sending may
 # leave uncertain (never sent again, maybe not received).
 HAND_OFF_SIZE = 10
+# SMTP connections a task sends over side by side: a message takes four round trips (MAIL, RCPT,
+# DATA, its text), each waiting for the server's reply, and another connection sends meanwhile.
+SMTP_CONNECTIONS = 2
 
 
 class SendRefused(PermanentError):
@@ -213,8 +217,8 @@ def issue_deliveries_handler(job: Job) -> float | None:
 
 def deliveries_send(delivery_pk: int, connection: BaseEmailBackend | None = None) -> dict[int, RunResult]:
     """Send the row this worker was woken for, and with it the ready rows of the same issue (or
-    of the same reader's confirmations), BATCH_SIZE at a time, over one SMTP connection. Returns
-    each row's outcome by pk."""
+    of the same reader's confirmations), BATCH_SIZE at a time, over SMTP_CONNECTIONS connections
+    (or the one given). Returns each row's outcome by pk."""
     first = Delivery.objects.filter(pk=delivery_pk).values("shop_id", "kind", "issue_id").first()
     if first is None:
         return {delivery_pk: RunResult(Outcome.NOT_CLAIMED)}
@@ -229,11 +233,16 @@ def deliveries_send(delivery_pk: int, connection: BaseEmailBackend | None = None
         DELIVERY_WORK, alike, BATCH_SIZE - (1 if claimed else 0)
     )
     contexts: dict[int, IssueContext] = {}
-    smtp = connection or get_connection(fail_silently=False, timeout=settings.EMAIL_TIMEOUT)
-    try:
-        smtp.open()
-    except OSError:
-        logger.warning("newsletters: SMTP unavailable; each delivery records it and is retried")
+    # A confirmation is one email: one connection.
+    count = 1 if first["kind"] == DeliveryKind.CONFIRMATION else SMTP_CONNECTIONS
+    smtp = SmtpSenders(
+        [connection]
+        if connection
+        else [get_connection(fail_silently=False, timeout=settings.EMAIL_TIMEOUT) for _ in range(count)]
+    )
+    smtp.open()
+    # Rows sent and not yet recorded done: the next group's hand-off records them (_group_send).
+    unrecorded: list[int] = []
     try:
         for round_number in range(BATCHES_PER_TASK):
             if round_number:
@@ -241,12 +250,16 @@ def deliveries_send(delivery_pk: int, connection: BaseEmailBackend | None = None
                 # "processing" for the sweeper.
                 batch = work_claim_alike(DELIVERY_WORK, alike, BATCH_SIZE)
             if not batch:
-                return outcomes
-            outcomes.update(chunk_send(batch, smtp, contexts))
+                break
+            chunk_outcomes, unrecorded = chunk_send(batch, smtp, contexts, unrecorded)
+            outcomes.update(chunk_outcomes)
             if len(batch) < BATCH_SIZE:
-                return outcomes
+                break
+        _sent_record(unrecorded)
     finally:
         smtp.close()
+    if len(batch) < BATCH_SIZE:
+        return outcomes
     # Full batches kept coming: a wake-up for the rest, and this task ends within its time limit.
     newest = alike.filter(status="pending").order_by("-pk").values_list("pk", flat=True).first()
     if newest is not None:
@@ -255,11 +268,16 @@ def deliveries_send(delivery_pk: int, connection: BaseEmailBackend | None = None
 
 
 def chunk_send(
-    batch: list[Delivery], smtp: BaseEmailBackend, contexts: dict[int, IssueContext]
-) -> dict[int, RunResult]:
-    """Send a chunk of claimed rows over the open connection: their emails written together, the
+    batch: list[Delivery],
+    smtp: SmtpSenders,
+    contexts: dict[int, IssueContext],
+    unrecorded: list[int],
+) -> tuple[dict[int, RunResult], list[int]]:
+    """Send a chunk of claimed rows over the open connections: their emails written together, the
     shop's rate taken for the chunk at once, then handed off and sent HAND_OFF_SIZE at a time.
-    Each row's outcome (sent, refused, uncertain, to retry) is recorded on it alone."""
+    Each row's outcome (sent, refused, uncertain, to retry) is recorded on it alone; the last
+    group sent is returned unrecorded, for the next chunk's first hand-off to record with it (the
+    caller records what is left at the end), like the rows `unrecorded` of the chunk before."""
     _related_attach(batch)
     messages = issue_messages(batch, contexts)
     written = [(row, message) for row in batch if (message := messages.get(row.pk)) is not None]
@@ -273,46 +291,90 @@ def chunk_send(
         send_rate_wait(batch[0].shop_id, going)
     outcomes: dict[int, RunResult] = {}
     for start in range(0, len(written), HAND_OFF_SIZE):
-        outcomes.update(_group_send(written[start : start + HAND_OFF_SIZE], smtp))
+        group_outcomes, unrecorded = _group_send(written[start : start + HAND_OFF_SIZE], smtp, unrecorded)
+        outcomes.update(group_outcomes)
 
     def send(delivery: Delivery) -> None:
-        delivery_send(delivery, smtp, contexts)
+        delivery_send(delivery, smtp.first, contexts)
 
     for row in alone:
         outcomes[row.pk] = work_run(DELIVERY_WORK, row, send)
-    return outcomes
+    return outcomes, unrecorded
 
 
 def _group_send(
-    group: list[tuple[Delivery, EmailMultiAlternatives]], smtp: BaseEmailBackend
-) -> dict[int, RunResult]:
-    """Hand off a few written rows in one commit, send each, and record the sent ones done in one
-    commit; a row that fails records its own outcome as work_run would."""
+    group: list[tuple[Delivery, EmailMultiAlternatives]], smtp: SmtpSenders, sent_before: list[int]
+) -> tuple[dict[int, RunResult], list[int]]:
+    """Record the group sent before done and hand off this one, in one commit; then send each of
+    this group. Returns each row's outcome (a failure recorded on its row as work_run would) and
+    the rows sent, which the next group's commit (or _sent_record) records done. So at any moment
+    at most one group is handed off and not recorded: what a killed worker leaves uncertain."""
     pks = [row.pk for row, _ in group]
     now = timezone.now()
-    # Conditional, like a claim: a row another worker handed off keeps its mark and is not sent.
-    taken = Delivery.objects.filter(
-        pk__in=pks, status=WorkStatus.PROCESSING, handed_off_at__isnull=True
-    ).update(handed_off_at=now)
+    changed = _record_and_hand_off(sent_before, pks, now)
     mine = set(pks)
-    if taken < len(pks):
+    # Each row counts once: a count short of both lists says some row was not ours (another worker
+    # handed it off), and which is read back.
+    if changed < len(sent_before) + len(pks):
         mine = set(Delivery.objects.filter(pk__in=pks, handed_off_at=now).values_list("pk", flat=True))
+    going = [(row, message) for row, message in group if row.pk in mine]
+    failures = dict(
+        zip([row.pk for row, _ in going], smtp.send([message for _, message in going]), strict=True)
+    )
     outcomes: dict[int, RunResult] = {}
     sent = []
-    for row, message in group:
-        try:
-            if row.pk not in mine:
-                raise HandOffUncertain("handed off by another worker")
-            _hand_to_smtp(row, message, smtp)
-        except Exception as error:  # recorded on the row by the work piece's rules
-            outcomes[row.pk] = work_run(DELIVERY_WORK, row, _raising(error))
-        else:
+    for row, _ in group:
+        failure = failures[row.pk] if row.pk in failures else HandOffUncertain("handed off by another worker")
+        if failure is not None:
+            failure = _send_failed(row, failure)
+        if failure is None:
             sent.append(row.pk)
+            outcomes[row.pk] = RunResult(Outcome.DONE)
+        else:  # recorded on the row by the work piece's rules
+            outcomes[row.pk] = work_run(DELIVERY_WORK, row, _raising(failure))
+    return outcomes, sent
+
+
+# The rows sent before, done, and this group's rows, handed off, in one statement (one round
+# trip, one commit, no ORM compilation per group: this runs for every HAND_OFF_SIZE emails).
+# Conditional, like a claim: a row another worker handed off keeps its mark and is not sent.
+# Table and columns from the model, the values as parameters; {sent} and {group} are the
+# placeholders of the two lists of ids.
+_RECORD_AND_HAND_OFF = (
+    "UPDATE {table} SET"
+    " {status} = CASE WHEN {id} IN ({sent}) THEN %s ELSE {status} END,"
+    " {processed_at} = CASE WHEN {id} IN ({sent}) THEN %s ELSE {processed_at} END,"
+    " {last_error} = CASE WHEN {id} IN ({sent}) THEN '' ELSE {last_error} END,"
+    " {handed_off_at} = CASE WHEN {id} IN ({group}) THEN %s ELSE {handed_off_at} END"
+    " WHERE {status} = %s AND ({id} IN ({sent}) OR ({id} IN ({group}) AND {handed_off_at} IS NULL))"
+)
+_COLUMNS = {
+    name: Delivery._meta.get_field(name).column  # type: ignore[union-attr]
+    for name in ("id", "status", "processed_at", "last_error", "handed_off_at")
+}
+
+
+def _record_and_hand_off(sent: list[int], group: list[int], now: datetime) -> int:
+    """_RECORD_AND_HAND_OFF: the number of rows it changed."""
+    # An empty list is written NULL: `id IN (NULL)` holds for no row.
+    sent_in = ", ".join(["%s"] * len(sent)) or "NULL"
+    group_in = ", ".join(["%s"] * len(group)) or "NULL"
+    statement = _RECORD_AND_HAND_OFF.format(
+        table=Delivery._meta.db_table, sent=sent_in, group=group_in, **_COLUMNS
+    )
+    at = connection.ops.adapt_datetimefield_value(now)
+    done, processing = WorkStatus.DONE.value, WorkStatus.PROCESSING.value
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*sent, done, *sent, at, *sent, *group, at, processing, *sent, *group])
+        return int(cursor.rowcount)
+
+
+def _sent_record(sent: list[int]) -> None:
+    """The rows SMTP took, done."""
     if sent:
         Delivery.objects.filter(pk__in=sent, status=WorkStatus.PROCESSING).update(
             status=WorkStatus.DONE, processed_at=timezone.now(), last_error=""
         )
-    return {**outcomes, **dict.fromkeys(sent, RunResult(Outcome.DONE))}
 
 
 def _raising(error: Exception) -> Callable[[Delivery], None]:
@@ -368,30 +430,83 @@ def delivery_send(
 
 
 def _hand_to_smtp(delivery: Delivery, message: EmailMultiAlternatives, smtp: BaseEmailBackend) -> None:
-    """Give a handed-off row's message to SMTP. What SMTP did not take is no longer handed off
-    (it is tried again); what it may have taken stays so (never sent again)."""
+    """Give a handed-off row's message to SMTP (see _send_failed for what a failure means)."""
+    failure = _smtp_attempt(message, smtp)
+    if failure is not None:
+        raise _send_failed(delivery, failure)
+
+
+def _smtp_attempt(message: EmailMultiAlternatives, smtp: BaseEmailBackend) -> Exception | None:
+    """Send one message: what went wrong, if anything. No database work (SmtpSenders' threads
+    run this)."""
     try:
         smtp.send_messages([message])
-    except smtplib.SMTPServerDisconnected:
+    except Exception as error:  # what it means for the row is _send_failed's to say
+        return error
+    return None
+
+
+def _send_failed(delivery: Delivery, error: Exception) -> Exception:
+    """What to record for a handed-off row whose message SMTP did not take. What SMTP did not take
+    is no longer handed off (it is tried again); what it may have taken stays so (never sent
+    again); what it refused for good is refused (a recipient's refusal also suppresses them)."""
+    if isinstance(error, smtplib.SMTPServerDisconnected):
         # The server went away mid-conversation: it may have taken the message. Not sent again.
-        raise HandOffUncertain("SMTP disconnected while sending: it may have been sent") from None
-    except smtplib.SMTPRecipientsRefused as error:
+        return HandOffUncertain("SMTP disconnected while sending: it may have been sent")
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in error.recipients.values()]
         if codes and all(500 <= code < 600 for code in codes):
             Delivery.objects.filter(pk=delivery.pk).update(bounced_at=timezone.now())
             subscriber_suppress(delivery.subscriber, "bounce")
-            raise SendRefused(f"recipient refused ({codes[0]})") from None
-        Delivery.objects.filter(pk=delivery.pk).update(handed_off_at=None)  # not taken: try again
-        raise
-    except smtplib.SMTPResponseException as error:
-        if 500 <= error.smtp_code < 600:
-            raise SendRefused(f"SMTP refused the message ({error.smtp_code})") from None
+            return SendRefused(f"recipient refused ({codes[0]})")
+    elif isinstance(error, smtplib.SMTPResponseException) and 500 <= error.smtp_code < 600:
+        return SendRefused(f"SMTP refused the message ({error.smtp_code})")
+    if isinstance(error, OSError):
+        # Refused for now, connecting failed, or the connection broke before the message: not
+        # taken, so tried again.
         Delivery.objects.filter(pk=delivery.pk).update(handed_off_at=None)
-        raise
-    except OSError:
-        # Connecting failed, or the connection broke before the message: not taken.
-        Delivery.objects.filter(pk=delivery.pk).update(handed_off_at=None)
-        raise
+    return error
+
+
+class SmtpSenders:
+    """The SMTP connections a task sends over, side by side (SMTP_CONNECTIONS), each by a thread
+    of its own while the task's thread waits. The threads only send: what a failure means for its
+    row, the task's thread writes (_send_failed)."""
+
+    def __init__(self, connections: list[BaseEmailBackend]) -> None:
+        self.connections = connections
+        self.first = connections[0]
+        self.pool = ThreadPoolExecutor(max_workers=len(connections)) if len(connections) > 1 else None
+
+    def open(self) -> None:
+        for backend in self.connections:
+            try:
+                backend.open()
+            except OSError:
+                logger.warning("newsletters: SMTP unavailable; each delivery records it and is retried")
+                return
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+        for backend in self.connections:
+            backend.close()
+
+    def send(self, messages: list[EmailMultiAlternatives]) -> list[Exception | None]:
+        """Each message's failure (None: SMTP took it), in order; the connections take turns."""
+        failures: list[Exception | None] = [None] * len(messages)
+
+        def send_share(backend: BaseEmailBackend, indexes: range) -> None:
+            for index in indexes:
+                failures[index] = _smtp_attempt(messages[index], backend)
+
+        if self.pool is None or len(messages) < 2:
+            send_share(self.first, range(len(messages)))
+        else:
+            count = len(self.connections)
+            shares = [range(start, len(messages), count) for start in range(count)]
+            list(self.pool.map(send_share, self.connections, shares))
+        return failures
 
 
 def delivery_message(delivery: Delivery, contexts: dict[int, IssueContext]) -> EmailMultiAlternatives:
@@ -428,11 +543,16 @@ def issue_reader(delivery: Delivery, contexts: dict[int, IssueContext]) -> tuple
 
 
 def _related_attach(batch: list[Delivery]) -> None:
-    """What sending reads of each row, in two queries for the batch rather than two a row."""
-    subscribers = Subscriber.objects.select_related("shop").in_bulk({row.subscriber_id for row in batch})
-    subscriptions = Subscription.objects.in_bulk(
+    """What sending reads of each row, its subscription and its reader, in one query for the batch
+    rather than two a row (and one more for readers without a subscription, confirmations, with
+    their shop, which a confirmation names)."""
+    subscriptions = Subscription.objects.select_related("subscriber").in_bulk(
         {row.subscription_id for row in batch if row.subscription_id}
     )
+    readers = {subscription.subscriber_id: subscription.subscriber for subscription in subscriptions.values()}
+    others = {row.subscriber_id for row in batch} - set(readers)
+    if others:
+        readers.update(Subscriber.objects.select_related("shop").in_bulk(others))
     for row in batch:
-        row.subscriber = subscribers[row.subscriber_id]
+        row.subscriber = readers[row.subscriber_id]
         row.subscription = subscriptions.get(row.subscription_id) if row.subscription_id else None

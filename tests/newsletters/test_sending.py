@@ -11,14 +11,16 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.utils import timezone
 
 from commerce.models import Customer, Product, Variant
+from newsletters import sending
 from newsletters.deliveries import DELIVERY_WORK
 from newsletters.models import Delivery, Issue, NewsletterConsent, Subscriber, Subscription, Topic
-from newsletters.sending import HAND_OFF_SIZE, issue_create, issues_create_due
+from newsletters.sending import HAND_OFF_SIZE, deliveries_send, issue_create, issues_create_due
 from personalize.models import CandidateList
 from shop_app.jobs import job_process
 from shop_app.models import Job, Shop, WorkStatus
@@ -145,6 +147,38 @@ def test_each_due_issue_is_created_once(shop: Shop, topics: Any, smtp: SmtpServe
     assert again == []
     assert Issue.objects.count() == 3
     assert Job.objects.filter(kind="newsletters.issue_deliveries").count() == 3
+
+
+def test_a_row_another_worker_handed_off_is_not_sent_again_and_the_rest_of_its_group_goes(
+    shop: Shop, topics: Any, smtp: SmtpServer
+) -> None:
+    # Given an issue's rows, claimed by this worker, one of which another worker hands off (a
+    # worker whose claim the sweeper freed, still running) while this one writes the emails
+    arrivals, _ = topics
+    emails = [f"reader{number}@example.com" for number in range(3)]
+    for email in emails:
+        reader(shop, arrivals, email)
+    with mock.patch("newsletters.sending.delivery_enqueue"):
+        issue_create(arrivals, "monthly", this_month())
+        job_process(Job.objects.get(kind="newsletters.issue_deliveries").pk)
+    first, taken, *_ = Delivery.objects.order_by("pk")
+    written = sending.issue_messages
+
+    def written_while_another_worker_hands_off(*arguments: Any) -> Any:
+        messages = written(*arguments)
+        Delivery.objects.filter(pk=taken.pk).update(handed_off_at=timezone.now())
+        return messages
+
+    # When this worker sends them
+    with mock.patch("newsletters.sending.issue_messages", written_while_another_worker_hands_off):
+        outcomes = deliveries_send(first.pk)
+
+    # Then that row is not sent again (recorded uncertain), and the others are sent, once
+    received = smtp.wait_for(2)
+    assert sorted(message["To"] for message in received) == sorted(set(emails) - {taken.subscriber.email})
+    assert Delivery.objects.get(pk=taken.pk).status == WorkStatus.IGNORED
+    assert Delivery.objects.exclude(pk=taken.pk).filter(status=WorkStatus.DONE).count() == 2
+    assert [outcome.outcome.value for _, outcome in sorted(outcomes.items())].count("done") == 2
 
 
 def test_an_out_of_season_topic_sends_nothing(shop: Shop, topics: Any, smtp: SmtpServer) -> None:
