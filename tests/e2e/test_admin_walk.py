@@ -401,6 +401,11 @@ def store_data(shop: Shop, devstore: Devstore) -> list[str]:
 
 
 def vitals_after_interaction(page: Page, frame: Frame, control: str) -> dict[str, Any]:
+    # A merchant acts on what they see: the page's largest paint is in before the click (on a
+    # loaded machine it can come late, and input ends the browser's search for it).
+    frame.wait_for_function(
+        "() => window.__omakaseVitals && window.__omakaseVitals.lcp !== null", timeout=15_000
+    )
     target = frame.locator(control).first
     if target.evaluate("(node) => node.matches('input, textarea')"):
         target.click()
