@@ -502,13 +502,7 @@ def _seasonal(shop: Shop, season: str, trending: Sequence[Candidate]) -> list[Ca
 
 
 def _stored(shop: Shop, audience: str) -> list[Candidate]:
-    stored = (
-        CandidateList.objects.for_shop(shop)
-        .filter(audience=audience)
-        .values_list("candidates", flat=True)
-        .first()
-    )
-    return [candidate_from_json(item) for item in stored or []]
+    return _stored_many(shop, [audience]).get(audience, [])
 
 
 def _stored_many(shop: Shop, audiences: Iterable[str]) -> dict[str, list[Candidate]]:
