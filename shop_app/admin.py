@@ -25,7 +25,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 from shopify_app import Res
 
-from shop_app.models import Shop
+from shop_app.models import Shop, installed_shop
 from shop_app.session_auth import SessionTokenAuthentication, session_verify
 
 P = ParamSpec("P")
@@ -134,7 +134,7 @@ def embedded_page(
         verification = session_verify(request)
         if not verification.ok:
             return response_from(verification.response)
-        shop = Shop.objects.installed().filter(domain=verification.shop_domain).first()
+        shop = installed_shop(verification.shop_domain)
         if shop is None:
             return HttpResponse("Open Omakase from your Shopify admin to install it.", status=401)
         return view(request, shop, *args, **kwargs)

@@ -16,6 +16,7 @@ pairs by hand gets a 401, which is harmless.
 import functools
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec
@@ -26,7 +27,7 @@ from shopify_app import verify_app_proxy_req
 
 from shop_app.app_config import app_toml
 from shop_app.domains import shop_domain_is_valid
-from shop_app.models import Shop
+from shop_app.models import Shop, installed_shop
 from shop_app.session_auth import shopify_request_input
 from shop_app.shopify_http import shopify_app_config
 
@@ -68,11 +69,37 @@ def storefront_visit_verify(request: HttpRequest) -> StorefrontVisit | None:
     customer = result.logged_in_customer_id or ""
     if not shop_domain_is_valid(shop_domain) or not (customer == "" or customer.isdigit()):
         return None
-    shop = Shop.objects.installed().filter(domain=shop_domain).first()
+    shop = _installed_shop_held(shop_domain)
     if shop is None:
         logger.info("app proxy request for %s, which has not installed the app", shop_domain)
         return None
     return StorefrontVisit(shop=shop, customer_id=int(customer) if customer else None)
+
+
+# How long a process keeps the installed shop it read for the door. A storefront asks on every page
+# and every block; reading the shop each time cost a query per request. A shop saved in this
+# process is read again at once (shop_app.apps), one saved elsewhere (an uninstall, the catalog's
+# version moving on) within this time.
+SHOP_HELD_SECONDS = 1.0
+# The most shops a process keeps (only shops whose requests Shopify signed reach it).
+SHOPS_HELD = 1_000
+_shops_held: dict[str, tuple[float, Shop | None]] = {}
+
+
+def _installed_shop_held(domain: str) -> Shop | None:
+    now = time.monotonic()
+    held = _shops_held.get(domain)
+    if held is not None and now - held[0] < SHOP_HELD_SECONDS:
+        return held[1]
+    if len(_shops_held) >= SHOPS_HELD:
+        _shops_held.clear()
+    shop = _shops_held[domain] = (now, installed_shop(domain))
+    return shop[1]
+
+
+def held_shop_forget(domain: str) -> None:
+    """Read this shop again on its next storefront request (it was saved in this process)."""
+    _shops_held.pop(domain, None)
 
 
 def storefront_view(

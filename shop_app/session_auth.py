@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from shopify_app import Res, verify_app_home_req
 
 from shop_app.domains import shop_domain_is_valid
-from shop_app.models import Shop
+from shop_app.models import Shop, installed_shop
 from shop_app.shopify_http import shopify_app_config
 
 PATCH_ID_TOKEN_PATH = "/auth/patch-id-token"  # noqa: S105 - a path, not a secret
@@ -128,7 +128,7 @@ class SessionTokenAuthentication(BaseAuthentication):
         verification = session_verify(request._request)
         if not verification.ok:
             raise InvalidSessionToken()
-        shop = Shop.objects.installed().filter(domain=verification.shop_domain).first()
+        shop = installed_shop(verification.shop_domain)
         if shop is None:
             # A valid token for a shop that has not (re)installed: App Home must run first.
             raise exceptions.AuthenticationFailed("This shop has not installed the app.")

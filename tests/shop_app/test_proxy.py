@@ -3,15 +3,17 @@ reach a storefront view, which gets the shop and the signed-in customer."""
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.test import Client, RequestFactory, override_settings
+from django.utils import timezone
 
 from shop_app.app_config import app_toml
 from shop_app.models import Shop
-from shop_app.proxy import StorefrontVisit, storefront_view
+from shop_app.proxy import SHOP_HELD_SECONDS, StorefrontVisit, storefront_view
 from shop_app.shopify_http import shopify_app_secrets
 from tests.storefront import proxy_signature, proxy_url, signed_proxy_query
 
@@ -205,3 +207,28 @@ def test_an_unknown_proxy_address_is_a_plain_404_even_in_debug(client: Client, d
     assert response["Content-Type"].startswith("text/plain")
     assert b"URLconf" not in response.content
     assert b"api/shop" not in response.content
+
+
+def test_the_door_holds_the_shop_for_a_moment_and_reads_it_again_after(
+    client: Client, shop: Shop, django_assert_num_queries: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = [1_000.0]
+    monkeypatch.setattr("shop_app.proxy.time.monotonic", lambda: clock[0])
+    assert client.get(proxy_url("ping", signed_proxy_query(shop.domain))).status_code == 200
+
+    with django_assert_num_queries(0):
+        assert client.get(proxy_url("ping", signed_proxy_query(shop.domain))).status_code == 200
+    # Uninstalled by another process (no signal here): seen once the moment has passed
+    Shop.objects.filter(pk=shop.pk).update(uninstalled_at=timezone.now())
+    assert client.get(proxy_url("ping", signed_proxy_query(shop.domain))).status_code == 200
+    clock[0] += SHOP_HELD_SECONDS
+    assert client.get(proxy_url("ping", signed_proxy_query(shop.domain))).status_code == 401
+
+
+def test_a_shop_saved_in_this_process_is_read_again_at_once(client: Client, shop: Shop) -> None:
+    assert client.get(proxy_url("ping", signed_proxy_query(shop.domain))).status_code == 200
+
+    shop.uninstalled_at = timezone.now()
+    shop.save()
+
+    assert client.get(proxy_url("ping", signed_proxy_query(shop.domain))).status_code == 401

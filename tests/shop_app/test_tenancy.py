@@ -1,9 +1,10 @@
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
+from django.utils import timezone
 
 from shop_app.domains import shop_domain_is_valid, shop_domain_normalize
-from shop_app.models import Shop
+from shop_app.models import Shop, installed_shop
 
 
 @pytest.mark.parametrize(
@@ -57,3 +58,24 @@ def test_shop_domains_are_unique(shop: Shop) -> None:
 def test_installed_state_and_scopes(shop: Shop) -> None:
     assert shop.is_installed
     assert shop.granted_scopes == {"read_customers", "read_orders", "read_products"}
+
+
+@pytest.mark.django_db
+def test_installed_shop_reads_what_the_orm_would() -> None:
+    installed = Shop.objects.create(
+        domain="open.myshopify.com", installed_at=timezone.now(), country="JP", catalog_version=7
+    )
+    Shop.objects.create(
+        domain="gone.myshopify.com", installed_at=timezone.now(), uninstalled_at=timezone.now()
+    )
+    Shop.objects.create(domain="never.myshopify.com")
+
+    found = installed_shop("open.myshopify.com")
+
+    assert found is not None
+    assert {f.attname: getattr(found, f.attname) for f in Shop._meta.concrete_fields} == {
+        f.attname: getattr(installed, f.attname) for f in Shop._meta.concrete_fields
+    }
+    assert installed_shop("gone.myshopify.com") is None
+    assert installed_shop("never.myshopify.com") is None
+    assert installed_shop("nobody.myshopify.com") is None
