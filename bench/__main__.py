@@ -11,9 +11,11 @@ machines are shared and noisy: only ratios mean much from one run to the next).
   each) into our tables;
 - proxy_block_rps and proxy_block_p99_ms: signed-in shoppers' GET /proxy/recommendations?block=for-you
   through the app proxy's signature, on the same server, for a shop of PROXY_PRODUCTS products and
-  `proxy_shoppers` shoppers whose candidates were precomputed; proxy_server_p99_ms beside
-  baseline_server_p99_ms: the same requests one at a time (one connection), what the server spends
-  on each with no queue in front of it;
+  `proxy_shoppers` shoppers whose candidates were precomputed (and with them each shopper's block
+  ranked and kept, personalize.served, as the nightly run leaves a live shop); proxy_server_p99_ms
+  beside baseline_server_p99_ms: the same requests one at a time (one connection), what the server
+  spends on each with no queue in front of it; proxy_cold_server_p99_ms: one at a time for
+  shoppers whose kept block was forgotten (as after they changed something), ranked on the request;
 - profile_recompute_orders_per_s beside profile_scan_orders_per_s (bench/profiles.py): every
   shopper's profile recomputed, beside a plain read of the same rows;
 - newsletter_emails_per_s beside newsletter_plain_render_per_s (bench/newsletters.py): issues
@@ -289,7 +291,20 @@ def proxy_shop_prepare(sizes: Sizes) -> None:
     candidates_precompute(shop)
 
 
-HTTP_KINDS = ("baseline", "intake", "proxy", "baseline_alone", "proxy_alone")
+HTTP_KINDS = ("baseline", "intake", "proxy", "baseline_alone", "proxy_alone", "proxy_cold_alone")
+# Requests of a round's one-at-a-time cold run, for which the shoppers' kept blocks are forgotten.
+COLD_REQUESTS = 2_000
+
+
+def kept_blocks_forget(first_serial: int, shoppers: int) -> None:
+    """Forget the kept blocks (personalize.served) of the shoppers the load generator asks for from
+    `first_serial` on, as a change to what they are ranked from would: their next block is ranked
+    afresh."""
+    from personalize.served import served_forget
+    from shop_app.models import Shop
+
+    shop = Shop.objects.get(domain=PROXY_SHOP_DOMAIN)
+    served_forget(shop, [1 + (first_serial + serial) % shoppers for serial in range(COLD_REQUESTS)])
 
 
 def measure_http(sizes: Sizes, env: dict[str, str], workdir: Path) -> dict[str, Any]:
@@ -331,6 +346,18 @@ def measure_http(sizes: Sizes, env: dict[str, str], workdir: Path) -> dict[str, 
                     connections=1,
                 ),
             }
+            # The same, for shoppers whose block is ranked on the request (their kept one forgotten).
+            cold_first = number * 50_000 + 37_500
+            kept_blocks_forget(cold_first, shoppers)
+            alone["proxy_cold_alone"] = load(
+                "proxy",
+                port,
+                sizes.seconds_per_round / 2,
+                env,
+                first_serial=cold_first,
+                shoppers=shoppers,
+                connections=1,
+            )
             rounds.append({"baseline": baseline, "intake": intake, "proxy": proxy, **alone})
     for name in HTTP_KINDS:
         for each in rounds:
@@ -356,6 +383,8 @@ def measure_http(sizes: Sizes, env: dict[str, str], workdir: Path) -> dict[str, 
         "proxy_block_p50_ms": latency("proxy", 0.5),
         "proxy_server_p99_ms": latency("proxy_alone", 0.99),
         "proxy_server_p50_ms": latency("proxy_alone", 0.5),
+        "proxy_cold_server_p99_ms": latency("proxy_cold_alone", 0.99),
+        "proxy_cold_server_p50_ms": latency("proxy_cold_alone", 0.5),
         "baseline_server_p99_ms": latency("baseline_alone", 0.99),
         "proxy_shoppers": shoppers,
         "proxy_products": sizes.proxy_products,
@@ -585,6 +614,13 @@ def figures(results: dict[str, Any]) -> list[Figure]:
             results["baseline_server_p99_ms"],
             f"< {TARGET_SERVING_P99_MS:.0f} ms",
             results["proxy_server_p99_ms"] < TARGET_SERVING_P99_MS,
+        ),
+        Figure(
+            "proxy block p99 one at a time, ranked anew, ms",
+            results["proxy_cold_server_p99_ms"],
+            results["baseline_server_p99_ms"],
+            "(no target)",
+            None,
         ),
         Figure(
             "worker, orders/create events/s",

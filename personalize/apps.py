@@ -6,6 +6,9 @@ class PersonalizeConfig(AppConfig):
     verbose_name = "Shopper profiles, recommendations and the storefront blocks"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from commerce.catalog_memory import catalog_changed
         from personalize.admin_pages import CUSTOMERS_NAV, PERSONALIZATION_NAV
         from personalize.candidates import (
             CANDIDATES_PRECOMPUTE,
@@ -14,6 +17,7 @@ class PersonalizeConfig(AppConfig):
             profiles_recompute_then_candidates,
             profiles_refresh_then_candidates,
         )
+        from personalize.models import RecommendationSettings
         from personalize.pixel_activation import PIXEL_ACTIVATE, pixel_activate_handler, pixel_activate_later
         from personalize.privacy import PERSONALIZE_PRIVACY_PROVIDER
         from personalize.refresh import PROFILE_REFRESH, PROFILES_RECOMPUTE, PROFILES_REFRESH
@@ -33,5 +37,13 @@ class PersonalizeConfig(AppConfig):
         # The web pixel gets its settings (the shop's key) once the app is installed.
         job_handler_register(PIXEL_ACTIVATE, pixel_activate_handler)
         after_install_register(pixel_activate_later)
+        # The merchant's rules are held with the catalog in memory (personalize.picks.serving_rules).
+        for signal in (post_save, post_delete):
+            signal.connect(
+                lambda instance, **_: catalog_changed(instance.shop_id),
+                sender=RecommendationSettings,
+                weak=False,
+                dispatch_uid=f"catalog_changed_rules_{signal is post_save}",
+            )
         admin_nav_register(CUSTOMERS_NAV)
         admin_nav_register(PERSONALIZATION_NAV)

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from personalize.history import Catalog, Shoppers, history_load
 from personalize.models import CandidateList, Profile
+from personalize.picks import picks_keep_all
 from personalize.profiles import DAY_SECONDS
 from personalize.recommend import (
     Candidate,
@@ -29,6 +30,7 @@ from personalize.recommend import (
     engine_trending,
 )
 from personalize.refresh import profile_refresh_handler, profiles_recompute_handler, profiles_refresh_handler
+from personalize.served import served_forget
 from shop_app.jobs import job_enqueue
 from shop_app.models import Job, Shop
 
@@ -107,6 +109,8 @@ def candidates_precompute(shop: Shop, *, as_of: date | None = None) -> int:
     for item, product_id in enumerate(products.tolist()):
         lists[f"related:{product_id}"] = as_json(engine_related(engine, item, KEPT_PER_PRODUCT))
     candidate_lists_store(shop, lists)
+    # Each shopper's "for you" ranked now, so that their next page reads it (personalize.served).
+    picks_keep_all(shop, history.customers[buyers].tolist())
     return len(lists)
 
 
@@ -161,3 +165,5 @@ def candidate_lists_store(shop: Shop, lists: dict[str, list[dict[str, Any]]]) ->
             update_fields=["candidates", "computed_at"],
         )
         CandidateList.objects.for_shop(shop).filter(computed_at__lt=now).delete()
+        # Every kept block was ranked from the lists these replace.
+        served_forget(shop)

@@ -22,6 +22,7 @@ from commerce.models import Collection, Product
 from personalize.climate import climate_for
 from personalize.models import ConsentRecord, Fact, FactSource
 from personalize.profiles import ToldFacts
+from personalize.served import served_forget
 from privacy.suppression import privacy_hash
 from shop_app.errors import FieldError
 from shop_app.models import Shop
@@ -257,6 +258,8 @@ def facts_record(
                 )
             )
         Fact.objects.bulk_create(rows)
+        if rows:
+            served_forget(shop, [customer_shopify_id])
         if rows and on_recorded is not None:
             transaction.on_commit(lambda: on_recorded(shop, customer_shopify_id))
         told_now = {row.name: row.value for row in rows if not row.withdrawn}

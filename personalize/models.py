@@ -235,6 +235,33 @@ class CandidateList(ShopOwned):
         ]
 
 
+class ServedPicks(ShopOwned):
+    """A block's picks as serving last ranked them for one signed-in shopper, kept so that their
+    next page reads them instead of ranking again (personalize.picks). Ranked for a day (the
+    season is the day's) under the merchant's rules of the time (`rules`, their fingerprint);
+    serving checks each pick is still active and in stock before showing it, and whatever changes
+    what the shopper would be shown (their candidates, profile, facts, browsing, a "not for me")
+    deletes their rows.
+
+    `picks` are `{"product", "variant", "kind", "evidence"}`, in order; `orders` the names of the
+    orders their reasons cite, by id."""
+
+    customer_shopify_id = models.BigIntegerField()
+    block = models.CharField(max_length=32)
+    limit = models.PositiveSmallIntegerField()
+    ranked_on = models.DateField()
+    rules = models.CharField(max_length=32)
+    picks = models.JSONField(default=list)
+    orders = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "customer_shopify_id", "block", "limit"], name="served_picks_one_per_block"
+            )
+        ]
+
+
 # --- The quiz and storefront feedback --------------------------------------------------------------
 
 

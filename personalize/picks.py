@@ -8,17 +8,24 @@ at request time, what only the request knows:
 3. diversify and keep the merchant's discovery share for products outside their usual categories
    (personalize.recommend.rerank), pinned products first;
 4. give every item its reason, with its evidence, in the shopper's language.
+
+A signed-in shopper's "for you" (the block on every page) is kept once ranked and read back while
+it is still true (personalize.served); the candidates' precompute ranks every buyer's at once
+(`picks_keep_all`), so their first page reads it too.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import heapq
-from collections.abc import Iterable, Mapping, Sequence
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 from django.utils import timezone
 
 from commerce.catalog_memory import ServedProduct, ServedVariant, catalog_memory
@@ -27,10 +34,11 @@ from personalize.climate import Climate, climate_for, season_on
 from personalize.facts import facts_current
 from personalize.history import variant_size
 from personalize.models import CandidateList, Dismissal, Fact, Profile, RecommendationSettings
-from personalize.pixel import VIEW_TASTE_WEIGHT, Browsing, browsing_for
-from personalize.reasons import Names, Reason, reason_text
-from personalize.recommend import Candidate, rerank
+from personalize.pixel import VIEW_TASTE_WEIGHT, Browsing, browsing_for, browsings_for
+from personalize.reasons import Names, Reason, reason_texts
+from personalize.recommend import Candidate, FloatArray, category_codes, rerank
 from personalize.rules import block_limit, recommendation_settings
+from personalize.served import Kept, Slot, served_forget, served_read, served_store
 from shop_app.models import Shop
 
 # Season tags a merchant puts on products, and the season each means.
@@ -57,6 +65,10 @@ TRENDING_WEIGHT = 0.5
 VIEWED_WEIGHT = 1.2
 # Of a block's candidates, the best this many per place go to the diversification (_best_per_place).
 RERANK_POOL_PER_PLACE = 5
+# The block kept for a signed-in shopper's next page (personalize.served): the one on every page.
+KEPT_BLOCK = "for-you"
+# Shoppers ranked together when every kept block is ranked again (picks_keep_all).
+KEEP_CHUNK = 1_000
 
 
 @dataclass(frozen=True)
@@ -163,6 +175,7 @@ def dismissal_record(shop: Shop, customer_id: int, product_id: int, *, reason: s
         product_shopify_id=product_id,
         defaults={"dismissed_at": timezone.now(), "reason": reason},
     )
+    served_forget(shop, [customer_id])
 
 
 # --- The blocks ----------------------------------------------------------------------------------
@@ -178,23 +191,150 @@ def picks_for(
     today: date | None = None,
 ) -> list[Pick]:
     """The items of a block for this visit, best first, each with its reason."""
+    return block_picks(shop, block, customer_id=customer_id, product_id=product_id, limit=limit, today=today)[
+        0
+    ]
+
+
+def block_picks(
+    shop: Shop,
+    block: str,
+    *,
+    customer_id: int | None,
+    product_id: int | None = None,
+    limit: int | None = None,
+    today: date | None = None,
+) -> tuple[list[Pick], Names | None]:
+    """picks_for, with the names the picks' reasons cite when they were read with them (a kept
+    block, personalize.served), else None. A signed-in shopper's "for you" is read back while it
+    is still true, and kept once ranked."""
     today = today or timezone.localdate()
-    settings = recommendation_settings(shop)
+    settings, rules = serving_rules(shop)
+    limit = block_limit(settings, block, limit)
+    slot = Slot(block, limit, today, rules)
+    keeper = customer_id if block == KEPT_BLOCK else None
+    if keeper is not None:
+        kept = served_read(shop, keeper, slot)
+        picks = _picks_kept(shop, kept) if kept is not None else None
+        if kept is not None and picks is not None:
+            return picks, picks_names(shop, picks, orders=kept.orders)
     shopper = shopper_for(shop, customer_id)
-    if customer_id is not None and block == "for-you":
+    if block == "for-you" and customer_id is not None:
         shopper.browsing = browsing_for(shop, customer_id, today=today)
     season = season_on(shopper.climate, today) if shopper.climate else None
     candidates = _candidates(shop, block, shopper, product_id=product_id, season=season, today=today)
-    return picks_rank(
+    picks = picks_rank(
         shop,
         shopper,
         candidates,
-        limit=block_limit(settings, block, limit),
+        limit=limit,
         discovery=block == "for-you",
         pinned=block == "for-you",
         settings=settings,
         today=today,
     )
+    if keeper is None:
+        return picks, None
+    names = picks_names(shop, picks)
+    served_store(shop, slot, [_kept(keeper, picks, names)])
+    return picks, names
+
+
+def picks_keep_all(shop: Shop, customer_ids: Sequence[int], *, today: date | None = None) -> int:
+    """Rank these shoppers' kept block ("for you", at its limit) and keep it, as block_picks would
+    on their next page, a chunk of shoppers at a time: what ranking reads, read once per chunk.
+    The candidates' precompute calls it, so a shopper's first page after it is a read. Returns
+    how many blocks were kept."""
+    today = today or timezone.localdate()
+    settings, rules = serving_rules(shop)
+    slot = Slot(KEPT_BLOCK, block_limit(settings, KEPT_BLOCK, None), today, rules)
+    favourites: dict[tuple[str, ...], Mapping[int, str]] = {}
+    kept = 0
+    for start in range(0, len(customer_ids), KEEP_CHUNK):
+        shoppers = shoppers_for(shop, customer_ids[start : start + KEEP_CHUNK])
+        browsing = browsings_for(shop, list(shoppers), today=today)
+        for customer_id, shopper in shoppers.items():
+            shopper.browsing = browsing[customer_id]
+            told = tuple(shopper.told_list(Fact.Name.FAVOURITE_CATEGORIES))
+            if told not in favourites:
+                favourites[told] = shopper.favourite_products(shop)
+            shopper._favourite_products = favourites[told]
+        stored = _stored_many(shop, {a for shopper in shoppers.values() for a in _for_you_audiences(shopper)})
+        ranked = {
+            customer_id: picks_rank(
+                shop,
+                shopper,
+                _for_you(shop, shopper, stored),
+                limit=slot.limit,
+                discovery=True,
+                pinned=True,
+                settings=settings,
+                today=today,
+            )
+            for customer_id, shopper in shoppers.items()
+        }
+        names = picks_names(shop, [pick for picks in ranked.values() for pick in picks])
+        served_store(shop, slot, [_kept(customer_id, picks, names) for customer_id, picks in ranked.items()])
+        kept += len(ranked)
+    return kept
+
+
+def serving_rules(shop: Shop) -> tuple[RecommendationSettings, str]:
+    """The merchant's rules and their fingerprint, held with the catalog in memory: a change to
+    them moves the catalog's version on (personalize.apps), and what was kept under other rules is
+    not read back."""
+    memory = catalog_memory(shop)
+    held: tuple[RecommendationSettings, str] | None = memory.derived.get("rules")
+    if held is None:
+        settings = recommendation_settings(shop)
+        rules = json.dumps(
+            [
+                settings.discovery_share,
+                settings.pinned_product_ids,
+                settings.excluded_product_ids,
+                settings.block_limits,
+            ],
+            sort_keys=True,
+        )
+        held = memory.derived["rules"] = (settings, hashlib.sha256(rules.encode()).hexdigest()[:32])
+    return held
+
+
+def _kept(customer_id: int, picks: Sequence[Pick], names: Names) -> Kept:
+    return Kept(
+        customer_id=customer_id,
+        picks=[
+            {
+                "product": pick.product.shopify_id,
+                "variant": pick.variant.shopify_id,
+                "kind": pick.reason.kind,
+                "evidence": dict(pick.reason.evidence),
+            }
+            for pick in picks
+        ],
+        orders={
+            order: names.orders[order]
+            for pick in picks
+            for order in pick.reason.evidence.get("orders", ())
+            if order in names.orders
+        },
+    )
+
+
+def _picks_kept(shop: Shop, kept: Kept) -> list[Pick] | None:
+    """The kept picks, if every one can still be bought as kept (its product shown, its variant in
+    stock); None to rank again."""
+    listings = _listings(shop)
+    picks = []
+    for item in kept.picks:
+        listing = listings.get(item["product"])
+        variant = (
+            next((v for v in listing.in_stock if v.shopify_id == item["variant"]), None) if listing else None
+        )
+        if listing is None or variant is None:
+            return None
+        picks.append(Pick(listing.product, variant, Reason(item["kind"], item["evidence"])))
+    return picks
 
 
 def picks_rank(
@@ -270,7 +410,7 @@ def _ranked(
             set(shopper.usual_categories),
         ),
         limit - len(first),
-        similarity=_similarity(catalog),
+        similarity_matrix=_similarity_matrix(catalog),
         category={product_id: entry.product.product_type for product_id, entry in catalog.items()},
         usual_categories=shopper.usual_categories,
         discovery_share=settings.discovery_share if discovery else 0.0,
@@ -308,16 +448,15 @@ def _best_per_place(
     keep = limit * RERANK_POOL_PER_PLACE
     if len(candidates) <= 2 * keep:
         return list(candidates)
-
-    def outside(candidate: Candidate) -> bool:
-        return bool(usual) and catalog[candidate.item].product.product_type not in usual
-
-    def score(candidate: Candidate) -> float:
-        return candidate.score * boost.get(candidate.item, 1.0)
-
-    inside = heapq.nlargest(keep, (c for c in candidates if not outside(c)), key=score)
-    beyond = heapq.nlargest(keep, (c for c in candidates if outside(c)), key=score)
-    return [*inside, *beyond]
+    inside: list[tuple[float, int, Candidate]] = []
+    beyond: list[tuple[float, int, Candidate]] = []
+    for place, candidate in enumerate(candidates):
+        outside = bool(usual) and catalog[candidate.item].product.product_type not in usual
+        # The place breaks ties of score as the candidates' order did.
+        (beyond if outside else inside).append(
+            (candidate.score * boost.get(candidate.item, 1.0), -place, candidate)
+        )
+    return [entry[2] for side in (inside, beyond) for entry in heapq.nlargest(keep, side)]
 
 
 def picks_within(
@@ -409,8 +548,9 @@ def _trending_audiences(shopper: Shopper | None) -> list[str]:
     return [f"trending:{country}", "trending"] if country else ["trending"]
 
 
-def picks_names(shop: Shop, picks: Iterable[Pick]) -> Names:
-    """The names the picks' reasons cite: products from the catalog in memory, orders in one query."""
+def picks_names(shop: Shop, picks: Iterable[Pick], *, orders: Mapping[int, str] | None = None) -> Names:
+    """The names the picks' reasons cite: products from the catalog in memory, orders in one query
+    (or as given, read with the picks)."""
     picks = list(picks)
     cited = {p for pick in picks for p in pick.reason.evidence.get("products", ())}
     known = catalog_memory(shop).products
@@ -421,14 +561,13 @@ def picks_names(shop: Shop, picks: Iterable[Pick]) -> Names:
             .filter(shopify_id__in=cited - set(products))
             .values_list("shopify_id", "title")
         )
-    return Names(
-        products=products,
-        orders=dict(
+    if orders is None:
+        orders = dict(
             Order.objects.for_shop(shop)
             .filter(shopify_id__in=[o for pick in picks for o in pick.reason.evidence.get("orders", ())])
             .values_list("shopify_id", "name")
-        ),
-    )
+        )
+    return Names(products=products, orders=orders)
 
 
 def picks_as_json(
@@ -436,6 +575,7 @@ def picks_as_json(
 ) -> list[dict[str, Any]]:
     """The picks as the storefront and emails show them; `names` when a batch read them already."""
     names = names if names is not None else picks_names(shop, picks)
+    texts = reason_texts([pick.reason for pick in picks], language, names)
     return [
         {
             "product_id": pick.product.shopify_id,
@@ -444,9 +584,9 @@ def picks_as_json(
             "url": f"/products/{pick.product.handle}",
             "image": pick.product.image_url,
             "price": {"amount": str(pick.variant.price), "currency": pick.variant.currency},
-            "reason": pick.reason.as_json(reason_text(pick.reason, language, names)),
+            "reason": pick.reason.as_json(text),
         }
-        for pick in picks
+        for pick, text in zip(picks, texts, strict=True)
     ]
 
 
@@ -458,21 +598,35 @@ def _candidates(
         return _stored(shop, f"related:{anchor}") if anchor else []
     if block == "back-in-size":
         return _back_in_size(shop, shopper, today)
+    if block == "for-you":
+        return _for_you(shop, shopper, _stored_many(shop, _for_you_audiences(shopper)))
     audiences = _trending_audiences(shopper)
-    own_audience = _own_audience(shopper) if block == "for-you" and shopper.customer_id else None
-    stored = _stored_many(shop, [*audiences, *([own_audience] if own_audience else [])])
-    trending = _first_found(stored, audiences)
+    trending = _first_found(_stored_many(shop, audiences), audiences)
     if block == "trending":
         return trending
-    if block == "seasonal":
-        return _seasonal(shop, season, trending) if season else []
-    # for-you: the shopper's own candidates, what they told us, and trending to fill up, each
-    # source on one scale (its best at 1) and weighed: history first, told as it fades, trending last.
-    own = _scaled(stored.get(own_audience, []) if own_audience else [], 1.0)
+    return _seasonal(shop, season, trending) if season else []  # the seasonal block
+
+
+def _for_you_audiences(shopper: Shopper) -> list[str]:
+    """The candidate lists "for you" reads: trending, the shopper's own, and what goes with the
+    products they viewed lately."""
+    viewed = shopper.browsing.views if shopper.browsing else {}
+    return [
+        *_trending_audiences(shopper),
+        *([_own_audience(shopper)] if shopper.customer_id else []),
+        *(f"related:{product_id}" for product_id in viewed),
+    ]
+
+
+def _for_you(shop: Shop, shopper: Shopper, stored: Mapping[str, list[Candidate]]) -> list[Candidate]:
+    """The shopper's own candidates, what they viewed and told us, and trending to fill up, each
+    source on one scale (its best at 1) and weighed: history first, told as it fades, trending
+    last. `stored` holds (at least) the lists of _for_you_audiences."""
+    trending = _first_found(stored, _trending_audiences(shopper))
+    own = _scaled(stored.get(_own_audience(shopper), []) if shopper.customer_id else [], 1.0)
     told = _told_candidates(shop, shopper, trending)
     best: dict[int, Candidate] = {}
-    viewed = _viewed_candidates(shop, shopper)
-    for candidate in [*own, *viewed, *told, *_scaled(trending, TRENDING_WEIGHT)]:
+    for candidate in [*own, *_viewed_candidates(shopper, stored), *told, *_scaled(trending, TRENDING_WEIGHT)]:
         if candidate.item not in best or candidate.score > best[candidate.item].score:
             best[candidate.item] = candidate
     return sorted(best.values(), key=lambda candidate: (-candidate.score, candidate.item))
@@ -525,16 +679,17 @@ def candidate_from_json(item: Mapping[str, Any]) -> Candidate:
     )
 
 
-def _viewed_candidates(shop: Shop, shopper: Shopper) -> list[Candidate]:
+def _viewed_candidates(shopper: Shopper, stored: Mapping[str, list[Candidate]]) -> list[Candidate]:
     """Because you viewed: what is bought together with the products the shopper looked at
-    lately, the more recent and frequent views first, a little above their own history. Each
-    says which viewed product it goes with
+    lately (their `related:` lists in `stored`), the more recent and frequent views first, a
+    little above their own history. Each says which viewed product it goes with
     (bought_together, "Often bought with X": X is the product they viewed)."""
     views = shopper.browsing.views if shopper.browsing else {}
     heaviest = max(views.values(), default=0.0)
     found: list[Candidate] = []
     for product_id, weight in views.items():
-        for candidate in _scaled(_stored(shop, f"related:{product_id}"), VIEWED_WEIGHT * weight / heaviest):
+        related = stored.get(f"related:{product_id}", [])
+        for candidate in _scaled(related, VIEWED_WEIGHT * weight / heaviest):
             found.append(replace(candidate, kind="bought_together", evidence=(product_id,)))
     return found
 
@@ -723,16 +878,18 @@ def _boosts(shopper: Shopper, catalog: Mapping[int, Listing], season: str | None
     return boosts
 
 
-def _similarity(catalog: Mapping[int, Listing]) -> Any:
-    def similar(first: int, second: int) -> float:
-        a, b = catalog.get(first), catalog.get(second)
-        if a is None or b is None:
-            return 0.0
-        if a.product.product_type and a.product.product_type == b.product.product_type:
-            return 1.0
-        return 0.5 if a.product.vendor and a.product.vendor == b.product.vendor else 0.0
+def _similarity_matrix(catalog: Mapping[int, Listing]) -> Callable[[Sequence[int]], FloatArray]:
+    """How alike products are, for diversifying: 1 for one product type, 0.5 for one vendor."""
 
-    return similar
+    def matrix(items: Sequence[int]) -> FloatArray:
+        listings = [catalog.get(item) for item in items]
+        types = category_codes([entry.product.product_type if entry else "" for entry in listings])
+        vendors = category_codes([entry.product.vendor if entry else "" for entry in listings])
+        same_type = (types[:, None] == types[None, :]) & (types[:, None] > 0)
+        same_vendor = (vendors[:, None] == vendors[None, :]) & (vendors[:, None] > 0)
+        return np.where(same_type, 1.0, np.where(same_vendor, 0.5, 0.0))
+
+    return matrix
 
 
 def _reason(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -26,8 +26,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from commerce.models import Product
+from commerce.catalog_memory import catalog_memory
 from personalize.models import BrowsingEvent, PixelSettings
+from personalize.served import served_forget
 from shop_app.models import Shop
 
 BODY_MAX_BYTES = 32_768
@@ -266,6 +267,9 @@ def browsing_events_record(shop: Shop, batch: BrowsingBatch) -> int:
         stored = BrowsingEvent.objects.bulk_create(batch.events, ignore_conflicts=True)
         if batch.customer_id is not None:
             browsing_events_link(shop, batch.client_ids, batch.customer_id)
+        # What the customers browsed feeds their "for you" (personalize.served).
+        browsed = {event.customer_shopify_id for event in batch.events} | {batch.customer_id}
+        served_forget(shop, [customer for customer in browsed if customer is not None])
     return len(stored)
 
 
@@ -284,25 +288,35 @@ def browsing_events_link(shop: Shop, client_ids: tuple[str, ...] | list[str], cu
 def views_weighted(shop: Shop, customer_id: int, *, today: date | None = None) -> dict[int, float]:
     """The products a customer viewed (or added to their cart) lately, each weighed by how often
     and how recently: 0.5 ** (age in days / VIEW_HALF_LIFE_DAYS) per event, the heaviest first."""
+    return views_weighted_many(shop, [customer_id], today=today).get(customer_id, {})
+
+
+def views_weighted_many(
+    shop: Shop, customer_ids: Sequence[int], *, today: date | None = None
+) -> dict[int, dict[int, float]]:
+    """views_weighted for many customers, in one query (those with no recent view are left out)."""
     now = timezone.now() if today is None else datetime.combine(today, datetime.max.time(), tzinfo=UTC)
     since = now - timedelta(days=VIEW_HORIZON_DAYS)
-    weights: dict[int, float] = {}
-    for product_id, at in (
+    weights: dict[int, dict[int, float]] = {}
+    for customer_id, product_id, at in (
         BrowsingEvent.objects.for_shop(shop)
         .filter(
-            customer_shopify_id=customer_id,
+            customer_shopify_id__in=list(customer_ids),
             kind__in=[BrowsingEvent.Kind.PRODUCT_VIEWED, BrowsingEvent.Kind.PRODUCT_ADDED_TO_CART],
             product_shopify_id__isnull=False,
             at__gte=since,
         )
-        .values_list("product_shopify_id", "at")
+        .values_list("customer_shopify_id", "product_shopify_id", "at")
     ):
-        if product_id is None:
+        if customer_id is None or product_id is None:
             continue  # excluded by the filter; the type does not know it
         age_days = max(0.0, (now - at).total_seconds() / 86_400)
-        weights[product_id] = weights.get(product_id, 0.0) + math.pow(0.5, age_days / VIEW_HALF_LIFE_DAYS)
-    ranked = sorted(weights.items(), key=lambda item: (-item[1], item[0]))[:VIEWED_PRODUCTS_MAX]
-    return dict(ranked)
+        viewed = weights.setdefault(customer_id, {})
+        viewed[product_id] = viewed.get(product_id, 0.0) + math.pow(0.5, age_days / VIEW_HALF_LIFE_DAYS)
+    return {
+        customer_id: dict(sorted(viewed.items(), key=lambda item: (-item[1], item[0]))[:VIEWED_PRODUCTS_MAX])
+        for customer_id, viewed in weights.items()
+    }
 
 
 def view_affinities(views: Mapping[int, float], product_types: Mapping[int, str]) -> dict[str, float]:
@@ -326,14 +340,27 @@ class Browsing:
 
 
 def browsing_for(shop: Shop, customer_id: int, *, today: date | None = None) -> Browsing:
-    views = views_weighted(shop, customer_id, today=today)
-    types = (
-        dict(
-            Product.objects.for_shop(shop)
-            .filter(shopify_id__in=list(views))
-            .values_list("shopify_id", "product_type")
+    return browsings_for(shop, [customer_id], today=today)[customer_id]
+
+
+def browsings_for(
+    shop: Shop, customer_ids: Sequence[int], *, today: date | None = None
+) -> dict[int, Browsing]:
+    """browsing_for for many customers: their views in one query; the viewed products' types from
+    the catalog in memory."""
+    views = views_weighted_many(shop, customer_ids, today=today)
+    products = catalog_memory(shop).products
+    return {
+        customer_id: Browsing(
+            views=views.get(customer_id, {}),
+            tastes=view_affinities(
+                views.get(customer_id, {}),
+                {
+                    product_id: products[product_id].product_type
+                    for product_id in views.get(customer_id, {})
+                    if product_id in products
+                },
+            ),
         )
-        if views
-        else {}
-    )
-    return Browsing(views=views, tastes=view_affinities(views, types))
+        for customer_id in customer_ids
+    }

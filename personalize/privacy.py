@@ -23,9 +23,11 @@ from personalize.models import (
     Quiz,
     QuizAnswer,
     RecommendationSettings,
+    ServedPicks,
     ShopProfileModel,
     StorefrontEvent,
 )
+from personalize.served import served_forget
 from privacy.registry import PrivacyProvider, ShopperRef
 from shop_app.models import Shop
 
@@ -128,6 +130,7 @@ def personalize_erase_shopper(shop: Shop, ref: ShopperRef) -> dict[str, int]:
         profiles, _ = Profile.objects.for_shop(shop).filter(customer_shopify_id=ref.customer_id).delete()
         dismissals, _ = Dismissal.objects.for_shop(shop).filter(customer_shopify_id=ref.customer_id).delete()
         lists, _ = CandidateList.objects.for_shop(shop).filter(audience=f"shopper:{ref.customer_id}").delete()
+        kept_blocks = served_forget(shop, [ref.customer_id])
         browsing, _ = _browsing_of(shop, ref.customer_id).delete()
         quiz_answers, _ = (
             QuizAnswer.objects.for_shop(shop).filter(customer_shopify_id=ref.customer_id).delete()
@@ -144,6 +147,7 @@ def personalize_erase_shopper(shop: Shop, ref: ShopperRef) -> dict[str, int]:
         "profiles": profiles,
         "not_for_me": dismissals,
         "recommendations": lists,
+        "kept_blocks": kept_blocks,
         "browsing": browsing,
         "quiz_answers": quiz_answers,
         "block_events_anonymized": block_events,
@@ -163,6 +167,7 @@ def personalize_erase_shop(shop: Shop) -> dict[str, int]:
             ProfileSettings,
             Dismissal,
             CandidateList,
+            ServedPicks,
             RecommendationSettings,
             BrowsingEvent,
             PixelSettings,

@@ -4,7 +4,7 @@ merchant and a test can check it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,11 +58,13 @@ class Names:
         return self.orders.get(next(iter(evidence.get("orders", ())), 0), "")
 
 
-def reason_text(reason: Reason, language: str, names: Names) -> str:
-    """The sentence for a reason, in `language`."""
+def reason_texts(reasons: Iterable[Reason], language: str, names: Names) -> list[str]:
+    """The sentences for these reasons, in `language` (switched to once for all of them)."""
     with translation.override(language):
-        sentence = SENTENCES.get(reason.kind)
-        return sentence(reason.evidence, names) if sentence else ""
+        return [
+            sentence(reason.evidence, names) if (sentence := SENTENCES.get(reason.kind)) else ""
+            for reason in reasons
+        ]
 
 
 def _trending(evidence: Mapping[str, Any], names: Names) -> str:

@@ -494,6 +494,7 @@ def rerank(
     limit: int,
     *,
     similarity: Callable[[int, int], float] | None = None,
+    similarity_matrix: Callable[[Sequence[int]], FloatArray] | None = None,
     category: Mapping[int, str] | None = None,
     usual_categories: Collection[str] = (),
     discovery_share: float = 0.0,
@@ -506,15 +507,17 @@ def rerank(
     Drops what ``allowed`` refuses, multiplies scores by ``boost`` (season, climate, told
     preferences; 1 when absent), then picks greedily by maximal marginal relevance: ``(1 -
     diversity) * score / best score - diversity * (highest similarity to an item already picked)``.
-    Similarity is ``similarity`` and, with a ``category`` map, at least ``SAME_CATEGORY_SIMILARITY``
-    for two items of one category. With a category map and known ``usual_categories``, exactly
-    ``round(limit * discovery_share)`` places go to items of another category (kind
-    ``discovery``, no evidence) when there are that many, and no more; items without a category
-    count as usual. Without category information there is no discovery place.
+    Similarity is ``similarity`` (of two items) or ``similarity_matrix`` (of the items left to
+    choose from, every pair at once: cheaper where it can be computed in arrays) and, with a
+    ``category`` map, at least ``SAME_CATEGORY_SIMILARITY`` for two items of one category. With a
+    category map and known ``usual_categories``, exactly ``round(limit * discovery_share)``
+    places go to items of another category (kind ``discovery``, no evidence) when there are that
+    many, and no more; items without a category count as usual. Without category information
+    there is no discovery place.
     """
     pool = [c for c in candidates if allowed is None or allowed(c.item)]
     if boost:
-        pool = [replace(c, score=c.score * boost.get(c.item, 1.0)) for c in pool]
+        pool = [Candidate(c.item, c.score * boost.get(c.item, 1.0), c.kind, c.evidence) for c in pool]
     pool = [c for c in pool if c.score > 0]
     pool.sort(key=lambda c: -c.score)
     if not pool or limit <= 0:
@@ -531,12 +534,17 @@ def rerank(
     best = pool[0].score
     relevance = np.array([c.score / best for c in pool])
     redundancy = np.zeros(len(pool))
+    closeness = (
+        _closeness([c.item for c in pool], similarity_matrix, category)
+        if similarity_matrix is not None and diversity > 0
+        else None
+    )
+    is_outside = np.array(outside, dtype=bool)
     chosen: list[int] = []
     taken = np.zeros(len(pool), dtype=bool)
     counts = [0, 0]  # usual, outside
     while len(chosen) < min(limit, len(pool)):
-        open_kind = [counts[0] < usual_places, counts[1] < discovery_places]
-        eligible = ~taken & np.array([open_kind[flag] for flag in outside])
+        eligible = ~taken & np.where(is_outside, counts[1] < discovery_places, counts[0] < usual_places)
         if not eligible.any():
             # One side ran out: the other fills the remaining places.
             eligible = ~taken
@@ -545,7 +553,9 @@ def rerank(
         chosen.append(pick)
         taken[pick] = True
         counts[outside[pick]] += 1
-        if diversity > 0:
+        if closeness is not None:
+            np.maximum(redundancy, closeness[pick], out=redundancy)
+        elif diversity > 0:
             picked = pool[pick].item
             for index in np.flatnonzero(~taken):
                 other = pool[index].item
@@ -556,6 +566,26 @@ def rerank(
     return [
         Candidate(pool[i].item, pool[i].score, KIND_DISCOVERY, ()) if outside[i] else pool[i] for i in chosen
     ]
+
+
+def _closeness(
+    items: Sequence[int],
+    similarity_matrix: Callable[[Sequence[int]], FloatArray],
+    category: Mapping[int, str] | None,
+) -> FloatArray:
+    """rerank's similarity of every pair of `items`, with the floor for a shared category."""
+    closeness = similarity_matrix(items)
+    if category is not None:
+        codes = category_codes([category.get(item, "") for item in items])
+        same = (codes[:, None] == codes[None, :]) & (codes[:, None] > 0)
+        closeness = np.maximum(closeness, np.where(same, SAME_CATEGORY_SIMILARITY, 0.0))
+    return closeness
+
+
+def category_codes(names: Sequence[str]) -> IntArray:
+    """Each name's number, the same for the same name, 0 for none (""): for comparing in arrays."""
+    numbers: dict[str, int] = {"": 0}
+    return np.array([numbers.setdefault(name, len(numbers)) for name in names], dtype=np.int64)
 
 
 # --- fitting -------------------------------------------------------------------------------

@@ -60,6 +60,7 @@ from personalize.profiles import (
     tercile_breaks,
     typical_gaps,
 )
+from personalize.served import served_forget
 from personalize.shopify_sync import metafields_sync_later, metafields_values
 from shop_app.jobs import job_enqueue
 from shop_app.models import Job, Shop
@@ -77,6 +78,8 @@ STEP_ORDERS = 2_000_000
 CHUNK_SHOPPERS = 20_000
 # From this many profiles on, storing them by COPY beats one INSERT of them all.
 COPY_FROM_PROFILES = 100
+# Profiles stored at once beyond which their shop's kept blocks are all forgotten, not one by one.
+SERVED_FORGET_MOST = 1_000
 # While the store's history is being imported, a recompute waits this long and looks again.
 IMPORT_WAIT_SECONDS = 15.0
 PROFILE_FIELDS = [
@@ -422,6 +425,10 @@ def profiles_upsert(shop: Shop, profiles: ComputedProfiles) -> None:
         _profiles_copy_upsert(shop, profiles)
     else:
         _profiles_bulk_upsert(shop, profiles.dicts())
+    # Their kept blocks were ranked from the profiles before these; a whole chunk of a recompute
+    # forgets the shop's at once.
+    customers = profiles.columns.customers
+    served_forget(shop, None if len(customers) > SERVED_FORGET_MOST else customers.tolist())
 
 
 def _copied(profiles: int) -> bool:

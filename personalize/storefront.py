@@ -14,10 +14,12 @@ Recommendations: `GET /proxy/recommendations?block=...` (personalize.picks) and
 `POST /proxy/recommendations/dismiss` ("not for me").
 """
 
+from __future__ import annotations
+
+from dataclasses import dataclass
 from typing import Any
 
-from django import forms
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
@@ -27,7 +29,7 @@ from commerce.models import Product
 from personalize.facts import ConsentGiven, FactError, consent_clean, facts_clean, facts_current, facts_record
 from personalize.feedback import EventError, storefront_events_record
 from personalize.models import FactSource, Profile
-from personalize.picks import dismissal_record, picks_as_json, picks_for
+from personalize.picks import block_picks, dismissal_record, picks_as_json
 from personalize.quiz import (
     QuizError,
     answers_clean,
@@ -41,6 +43,7 @@ from personalize.quiz import (
 from personalize.reasons import storefront_language
 from personalize.refresh import profile_refresh, profile_refresh_later
 from personalize.rules import BLOCKS, LIMIT_MAX
+from shop_app.errors import FieldError
 from shop_app.proxy import (
     StorefrontVisit,
     client_address,
@@ -144,6 +147,9 @@ def profile_inferred(profile: Profile) -> dict[str, Any]:
 
 # --- Recommendations -------------------------------------------------------------------------------
 
+# The longest locale a theme sends (BCP 47 tags such as "pt-BR", "zh-Hant-TW").
+LOCALE_MAX = 16
+
 
 @require_GET
 @storefront_view
@@ -151,22 +157,16 @@ def proxy_recommendations(request: HttpRequest, visit: StorefrontVisit) -> HttpR
     """GET /proxy/recommendations?block=&product_id=&limit=&locale=: a block's items, each with
     its reason; JSON, or an HTML fragment for `Accept: text/html`. Guests get what is not personal
     (trending, seasonal for the shop's region, bought together with the product shown)."""
-    query = RecommendationsInput(request.GET)
-    if not query.is_valid():
-        field, messages = next(iter(query.errors.items()))
-        return proxy_error(field, str(messages[0]))
-    block = query.cleaned_data["block"]
-    picks = picks_for(
-        visit.shop,
-        block,
-        customer_id=visit.customer_id,
-        product_id=query.cleaned_data["product_id"],
-        limit=query.cleaned_data["limit"],
+    try:
+        query = BlockQuery.parse(request.GET)
+    except FieldError as error:
+        return proxy_error(error.field, error.message)
+    block = query.block
+    picks, names = block_picks(
+        visit.shop, block, customer_id=visit.customer_id, product_id=query.product_id, limit=query.limit
     )
-    language = storefront_language(
-        query.cleaned_data["locale"] or "", request.headers.get("Accept-Language", "")
-    )
-    items = picks_as_json(visit.shop, picks, language)
+    language = storefront_language(query.locale, request.headers.get("Accept-Language", ""))
+    items = picks_as_json(visit.shop, picks, language, names)
     if "text/html" in request.headers.get("Accept", ""):
         with translation.override(language):
             return render(
@@ -177,11 +177,41 @@ def proxy_recommendations(request: HttpRequest, visit: StorefrontVisit) -> HttpR
     return JsonResponse({"block": block, "items": items})
 
 
-class RecommendationsInput(forms.Form):
-    block = forms.ChoiceField(choices=[(block, block) for block in BLOCKS])
-    product_id = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    limit = forms.IntegerField(required=False, min_value=1, max_value=LIMIT_MAX)
-    locale = forms.CharField(required=False, max_length=16)
+@dataclass(frozen=True)
+class BlockQuery:
+    """What a block request asks: the block, the product shown (product pages), how many items at
+    most, the theme's locale."""
+
+    block: str
+    product_id: int | None
+    limit: int | None
+    locale: str
+
+    @classmethod
+    def parse(cls, query: QueryDict) -> BlockQuery:
+        """The query checked, or FieldError naming the first field that is wrong (its value is
+        never echoed)."""
+        block = query.get("block", "")
+        if block not in BLOCKS:
+            raise FieldError("block", f"must be one of {', '.join(BLOCKS)}")
+        locale = query.get("locale", "")
+        if len(locale) > LOCALE_MAX:
+            raise FieldError("locale", f"must be at most {LOCALE_MAX} characters")
+        return cls(
+            block=block,
+            product_id=_whole_number(query, "product_id", 2**63 - 1),
+            limit=_whole_number(query, "limit", LIMIT_MAX),
+            locale=locale,
+        )
+
+
+def _whole_number(query: QueryDict, field: str, most: int) -> int | None:
+    text = query.get(field, "").strip()
+    if not text:
+        return None
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= most:
+        raise FieldError(field, f"must be a whole number from 1 to {most}")
+    return int(text)
 
 
 @csrf_exempt  # the app proxy's signature stands in for a CSRF token

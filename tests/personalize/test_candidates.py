@@ -9,8 +9,10 @@ from django.utils import timezone
 
 from commerce.models import Order, OrderLine
 from personalize.candidates import candidates_precompute
-from personalize.models import CandidateList, RecommendationSettings
+from personalize.models import CandidateList, RecommendationSettings, ServedPicks
+from personalize.picks import block_picks
 from personalize.refresh import profiles_recompute_all
+from personalize.served import served_forget
 from shop_app.models import Shop
 from tests.personalize.histories import AS_OF, Line, customer_row, order_row, product_row
 
@@ -155,3 +157,29 @@ def test_another_shop_sees_none_of_these_rules(
     RecommendationSettings.objects.create(shop=shop_with_history, pinned_product_ids=[1])
 
     assert api_client_for(other_shop).get("/api/recommendations/rules").json()["pinned"] == []
+
+
+def test_the_precompute_keeps_every_buyers_block_as_serving_would_rank_it(shop_with_history: Shop) -> None:
+    shop = shop_with_history
+    candidates_precompute(shop, as_of=AS_OF)
+
+    kept = {customer: block_picks(shop, "for-you", customer_id=customer)[0] for customer in range(1, 13)}
+    assert ServedPicks.objects.for_shop(shop).count() == 12
+    served_forget(shop)
+    for customer, picks in kept.items():
+        ranked = block_picks(shop, "for-you", customer_id=customer)[0]
+        assert [(p.product.shopify_id, p.variant.shopify_id, p.reason) for p in picks] == [
+            (p.product.shopify_id, p.variant.shopify_id, p.reason) for p in ranked
+        ]
+
+
+def test_new_candidates_replace_the_kept_blocks(shop_with_history: Shop) -> None:
+    shop = shop_with_history
+    candidates_precompute(shop, as_of=AS_OF)
+    before = [{"product": 0, "variant": 0, "kind": "repeat", "evidence": {}}]  # what older lists said
+    ServedPicks.objects.for_shop(shop).update(picks=before)
+
+    candidates_precompute(shop, as_of=AS_OF)
+
+    assert ServedPicks.objects.for_shop(shop).count() == 12
+    assert all(kept.picks != before for kept in ServedPicks.objects.for_shop(shop))

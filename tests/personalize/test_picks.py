@@ -13,14 +13,27 @@ from django.utils import timezone
 
 from commerce.models import Order, OrderLine, Product, Variant
 from personalize.facts import ConsentGiven, facts_record
-from personalize.models import CandidateList, Dismissal, FactSource, Profile, RecommendationSettings
+from personalize.models import (
+    CandidateList,
+    Dismissal,
+    FactSource,
+    Profile,
+    RecommendationSettings,
+    ServedPicks,
+)
 from personalize.picks import (
+    block_picks,
+    dismissal_record,
     picks_for,
     picks_within,
     picks_within_many,
     product_season,
     shopper_for,
 )
+from personalize.privacy import personalize_erase_shopper
+from personalize.refresh import profiles_recompute_all
+from personalize.rules import RulesInput, recommendation_settings_update
+from privacy.registry import ShopperRef
 from shop_app.models import Shop
 from tests.personalize.histories import Line, order_row
 from tests.storefront import proxy_url, signed_proxy_query
@@ -363,3 +376,96 @@ def test_picks_for_many_shoppers_at_once_are_each_ones_own_picks(shop: Shop, cat
         assert together[customer_id] == alone
     assert together[SHOPPER] != together[newcomer]
     assert 8 not in [pick.product.shopify_id for pick in together[newcomer]]
+
+
+# --- Kept blocks (personalize.served) ----------------------------------------------------------------
+
+
+def shown(picks: list[Any]) -> list[int]:
+    return [pick.product.shopify_id for pick in picks]
+
+
+def test_a_signed_in_shoppers_block_is_kept_and_read_back_in_one_query(
+    shop: Shop, catalog: dict[str, Any], django_assert_num_queries: Any
+) -> None:
+    first = picks_for(shop, "for-you", customer_id=SHOPPER, limit=6, today=JANUARY)
+    assert ServedPicks.objects.filter(shop=shop, customer_shopify_id=SHOPPER, limit=6).count() == 1
+
+    with django_assert_num_queries(1):  # the kept block; the catalog and the rules are in memory
+        again, names = block_picks(shop, "for-you", customer_id=SHOPPER, limit=6, today=JANUARY)
+
+    assert shown(again) == shown(first)
+    assert [pick.reason for pick in again] == [pick.reason for pick in first]
+    assert [pick.variant.shopify_id for pick in again] == [pick.variant.shopify_id for pick in first]
+    assert names is not None
+    assert names.orders[catalog["coat_order"].shopify_id] == catalog["coat_order"].name
+    assert picks_for(shop, "for-you", customer_id=None, limit=6, today=JANUARY)  # a guest's is not kept
+    assert not ServedPicks.objects.filter(shop=shop).exclude(customer_shopify_id=SHOPPER).exists()
+
+
+def _dismiss_the_first(shop: Shop, first: int) -> None:
+    dismissal_record(shop, SHOPPER, first)
+
+
+def _tell_the_firsts_type_is_not_for_them(shop: Shop, first: int) -> None:
+    product_type = Product.objects.get(shop=shop, shopify_id=first).product_type
+    facts_record(
+        shop,
+        SHOPPER,
+        {"excluded_categories": ["Dresses", product_type]},
+        source=FactSource.STOREFRONT,
+        consent=CONSENT,
+    )
+
+
+def _sell_out_the_firsts_variants(shop: Shop, first: int) -> None:
+    for variant in Variant.objects.filter(shop=shop, product__shopify_id=first):
+        variant.available = 0
+        variant.save()
+
+
+def _merchant_excludes_the_first(shop: Shop, first: int) -> None:
+    recommendation_settings_update(
+        shop,
+        RulesInput(discovery_share=0.25, pinned_handles=[], excluded_handles=[f"p-{first}"], block_limits={}),
+    )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _dismiss_the_first,
+        _tell_the_firsts_type_is_not_for_them,
+        _sell_out_the_firsts_variants,
+        _merchant_excludes_the_first,
+    ],
+)
+def test_a_kept_block_is_ranked_again_when_what_it_was_ranked_from_changes(
+    shop: Shop, catalog: dict[str, Any], change: Any
+) -> None:
+    first = shown(picks_for(shop, "for-you", customer_id=SHOPPER, limit=6, today=JANUARY))[0]
+
+    change(shop, first)
+
+    assert first not in shown(picks_for(shop, "for-you", customer_id=SHOPPER, limit=6, today=JANUARY))
+
+
+def test_a_kept_block_is_for_its_day_and_a_profile_recompute_forgets_it(
+    shop: Shop, catalog: dict[str, Any]
+) -> None:
+    picks_for(shop, "for-you", customer_id=SHOPPER, limit=6, today=JANUARY)
+
+    picks_for(shop, "for-you", customer_id=SHOPPER, limit=6, today=date(2027, 1, 16))
+
+    assert ServedPicks.objects.get(shop=shop, customer_shopify_id=SHOPPER).ranked_on == date(2027, 1, 16)
+    profiles_recompute_all(shop, as_of=JANUARY)
+    assert not ServedPicks.objects.filter(shop=shop).exists()
+
+
+def test_erasing_a_shopper_forgets_their_kept_blocks(shop: Shop, catalog: dict[str, Any]) -> None:
+    picks_for(shop, "for-you", customer_id=SHOPPER, limit=6, today=JANUARY)
+
+    erased = personalize_erase_shopper(shop, ShopperRef(customer_id=SHOPPER, email=""))
+
+    assert erased["kept_blocks"] == 1
+    assert not ServedPicks.objects.filter(shop=shop).exists()

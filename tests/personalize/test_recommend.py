@@ -3,8 +3,10 @@
 import csv
 import gzip
 import json
+from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -18,6 +20,7 @@ from personalize.recommend import (
     KIND_TRENDING,
     Candidate,
     EngineParameters,
+    FloatArray,
     Purchases,
     engine_candidates,
     engine_fit,
@@ -277,6 +280,34 @@ def test_rerank_diversifies_by_mmr() -> None:
     assert [c.item for c in plain] == [0, 1, 2, 3]
     assert diverse[0].item == 0
     assert mean_similarity(diverse) < mean_similarity(plain)
+
+
+def test_rerank_takes_the_similarity_of_every_pair_at_once_as_it_takes_it_pair_by_pair() -> None:
+    rng = np.random.default_rng(7)
+    similar = rng.random((40, 40))
+    similar = np.maximum(similar, similar.T)
+
+    def similarity(first: int, second: int) -> float:
+        return float(similar[first, second])
+
+    def similarity_matrix(items: Sequence[int]) -> FloatArray:
+        return similar[np.ix_(items, items)]
+
+    category = {item: f"kind {item % 5}" for item in range(40)}
+    candidates = [Candidate(item, float(rng.random()), KIND_REPEAT, ()) for item in range(40)]
+    options: dict[str, Any] = {
+        "category": category,
+        "usual_categories": {"kind 0", "kind 1"},
+        "discovery_share": 0.3,
+        "diversity": 0.4,
+        "boost": {3: 2.0},
+    }
+
+    by_pairs = rerank(candidates, 10, similarity=similarity, **options)
+    at_once = rerank(candidates, 10, similarity_matrix=similarity_matrix, **options)
+
+    assert at_once == by_pairs
+    assert [c.item for c in by_pairs] != [c.item for c in rerank(candidates, 10, **options)]
 
 
 def test_engine_recommend_is_candidates_then_rerank() -> None:
