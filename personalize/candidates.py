@@ -10,7 +10,7 @@ coalesced, a few minutes after shoppers' profiles change.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -30,7 +30,6 @@ from personalize.recommend import (
     engine_trending,
 )
 from personalize.refresh import profile_refresh_handler, profiles_recompute_handler, profiles_refresh_handler
-from personalize.served import served_forget
 from shop_app.jobs import job_enqueue
 from shop_app.models import Job, Shop
 
@@ -108,10 +107,23 @@ def candidates_precompute(shop: Shop, *, as_of: date | None = None) -> int:
         lists[f"trending:{country}"] = as_json(engine_trending(engine, KEPT_TRENDING, customers))
     for item, product_id in enumerate(products.tolist()):
         lists[f"related:{product_id}"] = as_json(engine_related(engine, item, KEPT_PER_PRODUCT))
+    before = (
+        CandidateList.objects.for_shop(shop).filter(audience="trending").values_list("computed_at").first()
+    )
     candidate_lists_store(shop, lists)
-    # Each shopper's "for you" ranked now, so that their next page reads it (personalize.served).
-    picks_keep_all(shop, history.customers[buyers].tolist())
+    picks_keep_all(shop, _changed_since(shop, before[0] if before else None, history.customers[buyers]))
     return len(lists)
+
+
+def _changed_since(shop: Shop, lists_before: datetime | None, buyers: np.ndarray[Any, Any]) -> list[int]:
+    """The buyers whose "for you" these lists rank again (personalize.served): those whose profile
+    was computed since the lists before these (every buyer after the nightly recompute, or when
+    there were none), whose own history changed what they are ranked from. The others keep the
+    block ranked today: new lists move their candidates only by what other shoppers did."""
+    if lists_before is None:
+        return buyers.tolist()
+    changed = Profile.objects.for_shop(shop).filter(computed_at__gte=lists_before)
+    return sorted(set(buyers.tolist()) & set(changed.values_list("customer_shopify_id", flat=True)))
 
 
 def candidate_json(candidate: Candidate, products: np.ndarray[Any, Any]) -> dict[str, Any]:
@@ -165,5 +177,3 @@ def candidate_lists_store(shop: Shop, lists: dict[str, list[dict[str, Any]]]) ->
             update_fields=["candidates", "computed_at"],
         )
         CandidateList.objects.for_shop(shop).filter(computed_at__lt=now).delete()
-        # Every kept block was ranked from the lists these replace.
-        served_forget(shop)

@@ -10,8 +10,8 @@ at request time, what only the request knows:
 4. give every item its reason, with its evidence, in the shopper's language.
 
 A signed-in shopper's "for you" (the block on every page) is kept once ranked and read back while
-it is still true (personalize.served); the candidates' precompute ranks every buyer's at once
-(`picks_keep_all`), so their first page reads it too.
+it is still true (personalize.served); the candidates' precompute ranks the changed shoppers' at
+once (`picks_keep_all`), so their first page reads it too.
 """
 
 from __future__ import annotations

@@ -9,12 +9,15 @@ with one indexed query, as long as it is still true:
   rules as they are (`rules`: a fingerprint of the RecommendationSettings);
 - each pick's product is still active and its variant still in stock (personalize.picks checks
   against the catalog in memory); otherwise the block is ranked again;
-- every writer of what ranking reads forgets the shoppers it changed (`served_forget`): facts
-  (personalize.facts), profiles (personalize.refresh), "not for me" (personalize.picks), browsing
-  (personalize.pixel) and the candidate lists (personalize.candidates, which ranks every shopper's
-  block again at once, so a shopper's first page after it is a read too).
+- every writer of what ranking reads about the shopper forgets the shoppers it changed
+  (`served_forget`): facts (personalize.facts), profiles (personalize.refresh), "not for me"
+  (personalize.picks) and browsing (personalize.pixel).
 
-A new product, or one back in stock, enters the kept lists at the next precompute or the next day.
+New candidate lists (personalize.candidates) rank again the blocks of the shoppers whose profiles
+were computed since the lists before (every buyer after the nightly recompute), so a shopper's
+first page after it is a read too; the others keep the block ranked today, their lists having moved
+only by what other shoppers did. A new product, or one back in stock, enters a kept block when the
+shopper changes or the next day.
 """
 
 from __future__ import annotations

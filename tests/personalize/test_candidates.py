@@ -11,7 +11,7 @@ from commerce.models import Order, OrderLine
 from personalize.candidates import candidates_precompute
 from personalize.models import CandidateList, RecommendationSettings, ServedPicks
 from personalize.picks import block_picks
-from personalize.refresh import profiles_recompute_all
+from personalize.refresh import profiles_recompute_all, profiles_refresh
 from personalize.served import served_forget
 from shop_app.models import Shop
 from tests.personalize.histories import AS_OF, Line, customer_row, order_row, product_row
@@ -173,13 +173,21 @@ def test_the_precompute_keeps_every_buyers_block_as_serving_would_rank_it(shop_w
         ]
 
 
-def test_new_candidates_replace_the_kept_blocks(shop_with_history: Shop) -> None:
+def test_new_candidates_rank_again_the_blocks_of_shoppers_whose_history_changed(
+    shop_with_history: Shop,
+) -> None:
     shop = shop_with_history
     candidates_precompute(shop, as_of=AS_OF)
-    before = [{"product": 0, "variant": 0, "kind": "repeat", "evidence": {}}]  # what older lists said
-    ServedPicks.objects.for_shop(shop).update(picks=before)
+    earlier = [{"product": 0, "variant": 0, "kind": "repeat", "evidence": {}}]  # what older lists said
+    ServedPicks.objects.for_shop(shop).update(picks=earlier)
 
+    # Shopper 3 orders again, and their profile is computed anew
+    order_row(shop, 3, 5, [Line(5)])
+    profiles_refresh(shop, [3], as_of=AS_OF)
     candidates_precompute(shop, as_of=AS_OF)
 
-    assert ServedPicks.objects.for_shop(shop).count() == 12
-    assert all(kept.picks != before for kept in ServedPicks.objects.for_shop(shop))
+    kept = {row.customer_shopify_id: row.picks for row in ServedPicks.objects.for_shop(shop)}
+    assert set(kept) == set(range(1, 13))
+    assert kept[3] != earlier
+    # The others keep the block ranked today: the new lists differ for them by what others bought
+    assert all(picks == earlier for customer, picks in kept.items() if customer != 3)
