@@ -143,14 +143,16 @@ def webhook_event_store(delivery: WebhookDelivery) -> tuple[IntakeOutcome, int |
 
 def _store_execute(parameters: list[Any]) -> tuple[int, int, str] | None:
     """Run _STORE. On PostgreSQL with server-side binding: the body (kilobytes) travels as a
-    parameter rather than escaped into the statement's text (Django's cursors bind client-side)."""
+    parameter rather than escaped into the statement's text (Django's cursors bind client-side),
+    and the statement is prepared at its first use on a connection, then only executed (unless
+    prepared statements are off: config.settings.base)."""
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(_STORE, parameters)
             return cursor.fetchone()
     connection.ensure_connection()
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(_STORE, parameters)
+        cursor.execute(_STORE, parameters, prepare=True)
         return cursor.fetchone()
 
 

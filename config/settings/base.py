@@ -67,6 +67,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
 
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django turns psycopg's prepared statements off for the sake of connection poolers in
+    # transaction mode, which lose them between transactions. Omakase connects to PostgreSQL
+    # directly and keeps its connections, so they are on (psycopg's default threshold): webhook
+    # intake's insert (webhooks.intake) is parsed and planned once per connection rather than for
+    # every webhook, half of what the database spends on each. Only server-side binding cursors
+    # prepare; the ORM's binds on the client and never does. Behind a pooler in transaction mode,
+    # set DATABASE_PREPARED_STATEMENTS=false.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "prepare_threshold", 5 if env.bool("DATABASE_PREPARED_STATEMENTS", default=True) else None
+    )
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en-us"

@@ -165,6 +165,33 @@ def test_a_sweep_stops_at_the_first_publish_the_broker_refuses(
     assert sent_later == [event.pk for event in rest]
 
 
+def test_a_steady_stream_of_one_group_is_woken_a_few_times_a_second_not_once_per_row(
+    shop: Shop, published: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a real broker's behaviour (not eager), and a wake-up thread of its own for this test
+    monkeypatch.setattr(work, "_wake_ups", work._WakeUps())
+    task = WEBHOOK_WORK.task()
+    eager = task.app.conf.task_always_eager
+    task.app.conf.task_always_eager = False
+    try:
+        # When rows of one group are stored every 5 ms for a second, as during a sale
+        stored = 0
+        started = time.monotonic()
+        while time.monotonic() - started < 1.0:
+            stored += 1
+            work.work_enqueue_soon(task, stored, together=(shop.pk, "orders/create"))
+            time.sleep(0.005)
+        work.work_wake_ups_flush()
+    finally:
+        task.app.conf.task_always_eager = eager
+
+    # Then the thread published a few wake-ups, not one every few rows (each publish costs the web
+    # process more CPU than storing a row), and the last stands for the newest row
+    assert stored > 20
+    assert len(published) <= 5
+    assert published[-1] == stored
+
+
 def test_wake_ups_from_requests_are_published_by_another_thread_one_per_group(
     shop: Shop, published: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -2,7 +2,7 @@ import time
 from typing import Any
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.test import Client, override_settings
 
 from commerce.models import Order
@@ -131,6 +131,34 @@ def test_a_duplicate_delivery_is_stored_once_processed_once_and_acknowledged(
     assert WebhookEvent.objects.count() == 1
     assert len(runs) == 1
     assert WebhookEvent.objects.get().attempts == 1
+
+
+def _insert_executions() -> list[int]:
+    """How many times each prepared statement that stores a webhook event ran, on this connection."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans + custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
+            [f"INSERT INTO {WebhookEvent._meta.db_table} %"],
+        )
+        return [executions for (executions,) in cursor.fetchall()]
+
+
+def test_intake_parses_and_plans_its_insert_once_per_connection(shop: Shop, deliver: Deliver) -> None:
+    # Given a connection that may have stored webhooks before
+    before = sum(_insert_executions())
+
+    # When Shopify delivers three orders
+    answers = [
+        deliver(shop, "orders/create", {**payload("orders_create"), "id": 3000 + n}, event_id=f"prepared-{n}")
+        for n in range(3)
+    ]
+
+    # Then each is stored by executing one statement the database prepared once (parsing and
+    # planning it again was half of what it spent on each webhook)
+    assert [answer.status_code for answer in answers] == [200] * 3
+    assert WebhookEvent.objects.for_shop(shop).count() == 3
+    assert len(_insert_executions()) == 1
+    assert sum(_insert_executions()) - before == 3
 
 
 def test_the_same_event_id_in_two_shops_is_two_events(shop: Shop, other_shop: Shop, deliver: Deliver) -> None:
