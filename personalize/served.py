@@ -28,12 +28,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import psycopg
 from django.db import connection
 from psycopg.types.json import Jsonb
 
 from personalize.models import ServedPicks
 from shop_app.models import Shop
+from shop_app.statements import statement_executemany, statement_fetchone
 
 _TABLE = ServedPicks._meta.db_table
 _READ = (
@@ -71,12 +71,12 @@ class Kept:
 
 
 def served_read(shop: Shop, customer_id: int, slot: Slot) -> Kept | None:
-    """The shopper's kept block for this slot, if any. One statement, written
-    out: this is the storefront's hottest read, and the ORM's query building would cost more than
-    the query."""
-    with connection.cursor() as cursor:
-        cursor.execute(_READ, [shop.pk, customer_id, slot.block, slot.limit, slot.ranked_on, slot.rules])
-        row = cursor.fetchone()
+    """The shopper's kept block for this slot, if any. One statement, written out and prepared
+    (shop_app.statements): this is the storefront's hottest read, and the ORM's query building
+    would cost more than the query."""
+    row = statement_fetchone(
+        _READ, [shop.pk, customer_id, slot.block, slot.limit, slot.ranked_on, slot.rules]
+    )
     if row is None:
         return None
     picks, orders = (json.loads(value) if isinstance(value, str) else value for value in row)
@@ -85,8 +85,9 @@ def served_read(shop: Shop, customer_id: int, slot: Slot) -> Kept | None:
 
 def served_store(shop: Shop, slot: Slot, kept: Iterable[Kept]) -> None:
     """Keep these shoppers' blocks for this slot, replacing what was kept for its block and limit.
-    On PostgreSQL one statement, bound server-side and sent for all rows at once (the ORM's bulk
-    upsert escapes every JSON text into the statement, most of the cost of keeping a chunk)."""
+    On PostgreSQL one statement bound server-side, sent for all rows at once (shop_app.statements:
+    the ORM's bulk upsert escaped every JSON text into the statement, most of the cost of keeping a
+    chunk)."""
     if connection.vendor == "postgresql":
         rows = [
             (
@@ -101,9 +102,7 @@ def served_store(shop: Shop, slot: Slot, kept: Iterable[Kept]) -> None:
             )
             for each in kept
         ]
-        connection.ensure_connection()
-        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-            cursor.executemany(_UPSERT, rows)
+        statement_executemany(_UPSERT, rows)
         return
     models = [
         ServedPicks(

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import psycopg
 from celery import Task
 from django.db import connection, transaction
 from django.utils import timezone
 
 from shop_app.models import Shop
+from shop_app.statements import statement_fetchone
 from shop_app.times import iso_time_parse
 from shop_app.work import work_enqueue_soon
 from webhooks.models import EventStatus, WebhookEvent
@@ -142,18 +142,9 @@ def webhook_event_store(delivery: WebhookDelivery) -> tuple[IntakeOutcome, int |
 
 
 def _store_execute(parameters: list[Any]) -> tuple[int, int, str] | None:
-    """Run _STORE. On PostgreSQL with server-side binding: the body (kilobytes) travels as a
-    parameter rather than escaped into the statement's text (Django's cursors bind client-side),
-    and the statement is prepared at its first use on a connection, then only executed (unless
-    prepared statements are off: config.settings.base)."""
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_STORE, parameters)
-            return cursor.fetchone()
-    connection.ensure_connection()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(_STORE, parameters, prepare=True)
-        return cursor.fetchone()
+    """Run _STORE: on PostgreSQL the body travels as a bound parameter and the statement is
+    prepared once per connection (shop_app.statements)."""
+    return statement_fetchone(_STORE, parameters)
 
 
 def _not_stored(delivery: WebhookDelivery) -> IntakeOutcome:
