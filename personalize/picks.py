@@ -335,7 +335,7 @@ def picks_within(
     reason, filtered and diversified as every block is."""
     own = _stored(shop, _own_audience(shopper)) if shopper.customer_id else []
     trending = trending_for(shop, shopper)
-    return picks_rank(shop, shopper, _within(set(product_ids), own, trending), limit=limit, today=today)
+    return picks_rank(shop, shopper, _within(_unscored(product_ids), own, trending), limit=limit, today=today)
 
 
 def picks_within_many(
@@ -348,7 +348,7 @@ def picks_within_many(
     shoppers: dict[int | None, Shopper] = dict(shoppers_for(shop, [i for i in ids if i is not None]).items())
     if None in ids:
         shoppers[None] = shopper_for(shop, None)
-    within = set(product_ids)
+    within = _unscored(product_ids)
     settings = recommendation_settings(shop)
     shelf = Shelf(_catalog(shop, within))
     stored = _stored_many(
@@ -379,18 +379,27 @@ def picks_within_many(
     return picks
 
 
-def _within(within: set[int], own: Sequence[Candidate], trending: Sequence[Candidate]) -> list[Candidate]:
-    """A shopper's candidates among these products: their own and trending, then the rest."""
+def _unscored(product_ids: Iterable[int]) -> dict[int, Candidate]:
+    """Each of these products as a candidate scored 0, in product order: the tail of a shopper's
+    list among them (_within), made once for a batch of shoppers."""
+    return {
+        product_id: Candidate(item=product_id, score=0.0, kind="trending", evidence=())
+        for product_id in sorted(set(product_ids))
+    }
+
+
+def _within(
+    within: Mapping[int, Candidate], own: Sequence[Candidate], trending: Sequence[Candidate]
+) -> list[Candidate]:
+    """A shopper's candidates among these products (_unscored): their own and trending, then the
+    rest."""
     best: dict[int, Candidate] = {}
     for candidate in [*_scaled(own, 1.0), *_scaled(trending, TRENDING_WEIGHT)]:
         if candidate.item in within and (
             candidate.item not in best or candidate.score > best[candidate.item].score
         ):
             best[candidate.item] = candidate
-    rest = [
-        Candidate(item=product_id, score=0.0, kind="trending", evidence=())
-        for product_id in sorted(within - set(best))
-    ]
+    rest = [candidate for product_id, candidate in within.items() if product_id not in best]
     ranked = sorted(best.values(), key=lambda candidate: (-candidate.score, candidate.item))
     return [*ranked, *rest]
 
