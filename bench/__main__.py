@@ -19,7 +19,8 @@ machines are shared and noisy: only ratios mean much from one run to the next).
 - profile_recompute_orders_per_s beside profile_scan_orders_per_s (bench/profiles.py): every
   shopper's profile recomputed, beside a plain read of the same rows;
 - newsletter_emails_per_s beside newsletter_plain_render_per_s (bench/newsletters.py): issues
-  rendered and sent to an SMTP sink, beside rendering alone;
+  rendered and sent to an SMTP sink, beside rendering alone; and sent to aiosmtpd, beside what
+  aiosmtpd takes of one written email sent again and again;
 - redemptions_per_s beside adjustments_per_s (bench/loyalty.py);
 - storefront_js_gzip_bytes: the theme extension's scripts, gzipped, beside their budget;
 - storefront_fill_ms and storefront_layout_shift_added (bench/storefront.py, not with --short):
@@ -649,6 +650,13 @@ def figures(results: dict[str, Any]) -> list[Figure]:
             results["newsletter_plain_render_per_s"],
             f">= {TARGET_NEWSLETTER_EMAILS_PER_S:,.0f}/s",
             results["newsletter_emails_per_s"] >= TARGET_NEWSLETTER_EMAILS_PER_S,
+        ),
+        Figure(
+            "newsletter emails/s to aiosmtpd (vs its SMTP only)",
+            results["newsletter_emails_aiosmtpd_per_s"],
+            results["newsletter_smtp_only_aiosmtpd_per_s"],
+            "",
+            None,
         ),
         Figure(
             "redemptions/s (vs adjustments)",

@@ -1,17 +1,21 @@
 """The newsletter figures of `make bench`, all in one run:
 
 - newsletter_emails_per_s: personalized issue emails rendered and handed to a real SMTP server
-  process (aiosmtpd on uvloop's event loop, bench/smtp_sink.py, accepting and dropping each
-  message, on loopback) per second, by two worker processes running a worker's code path: claim
+  process (bench/smtp_sink.py's lean server on uvloop, reading each message whole and keeping
+  none, on loopback) per second, by two worker processes running a worker's code path: claim
   a chunk, read what its picks need once, render each reader's email with their picks and
   reasons, hand off, send over the task's connections (newsletters.sending.SMTP_CONNECTIONS, side
   by side), mark done. They are forked from the bench's process once it has written one email, as
-  workers that have sent before (imports and templates loaded);
+  workers that have sent before (imports and templates loaded). The server then says how many
+  messages it took: every one sent, or the bench fails;
+- newsletter_emails_aiosmtpd_per_s: the same against aiosmtpd (on uvloop), the SMTP server the
+  tests use, which takes about ten times the lean server's processor time for a message, on the
+  same two cores;
 - newsletter_emails_locmem_per_s: the same path and rows with Django's locmem backend (each message
   serialized as for SMTP, and kept): what our side sends when the SMTP server is not the limit;
-- newsletter_smtp_only_per_s: what that SMTP server process takes from two processes handing it
-  one already written issue email again and again, over one connection each (nothing of ours but
-  the send);
+- newsletter_smtp_only_per_s (and _aiosmtpd_): what that SMTP server process takes from two
+  processes handing it one already written issue email again and again, over one connection each
+  (nothing of ours but the send);
 - newsletter_plain_render_per_s: a plain render of the same templates with a fixed context (one
   process), the baseline the issue asks for.
 
@@ -57,22 +61,17 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _smtp_sink() -> tuple[subprocess.Popen[bytes], int]:
-    """A real SMTP server process (aiosmtpd, on uvloop: bench/smtp_sink.py) that accepts and drops
-    every message."""
+def _smtp_sink(aiosmtpd: bool = False) -> tuple[subprocess.Popen[bytes], int]:
+    """A real SMTP server process that reads and drops every message (bench/smtp_sink.py): the
+    lean one, or aiosmtpd."""
     port = _free_port()
+    arguments = (
+        ["--aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Sink"]
+        if aiosmtpd
+        else [str(port)]
+    )
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bench.smtp_sink",
-            "-n",
-            "-l",
-            f"127.0.0.1:{port}",
-            "-c",
-            "aiosmtpd.handlers.Sink",
-        ],
-        cwd=ROOT,
+        [sys.executable, "-m", "bench.smtp_sink", *arguments], cwd=ROOT, stdout=subprocess.PIPE
     )
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
@@ -83,6 +82,16 @@ def _smtp_sink() -> tuple[subprocess.Popen[bytes], int]:
             time.sleep(0.1)
     process.kill()
     raise RuntimeError("the SMTP sink did not start")
+
+
+def _sink_stop(sink: subprocess.Popen[bytes], sent: int | None) -> None:
+    """Stop the sink; the lean one says what it took, which must be every message `sent`."""
+    sink.terminate()
+    output, _ = sink.communicate(timeout=10)
+    if sent is not None:
+        taken = int(output.split()[0]) if output.strip() else 0
+        if taken != sent:
+            raise RuntimeError(f"the SMTP sink took {taken} messages of {sent} sent")
 
 
 def _readers_generate(shop: Shop, topic: Topic, emails: int) -> None:
@@ -248,27 +257,38 @@ def newsletters_bench(shop: Shop, emails: int = 2000) -> dict[str, Any]:
     subscription = Subscription.objects.get(subscriber=reader, topic=topic)
     message = issue_email(issue_context(issue, timezone.localdate()), reader, subscription, pks[0])
 
-    sink, port = _smtp_sink()
-    smtp = {"EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend", "EMAIL_PORT": port}
-    try:
-        with override_settings(
-            EMAIL_HOST="127.0.0.1",
-            EMAIL_USE_TLS=False,
-            EMAIL_USE_SSL=False,
-            NEWSLETTER_SEND_RATE_PER_SECOND=0,
-        ):
-            with override_settings(**smtp):
+    settings = {
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_USE_TLS": False,
+        "EMAIL_USE_SSL": False,
+        "NEWSLETTER_SEND_RATE_PER_SECOND": 0,
+        "EMAIL_BACKEND": "shop_app.mail.SmtpBackend",  # what EMAIL_URL smtp:// gives
+    }
+    figures: dict[str, Any] = {}
+    for server in ("lean", "aiosmtpd"):
+        suffix = "_aiosmtpd" if server == "aiosmtpd" else ""
+        sink, port = _smtp_sink(aiosmtpd=server == "aiosmtpd")
+        taken: int | None = None
+        try:
+            with override_settings(**settings, EMAIL_PORT=port):
                 sent, seconds = _workers_run(_worker, issue.pk)
-            statuses = Counter(Delivery.objects.filter(issue=issue).values_list("status", flat=True))
-            _deliveries_reset(issue)
-            with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
-                locmem_sent, locmem_seconds = _workers_run(_worker, issue.pk)
-            locmem_statuses = Counter(Delivery.objects.filter(issue=issue).values_list("status", flat=True))
-            with override_settings(**smtp):
+                statuses = Counter(Delivery.objects.filter(issue=issue).values_list("status", flat=True))
+                _deliveries_reset(issue)
                 smtp_only_sent, smtp_only_seconds = _workers_run(_sender, message, len(pks) // WORKERS)
-    finally:
-        sink.terminate()
-        sink.wait(timeout=10)
+            taken = None if suffix else sent + smtp_only_sent
+        finally:
+            _sink_stop(sink, taken)
+        figures.update(
+            {
+                f"newsletter_emails{suffix}": sent,
+                f"newsletter_deliveries{suffix}": dict(statuses),
+                f"newsletter_emails{suffix}_per_s": _per_second(sent, seconds),
+                f"newsletter_smtp_only{suffix}_per_s": _per_second(smtp_only_sent, smtp_only_seconds),
+            }
+        )
+    with override_settings(**{**settings, "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}):
+        locmem_sent, locmem_seconds = _workers_run(_worker, issue.pk)
+    locmem_statuses = Counter(Delivery.objects.filter(issue=issue).values_list("status", flat=True))
 
     context = {
         "language": "en",
@@ -293,13 +313,10 @@ def newsletters_bench(shop: Shop, emails: int = 2000) -> dict[str, Any]:
     Issue.objects.filter(pk=issue.pk).delete()
     return {
         "newsletter_workers": WORKERS,
-        "newsletter_emails": sent,
-        "newsletter_deliveries": dict(statuses),
-        "newsletter_emails_per_s": _per_second(sent, seconds),
+        **figures,
         "newsletter_emails_locmem": locmem_sent,
         "newsletter_deliveries_locmem": dict(locmem_statuses),
         "newsletter_emails_locmem_per_s": _per_second(locmem_sent, locmem_seconds),
-        "newsletter_smtp_only_per_s": _per_second(smtp_only_sent, smtp_only_seconds),
         "newsletter_plain_render_per_s": _per_second(len(pks), plain_seconds),
     }
 

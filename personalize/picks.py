@@ -20,7 +20,7 @@ import functools
 import hashlib
 import heapq
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
@@ -354,14 +354,16 @@ def picks_rank(
     and pinned products first (`pinned`); each with its reason (`evidence` overrides what a
     candidate's kind would say, for callers who know better, such as the quiz)."""
     settings = settings or recommendation_settings(shop)
-    catalog = _catalog(
-        shop,
-        {candidate.item for candidate in candidates} | set(settings.pinned_product_ids if pinned else ()),
+    shelf = Shelf(
+        _catalog(
+            shop,
+            {candidate.item for candidate in candidates} | set(settings.pinned_product_ids if pinned else ()),
+        )
     )
     return _ranked(
         shopper,
         candidates,
-        catalog,
+        shelf,
         shopper.favourite_products(shop),
         limit=limit,
         today=today,
@@ -375,7 +377,7 @@ def picks_rank(
 def _ranked(
     shopper: Shopper,
     candidates: Sequence[Candidate],
-    catalog: Mapping[int, Listing],
+    shelf: Shelf,
     told: Mapping[int, str],
     *,
     limit: int,
@@ -385,33 +387,35 @@ def _ranked(
     settings: RecommendationSettings,
     evidence: Mapping[int, Mapping[str, Any]] | None,
 ) -> list[Pick]:
-    """picks_rank on what it read: `catalog` holds the candidates' (and pinned) products, `told`
+    """picks_rank on what it read: `shelf` holds the candidates' (and pinned) products, `told`
     the products of the shopper's favourite categories. No query: a batch shares what it reads."""
+    catalog = shelf.catalog
     season = season_on(shopper.climate, today) if shopper.climate else None
-    excluded = set(shopper.told_list(Fact.Name.EXCLUDED_CATEGORIES))
-    allowed = {
-        product_id
-        for product_id, entry in catalog.items()
-        if _can_propose(entry, shopper, settings, season, product_id, excluded_categories=excluded)
-    }
+    allowed = shelf.proposable(shopper, settings, season)
     first = [
         Candidate(item=product_id, score=0.0, kind="pinned", evidence=())
         for product_id in (settings.pinned_product_ids if pinned else [])
         if product_id in allowed
     ][:limit]
-    boost = _boosts(shopper, catalog, season)
     pinned_items = {pin.item for pin in first}
+    proposable = [c for c in candidates if c.item in allowed and c.item not in pinned_items]
+    # A candidate scored 0 stays 0 however boosted, and rerank shows none such: only the others are
+    # boosted and diversified (a newsletter's candidates are mostly the topic's other products,
+    # scored 0). How many there were in all still decides whether the pool is cut.
+    scored = [c for c in proposable if c.score != 0]
+    boost = _boosts(shopper, catalog, season, {c.item for c in scored})
     ranked = rerank(
         _best_per_place(
-            [c for c in candidates if c.item in allowed and c.item not in pinned_items],
+            scored,
             limit,
-            boost,
-            catalog,
-            set(shopper.usual_categories),
+            among=len(proposable),
+            boost=boost,
+            catalog=catalog,
+            usual=set(shopper.usual_categories),
         ),
         limit - len(first),
         similarity_matrix=_similarity_matrix(catalog),
-        category={product_id: entry.product.product_type for product_id, entry in catalog.items()},
+        category=shelf.category,
         usual_categories=shopper.usual_categories,
         discovery_share=settings.discovery_share if discovery else 0.0,
         boost=boost,
@@ -435,18 +439,21 @@ def _ranked(
 def _best_per_place(
     candidates: Sequence[Candidate],
     limit: int,
+    *,
+    among: int,
     boost: Mapping[int, float],
     catalog: Mapping[int, Listing],
     usual: set[str],
 ) -> list[Candidate]:
     """The candidates worth diversifying: the best `RERANK_POOL_PER_PLACE` per place inside the
-    shopper's usual categories and as many outside them (the discovery places). Maximal marginal
-    relevance weighs each place against every candidate left, and its penalty for likeness (at most
-    the diversity weight, 0.1) lets it reach only a little way down a list: on a generated shop of
-    5,000 products, 295 of 300 shoppers' lists came out as diversifying every candidate made them,
-    for a fraction of the work."""
+    shopper's usual categories and as many outside them (the discovery places), when there are more
+    than twice that many `among` all the shopper's (`candidates` may leave out those scored 0, which
+    are never shown). Maximal marginal relevance weighs each place against every candidate left,
+    and its penalty for likeness (at most the diversity weight, 0.1) lets it reach only a little
+    way down a list: on a generated shop of 5,000 products, 295 of 300 shoppers' lists came out as
+    diversifying every candidate made them, for a fraction of the work."""
     keep = limit * RERANK_POOL_PER_PLACE
-    if len(candidates) <= 2 * keep:
+    if among <= 2 * keep:
         return list(candidates)
     inside: list[tuple[float, int, Candidate]] = []
     beyond: list[tuple[float, int, Candidate]] = []
@@ -467,7 +474,7 @@ def picks_within(
     reason, filtered and diversified as every block is."""
     own = _stored(shop, _own_audience(shopper)) if shopper.customer_id else []
     trending = trending_for(shop, shopper)
-    return picks_rank(shop, shopper, _within(set(product_ids), own, trending), limit=limit, today=today)
+    return picks_rank(shop, shopper, _within(_unscored(product_ids), own, trending), limit=limit, today=today)
 
 
 def picks_within_many(
@@ -480,9 +487,9 @@ def picks_within_many(
     shoppers: dict[int | None, Shopper] = dict(shoppers_for(shop, [i for i in ids if i is not None]).items())
     if None in ids:
         shoppers[None] = shopper_for(shop, None)
-    within = set(product_ids)
+    within = _unscored(product_ids)
     settings = recommendation_settings(shop)
-    catalog = _catalog(shop, within)
+    shelf = Shelf(_catalog(shop, within))
     stored = _stored_many(
         shop,
         [_own_audience(shopper) for shopper in shoppers.values() if shopper.customer_id]
@@ -499,7 +506,7 @@ def picks_within_many(
         picks[customer_id] = _ranked(
             shopper,
             _within(within, own, trending),
-            catalog,
+            shelf,
             told.get(favourites, {}),
             limit=limit,
             today=today,
@@ -511,18 +518,27 @@ def picks_within_many(
     return picks
 
 
-def _within(within: set[int], own: Sequence[Candidate], trending: Sequence[Candidate]) -> list[Candidate]:
-    """A shopper's candidates among these products: their own and trending, then the rest."""
+def _unscored(product_ids: Iterable[int]) -> dict[int, Candidate]:
+    """Each of these products as a candidate scored 0, in product order: the tail of a shopper's
+    list among them (_within), made once for a batch of shoppers."""
+    return {
+        product_id: Candidate(item=product_id, score=0.0, kind="trending", evidence=())
+        for product_id in sorted(set(product_ids))
+    }
+
+
+def _within(
+    within: Mapping[int, Candidate], own: Sequence[Candidate], trending: Sequence[Candidate]
+) -> list[Candidate]:
+    """A shopper's candidates among these products (_unscored): their own and trending, then the
+    rest."""
     best: dict[int, Candidate] = {}
     for candidate in [*_scaled(own, 1.0), *_scaled(trending, TRENDING_WEIGHT)]:
         if candidate.item in within and (
             candidate.item not in best or candidate.score > best[candidate.item].score
         ):
             best[candidate.item] = candidate
-    rest = [
-        Candidate(item=product_id, score=0.0, kind="trending", evidence=())
-        for product_id in sorted(within - set(best))
-    ]
+    rest = [candidate for product_id, candidate in within.items() if product_id not in best]
     ranked = sorted(best.values(), key=lambda candidate: (-candidate.score, candidate.item))
     return [*ranked, *rest]
 
@@ -843,31 +859,59 @@ def product_season(product: Product | ServedProduct) -> str:
     return ""
 
 
-def _can_propose(
-    entry: Listing,
-    shopper: Shopper,
-    settings: RecommendationSettings,
-    season: str | None,
-    product_id: int,
-    *,
-    excluded_categories: set[str],
-) -> bool:
+class Shelf:
+    """The products a ranking chooses among (`catalog`) and what every shopper ranked against them
+    shares: each product's category, and which of them a shopper may be proposed, worked out once
+    per kind of shopper (the merchant's exclusions, the shopper's excluded categories, season and
+    sizes) for all of a batch (a chunk of a newsletter's readers: most are of a few kinds), each
+    one's dismissals then taken out."""
+
+    def __init__(self, catalog: Mapping[int, Listing]) -> None:
+        self.catalog = catalog
+        self.category = {product_id: entry.product.product_type for product_id, entry in catalog.items()}
+        self._proposable: dict[tuple[Any, ...], frozenset[int]] = {}
+
+    def proposable(
+        self, shopper: Shopper, settings: RecommendationSettings, season: str | None
+    ) -> frozenset[int]:
+        """The products the shopper can and will buy: not excluded by the merchant, not dismissed,
+        not of a category they excluded, not against their season, buyable in their size."""
+        excluded = frozenset(shopper.told_list(Fact.Name.EXCLUDED_CATEGORIES))
+        sizes = frozenset(shopper.sizes.items())
+        kind = (tuple(settings.excluded_product_ids), excluded, season, sizes)
+        found = self._proposable.get(kind)
+        if found is None:
+            found = self._proposable[kind] = frozenset(
+                product_id
+                for product_id, entry in self.catalog.items()
+                if product_id not in settings.excluded_product_ids
+                and _can_propose(entry, shopper.sizes, season, excluded)
+            )
+        return found - shopper.dismissed if shopper.dismissed else found
+
+
+def _can_propose(entry: Listing, sizes: Mapping[str, str], season: str | None, excluded: Set[str]) -> bool:
+    """Not of an excluded category, not against the season, buyable in the shopper's size."""
     product = entry.product
-    if product_id in settings.excluded_product_ids or product_id in shopper.dismissed:
-        return False
-    if product.product_type in excluded_categories:
+    if product.product_type in excluded:
         return False
     if season and (entry.season, season) in CLASHES:
         return False
-    return entry.buyable_in(shopper.sizes.get(product.product_type, ""))
+    return entry.buyable_in(sizes.get(product.product_type, ""))
 
 
-def _boosts(shopper: Shopper, catalog: Mapping[int, Listing], season: str | None) -> dict[int, float]:
+def _boosts(
+    shopper: Shopper, catalog: Mapping[int, Listing], season: str | None, items: Iterable[int]
+) -> dict[int, float]:
+    """Each of these products' boost for the shopper (those of the catalog)."""
     favourites = set(shopper.told_list(Fact.Name.FAVOURITE_CATEGORIES))
     tastes = (shopper.profile.affinities or {}).get("product_type", {}) if shopper.profile else {}
     viewed = shopper.browsing.tastes if shopper.browsing else {}
     boosts = {}
-    for product_id, entry in catalog.items():
+    for product_id in items:
+        entry = catalog.get(product_id)
+        if entry is None:
+            continue
         boost = 1.0 + float(tastes.get(entry.product.product_type, 0.0))
         boost += VIEW_TASTE_WEIGHT * viewed.get(entry.product.product_type, 0.0)
         if entry.product.product_type in favourites:

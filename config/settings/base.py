@@ -207,7 +207,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 # --- Email and newsletters ---------------------------------------------------------------------
 # Django's email backends from one URL (django-environ): smtp://user:password@host:port (smtp+tls,
 # smtp+ssl), consolemail://, filemail:///path. `make demo` points it at devstore's mail catcher.
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# SMTP goes through Django's SMTP backend with plain envelope addresses taken as they are
+# (shop_app.mail).
+email_config = env.email_url("EMAIL_URL", default="consolemail://")
+if email_config["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend":
+    email_config["EMAIL_BACKEND"] = "shop_app.mail.SmtpBackend"
+vars().update(email_config)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="newsletters@omakase.example")
 # Emails per second per shop, shared by every worker (Redis); 0 for no limit.

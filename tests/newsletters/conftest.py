@@ -85,7 +85,7 @@ def smtp_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpServe
 
 def smtp_settings(port: int) -> dict[str, Any]:
     return {
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_BACKEND": "shop_app.mail.SmtpBackend",  # what EMAIL_URL smtp:// gives
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": port,
         "EMAIL_USE_TLS": False,

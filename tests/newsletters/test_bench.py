@@ -2,11 +2,12 @@
 once (the figures themselves are for `make bench`, not asserted here)."""
 
 import os
+import smtplib
 from typing import Any
 
 import pytest
 
-from bench.newsletters import newsletters_bench
+from bench.newsletters import _sink_stop, _smtp_sink, newsletters_bench
 from newsletters.models import Delivery
 from shop_app.models import Shop
 
@@ -28,3 +29,17 @@ def test_the_newsletter_bench_sends_every_email_once(shop: Shop, settings: Any) 
     assert figures["newsletter_smtp_only_per_s"]
     assert figures["newsletter_plain_render_per_s"]
     assert not Delivery.objects.exists()
+
+
+def test_the_bench_sink_speaks_smtp_and_counts_every_message() -> None:
+    sink, port = _smtp_sink()
+    try:
+        with smtplib.SMTP("127.0.0.1", port, timeout=5) as client:
+            # A command out of order is refused
+            assert client.docmd("RCPT", "TO:<reader@example.com>")[0] == 503
+            # Lines starting with a dot, and one that is a lone dot, are stuffed by the sender
+            client.sendmail("news@shop.example", ["reader@example.com"], b".hidden\r\n.\r\nlast line\r\n")
+            client.sendmail("news@shop.example", ["other@example.com"], b"second\r\n")
+    finally:
+        # Raises unless the server says it took both
+        _sink_stop(sink, 2)
