@@ -43,8 +43,11 @@ class Ranker:
     positive_share: float
 
 
-def ranker_learn(features: NDArray[np.float32], labels: NDArray[np.bool_]) -> Ranker:
-    """Learn P(in the next order) from rows of features (binary log loss)."""
+def ranker_learn(
+    features: NDArray[np.float32], labels: NDArray[np.bool_], weights: FloatArray | None = None
+) -> Ranker:
+    """Learn P(in the next order) from rows of features (binary log loss, each row weighing
+    ``weights``)."""
     model = HistGradientBoostingClassifier(
         max_iter=TREES,
         learning_rate=LEARNING_RATE,
@@ -55,7 +58,7 @@ def ranker_learn(features: NDArray[np.float32], labels: NDArray[np.bool_]) -> Ra
         random_state=_SEED,
     )
     with _THREADS.limit(limits=1, user_api="openmp"):
-        model.fit(features, labels)
+        model.fit(features, labels, sample_weight=weights)
     return Ranker(model=model, rows=len(labels), positive_share=float(np.mean(labels)))
 
 

@@ -49,24 +49,25 @@ serving's precompute and the evaluation take the one path again): the shop's own
 backtested three times, stacked: up to ``ranker_shoppers`` shoppers (seeded sample) have their last
 order held out, then their second last with the last dropped, then their third last; each time the
 engine is fitted on what is left and each held-out shopper's ``ranker_candidates`` (40) best items
-by the tuned blend become rows of ``RANKER_FEATURES`` (the four sources and the blend; the
-shopper's orders holding the item, its share, orders and days since, days from it to the
-shopper's last order, how many of their last three orders hold it, its bought-together score with
-their last order; the shopper's orders, items, order size, days since their last order against
-their mean gap; the item's buyers, their repeat share, its next-order rate, days since anyone
-bought it), labelled by the held-out order. Gradient-boosted trees (``personalize.ranking``,
-scikit-learn's histogram boosting: 80 trees of 15 leaves, one thread) learn P(in the next order)
-from them, and the candidates are ordered by it. Kinds and evidence stay the blend's (the source
-that contributed most), so every reason is still true. A shop with fewer than ``tune_minimum``
-shoppers of two orders, or fewer than ``ranker_minimum_positives`` held-out items among its
-candidates, keeps the blend. Learning costs three more fits, the sources for the held-out
-shoppers and the trees. Measured on a shared two-core machine at a load of 6 to 8 (the previous
-round's quiet 13 s took 39 s there): a synthetic shop of the bench's size (100,000 shoppers, of
-whom 83,000 bought, 5,000 products, 1M lines) fits in 109 s against 39 s for the blend alone, 74 s
-of it learning (30 s the backtests' neighbour search, 10 s the trees on 186,000 rows), so about
-35 s quiet; UCI Online Retail's full file (337,000 training lines, 3,644 products, 184,000 rows)
-in 64 to 105 s against 20, its 08-31 cut in 24 to 37 s. Serving's candidates cost about the same
-per shopper as before (the sources dominate; 20,000 shoppers in 105 s against 128 s, same load).
+by the tuned blend become rows of ``RANKER_FEATURES`` (the four sources and the blend; the shopper's
+orders holding the item, its share, orders and days since, days from it to the shopper's last order,
+how many of their last three orders hold it, its bought-together score with their last order; the
+shopper's orders, items, order size, days since their last order against their mean gap; the item's
+buyers, their repeat share, its next-order rate, days since anyone bought it), labelled by the
+held-out order, each weighing one over that order's size (recall averages, per shopper, the share of
+their next order found). Gradient-boosted trees (``personalize.ranking``, scikit-learn's histogram
+boosting: 80 trees of 15 leaves, one thread) learn P(in the next order) from them, and the
+candidates are ordered by it. Kinds and evidence stay the blend's (the source that contributed
+most), so every reason is still true. A shop with fewer than ``tune_minimum`` shoppers of two
+orders, or fewer than ``ranker_minimum_positives`` held-out items among its candidates, keeps the
+blend. Learning costs three more fits, the sources for the held-out shoppers and the trees. Measured
+on a shared two-core machine at a load of 6 to 8 (the previous round's quiet 13 s took 39 s there):
+a synthetic shop of the bench's size (100,000 shoppers, of whom 83,000 bought, 5,000 products, 1M
+lines) fits in 109 s against 39 s for the blend alone, 74 s of it learning (30 s the backtests'
+neighbour search, 10 s the trees on 186,000 rows), so about 35 s quiet; UCI Online Retail's full
+file (337,000 training lines, 3,644 products, 184,000 rows) in 64 to 105 s against 20, its 08-31 cut
+in 24 to 37 s. Serving's candidates cost about the same per shopper as before (the sources dominate;
+20,000 shoppers in 105 s against 128 s, same load).
 
 **Coverage allocation** (``engine_candidates``, over every shopper it is given; serving's
 precompute gives ``BATCH`` at a time): what sells now tops many lists, so lists ordered by
@@ -85,18 +86,23 @@ exposure in the undiscounted lists 0.086 for 0.62. At 08-31 the allocation takes
 Figures on UCI Online Retail, recall@10 as a ratio to own-then-popular in the same run, on the
 full file / cut at 2011-10-31 / 08-31 / 06-30 (``evaluate_recommendations`` has the table):
 
-- the learnt ranker with the coverage allocation (kept): 1.140 / 1.082 / 1.122 / 1.076, coverage
-  0.628 / 0.634 / 0.547 / 0.524 against the baseline's 0.615 / 0.592 / 0.565 / 0.538 (above it on
-  the full file and at 10-31; on the two earlier cuts the allocation reaches it on the first ten
-  by score, and the request-time MMR then trades a little of it back), new-item recall 0.0075 /
-  0.0063 / 0.0096 / 0.0113 against 0.0025 / 0.0018 / 0.0031 / 0.0045. Short of 1.15: the ranker
-  alone, ordered by probability without the allocation or MMR, reaches 1.14 / 1.08 / 1.12 / 1.08
-  whatever its size (60 to 300 trees of 8 to 63 leaves, 20 to 60 candidates: within 0.01), with
-  one to six stacked backtests (1.132 to 1.142 on the full file, no trend), and with the item's
-  buyers in the last 7, 14, 30, 60 and 365 days as five more features (+0.000 / +0.005 / +0.008 /
-  +0.001). The previous round's 1.163 with LightGBM (ranking loss, three backtests) was not
-  reproduced with these features and binary loss; the noise between runs of one setting on one
-  cut is about 0.005;
+- the learnt ranker with the coverage allocation, rows weighing one over their held-out order's
+  size (kept): 1.131 / 1.098 / 1.118 / 1.094, coverage 0.622 / 0.580 / 0.579 / 0.543 against the
+  baseline's 0.615 / 0.592 / 0.565 / 0.538 (above it but at 10-31, where the allocation reaches
+  it on the first ten by score and the request-time MMR trades a little back), new-item recall
+  0.0062 / 0.0079 / 0.0090 / 0.0108 against 0.0025 / 0.0018 / 0.0031 / 0.0045;
+- the same with every row weighing 1: 1.140 / 1.082 / 1.122 / 1.076, coverage 0.628 / 0.634 /
+  0.547 / 0.524, new-item recall 0.0075 / 0.0063 / 0.0096 / 0.0113. The weights follow the metric
+  and gain on the cuts (offline, top ten by probability: +0.002 / +0.007 / +0.018 / +0.006; one
+  over the square root of the size: +0.001 / -0.002 / +0.012 / -0.005); the full file's 0.009
+  less is within what the allocation and MMR move;
+- short of 1.15 either way: the ranker alone, ordered by probability without the allocation or
+  MMR, reaches 1.14 / 1.08 / 1.12 / 1.08 whatever its size (60 to 300 trees of 8 to 63 leaves, 20
+  to 60 candidates: within 0.01), with one to six stacked backtests (1.132 to 1.142 on the full
+  file, no trend), and with the item's buyers in the last 7, 14, 30, 60 and 365 days as five more
+  features (+0.000 / +0.005 / +0.008 / +0.001). The previous round's 1.163 with LightGBM (ranking
+  loss, three backtests) was not reproduced with these features and binary loss; the noise
+  between runs of one setting on one cut is about 0.005;
 
 - fixed defaults (before tuning): 1.107 / 1.076 / 1.104 / 1.060, coverage 0.489 / 0.461 / 0.442 /
   0.430 against the baseline's 0.615 / 0.592 / 0.565 / 0.538;
@@ -1176,6 +1182,9 @@ def _ranker_learn(
     backtest = replace(parameters, ranker=False)
     features: list[NDArray[np.float32]] = []
     labels: list[NDArray[np.bool_]] = []
+    # A row weighs one over its held-out order's size: recall averages, per shopper, the share of
+    # their next order found, so an item of a three-item order counts ten times one of thirty.
+    weights: list[FloatArray] = []
     for back in range(parameters.ranker_backtests):
         chosen = sampled[basket_customer] & (total >= back + 2)
         held = chosen & (place == back)
@@ -1197,15 +1206,17 @@ def _ranker_learn(
             backtest,
         )
         truth = np.unique(customer[held_line] * items + item[held_line])
+        held_items = np.bincount(truth // items, minlength=customers).astype(np.float64)
         shoppers = basket_customer[held]
         for start in range(0, len(shoppers), parameters.block_size):
             block = shoppers[start : start + parameters.block_size]
             _, components, score, top = _blend_top(engine, block, width)
             features.append(_ranker_features(engine, block, top, components, score))
             labels.append(np.isin(np.repeat(block, width) * items + top.ravel(), truth))
+            weights.append(np.repeat(1.0 / held_items[block], width))
     if not labels or int(sum(int(found.sum()) for found in labels)) < parameters.ranker_minimum_positives:
         return None
-    return ranker_learn(np.concatenate(features), np.concatenate(labels))
+    return ranker_learn(np.concatenate(features), np.concatenate(labels), np.concatenate(weights))
 
 
 # --- sparse helpers ------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 in personalize/recommend.py)."""
 
 import numpy as np
+import pytest
 
-from personalize.ranking import coverage_allocation
+from personalize.ranking import coverage_allocation, ranker_learn, ranker_probability
 from personalize.recommend import KIND_REPEAT, Candidate, EngineParameters, engine_candidates, engine_fit
 from tests.personalize.test_recommend import AS_OF, Shop
 
@@ -36,6 +37,20 @@ def test_an_item_shown_only_in_one_list_is_never_displaced() -> None:
     bonus = coverage_allocation(items, probability, 2, allowance=0.5)
 
     assert not bonus.any()  # 8 and 9 are each shown once, 1 is no list's last
+
+
+def test_the_ranker_weighs_each_row_as_told() -> None:
+    # Rows alike but for their label: the probability is the weighted share of positives, as
+    # recall weighs an item of a small next order above one of a large order.
+    features = np.zeros((400, 2), dtype=np.float32)
+    labels = np.arange(400) < 200
+    weights = np.where(labels, 1.0, 0.25)
+
+    plain = ranker_learn(features, labels)
+    weighted = ranker_learn(features, labels, weights)
+
+    assert ranker_probability(plain, features[:1])[0] == pytest.approx(0.5, abs=0.01)
+    assert ranker_probability(weighted, features[:1])[0] == pytest.approx(0.8, abs=0.01)
 
 
 def alternating_shop(customers: int = 300) -> Shop:
