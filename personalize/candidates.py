@@ -40,6 +40,8 @@ KEPT_PER_PRODUCT = 24
 KEPT_TRENDING = 120
 # Changes to profiles within this many seconds are taken in one precompute.
 COALESCE_SECONDS = 300.0
+# Shoppers per engine_candidates call: its coverage allocation spreads the catalog over each
+# batch's lists (personalize.recommend), so a batch is large, and bounded for memory.
 BATCH = 2_000
 
 
