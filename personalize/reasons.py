@@ -4,6 +4,7 @@ merchant and a test can check it."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,48 +60,63 @@ class Names:
 
 
 def reason_texts(reasons: Iterable[Reason], language: str, names: Names) -> list[str]:
-    """The sentences for these reasons, in `language` (switched to once for all of them)."""
+    """The sentences for these reasons, in `language`."""
+    phrases = _phrases(language)
+    return [
+        sentence(reason.evidence, names, phrases) if (sentence := SENTENCES.get(reason.kind)) else ""
+        for reason in reasons
+    ]
+
+
+@functools.cache
+def _phrases(language: str) -> dict[str, str]:
+    """The sentences' phrases in `language`, translated once per process (a block shows several
+    reasons on every page, and switching language and looking each phrase up cost more than the
+    rest of writing them)."""
     with translation.override(language):
-        return [
-            sentence(reason.evidence, names) if (sentence := SENTENCES.get(reason.kind)) else ""
-            for reason in reasons
-        ]
+        return {
+            "repeat": _("You bought this before (order %(order)s)"),
+            "bought_together": _("Often bought with %(product)s"),
+            "similar_shoppers": _("Shoppers who chose %(product)s like this too"),
+            "quiz": _("Picked because you said “%(answer)s”"),
+            "you_told_us": _("You told us you like %(category)s"),
+            "trending near": _("Popular near you right now"),
+            "trending": _("Popular in the shop right now"),
+            "seasonal warm": pgettext("season", "Made for the warm days where you are"),
+            "seasonal cold": pgettext("season", "Made for the cold days where you are"),
+            "seasonal": pgettext("season", "Right for the season where you are"),
+            "back_in_size": _("Back in stock in your size, %(size)s"),
+            "discovery": _("Something different from what you usually choose"),
+        }
 
 
-def _trending(evidence: Mapping[str, Any], names: Names) -> str:
-    if evidence.get("region"):
-        return _("Popular near you right now")
-    return _("Popular in the shop right now")
+Sentence = Callable[[Mapping[str, Any], Names, Mapping[str, str]], str]
 
 
-def _seasonal(evidence: Mapping[str, Any], names: Names) -> str:
+def _seasonal(evidence: Mapping[str, Any], names: Names, phrases: Mapping[str, str]) -> str:
     season = evidence.get("season")
-    if season == "warm":
-        return pgettext("season", "Made for the warm days where you are")
-    if season == "cold":
-        return pgettext("season", "Made for the cold days where you are")
-    return pgettext("season", "Right for the season where you are")
+    return phrases[f"seasonal {season}"] if season in ("warm", "cold") else phrases["seasonal"]
 
 
-SENTENCES: dict[str, Callable[[Mapping[str, Any], Names], str]] = {
-    "repeat": lambda evidence, names: (
-        _("You bought this before (order %(order)s)") % {"order": names.first_order(evidence)}
+SENTENCES: dict[str, Sentence] = {
+    "repeat": lambda evidence, names, phrases: phrases["repeat"] % {"order": names.first_order(evidence)},
+    "bought_together": lambda evidence, names, phrases: (
+        phrases["bought_together"] % {"product": names.first_product(evidence)}
     ),
-    "bought_together": lambda evidence, names: (
-        _("Often bought with %(product)s") % {"product": names.first_product(evidence)}
+    "similar_shoppers": lambda evidence, names, phrases: (
+        phrases["similar_shoppers"] % {"product": names.first_product(evidence)}
     ),
-    "similar_shoppers": lambda evidence, names: (
-        _("Shoppers who chose %(product)s like this too") % {"product": names.first_product(evidence)}
-    ),
-    "you_told_us": lambda evidence, names: (
-        _("Picked because you said “%(answer)s”") % {"answer": evidence.get("answer", "")}
+    "you_told_us": lambda evidence, names, phrases: (
+        phrases["quiz"] % {"answer": evidence.get("answer", "")}
         if evidence.get("fact") == "quiz"
-        else _("You told us you like %(category)s") % {"category": evidence.get("value", "")}
+        else phrases["you_told_us"] % {"category": evidence.get("value", "")}
     ),
-    "trending": _trending,
+    "trending": lambda evidence, names, phrases: (
+        phrases["trending near"] if evidence.get("region") else phrases["trending"]
+    ),
     "seasonal": _seasonal,
-    "back_in_size": lambda evidence, names: (
-        _("Back in stock in your size, %(size)s") % {"size": evidence.get("size", "")}
+    "back_in_size": lambda evidence, names, phrases: (
+        phrases["back_in_size"] % {"size": evidence.get("size", "")}
     ),
-    "discovery": lambda evidence, names: _("Something different from what you usually choose"),
+    "discovery": lambda evidence, names, phrases: phrases["discovery"],
 }

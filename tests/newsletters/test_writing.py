@@ -34,6 +34,8 @@ LIST_HEADERS = {
     "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     "Message-ID": "<newsletter-7.1@omakase.example>",
     "Precedence": "bulk",
+    # Given, so that the two writings do not fall on different seconds.
+    "Date": "Tue, 01 Dec 2026 09:00:00 -0000",
 }
 
 
