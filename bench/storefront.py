@@ -30,6 +30,10 @@ TEST = (
 LOADS = 5
 
 
+class MeasurementFailed(Exception):
+    """The browser's measurement could not be taken (its test failed or wrote nothing)."""
+
+
 def storefront_measure(environment: dict[str, str], database_url: str, workdir: Path) -> dict[str, Any]:
     """Runs the test with `environment` (the caller's own, not the bench server's settings) on a
     database named after `database_url`'s with `_storefront` added (pytest-django makes and drops
@@ -51,7 +55,7 @@ def storefront_measure(environment: dict[str, str], database_url: str, workdir: 
             command, check=False, cwd=ROOT, env=env, stdout=written, stderr=subprocess.STDOUT
         )
     if finished.returncode != 0 or not output.exists():
-        sys.exit(f"bench: the storefront measurement failed; see {log}")
+        raise MeasurementFailed(f"bench: the storefront measurement failed; see {log}")
     measured = json.loads(output.read_text())
     fills: dict[str, float] = measured["fill_ms_after_first_paint"]
     bare_paints: dict[str, float] = measured["first_paint_ms_without_blocks"]
