@@ -97,15 +97,16 @@ class Shopper:
     climate: Climate | None = None
     # What the web pixel saw them browse (personalize.pixel), for the blocks that use it.
     browsing: Browsing | None = None
-    # The products of the categories they told us they like, read once per request.
-    _favourite_products: Mapping[int, str] | None = field(default=None, repr=False)
+    # The products of the categories they told us they like: read once per request, or given by a
+    # batch that read them once for every shopper who likes the same.
+    favourites_in_catalog: Mapping[int, str] | None = field(default=None, repr=False)
 
     def favourite_products(self, shop: Shop) -> Mapping[int, str]:
         """The products of their favourite categories, with the category (one query, once)."""
-        if self._favourite_products is None:
+        if self.favourites_in_catalog is None:
             favourites = self.told_list(Fact.Name.FAVOURITE_CATEGORIES)
-            self._favourite_products = _products_in_categories(shop, favourites) if favourites else {}
-        return self._favourite_products
+            self.favourites_in_catalog = _products_in_categories(shop, favourites) if favourites else {}
+        return self.favourites_in_catalog
 
     @functools.cached_property
     def sizes(self) -> dict[str, str]:
@@ -258,7 +259,7 @@ def picks_keep_all(shop: Shop, customer_ids: Sequence[int], *, today: date | Non
             told = tuple(shopper.told_list(Fact.Name.FAVOURITE_CATEGORIES))
             if told not in favourites:
                 favourites[told] = shopper.favourite_products(shop)
-            shopper._favourite_products = favourites[told]
+            shopper.favourites_in_catalog = favourites[told]
         stored = _stored_many(shop, {a for shopper in shoppers.values() for a in _for_you_audiences(shopper)})
         ranked = {
             customer_id: picks_rank(

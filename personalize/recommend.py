@@ -346,11 +346,7 @@ def engine_fit(
     if parameters is None:
         tuning = engine_tune(purchases, customers, items, as_of_day)
         parameters = tuning.parameters
-    kept = (purchases.day < as_of_day) & (purchases.quantity > 0)
-    customer = np.asarray(purchases.customer, dtype=np.int64)[kept]
-    item = np.asarray(purchases.item, dtype=np.int64)[kept]
-    day = np.asarray(purchases.day, dtype=np.float64)[kept]
-    order = np.asarray(purchases.order, dtype=np.int64)[kept]
+    customer, order, day, item = _kept_lines(purchases, as_of_day)
 
     # One row per (order, item): presence. An order's time is its earliest line's.
     basket_customer, basket_day, line_basket = _baskets(customer, order, day)
@@ -457,11 +453,7 @@ def engine_tune(
     distinct products wins (coverage: a shop's long tail is worth showing when it costs nothing).
     A shop with fewer than ``tune_minimum`` such shoppers keeps ``base``."""
     base = base or EngineParameters()
-    kept = (purchases.day < as_of_day) & (purchases.quantity > 0)
-    customer = np.asarray(purchases.customer, dtype=np.int64)[kept]
-    order = np.asarray(purchases.order, dtype=np.int64)[kept]
-    day = np.asarray(purchases.day, dtype=np.float64)[kept]
-    item = np.asarray(purchases.item, dtype=np.int64)[kept]
+    customer, order, day, item = _kept_lines(purchases, as_of_day)
     basket_customer, basket_day, line_basket = _baskets(customer, order, day)
     place, total = _basket_places(basket_customer, basket_day)
     last = np.flatnonzero((place == 0) & (total >= 2))
@@ -759,6 +751,18 @@ def category_codes(names: Sequence[str]) -> IntArray:
 
 
 # --- fitting -------------------------------------------------------------------------------
+
+
+def _kept_lines(purchases: Purchases, as_of_day: float) -> tuple[IntArray, IntArray, FloatArray, IntArray]:
+    """The lines bought before `as_of_day` and kept (not returned): their shopper, order, day and
+    item."""
+    kept = (purchases.day < as_of_day) & (purchases.quantity > 0)
+    return (
+        np.asarray(purchases.customer, dtype=np.int64)[kept],
+        np.asarray(purchases.order, dtype=np.int64)[kept],
+        np.asarray(purchases.day, dtype=np.float64)[kept],
+        np.asarray(purchases.item, dtype=np.int64)[kept],
+    )
 
 
 def _baskets(customer: IntArray, order: IntArray, day: FloatArray) -> tuple[IntArray, FloatArray, IntArray]:
@@ -1192,11 +1196,7 @@ def _ranker_learn(
     left, take every held-out shopper's ``ranker_candidates`` best by the blend, and learn which
     were in the held-out order. None when too few of them were (a small or young shop keeps the
     blend)."""
-    kept = (purchases.day < as_of_day) & (purchases.quantity > 0)
-    customer = np.asarray(purchases.customer, dtype=np.int64)[kept]
-    order = np.asarray(purchases.order, dtype=np.int64)[kept]
-    day = np.asarray(purchases.day, dtype=np.float64)[kept]
-    item = np.asarray(purchases.item, dtype=np.int64)[kept]
+    customer, order, day, item = _kept_lines(purchases, as_of_day)
     basket_customer, basket_day, line_basket = _baskets(customer, order, day)
     place, total = _basket_places(basket_customer, basket_day)
     eligible = np.unique(basket_customer[total >= 2])

@@ -28,9 +28,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db import connection
-from psycopg.types.json import Jsonb
-
 from personalize.models import ServedPicks
 from shop_app.models import Shop
 from shop_app.statements import statement_executemany, statement_fetchone
@@ -84,46 +81,23 @@ def served_read(shop: Shop, customer_id: int, slot: Slot) -> Kept | None:
 
 
 def served_store(shop: Shop, slot: Slot, kept: Iterable[Kept]) -> None:
-    """Keep these shoppers' blocks for this slot, replacing what was kept for its block and limit.
-    On PostgreSQL one statement bound server-side, sent for all rows at once (shop_app.statements:
-    the ORM's bulk upsert escaped every JSON text into the statement, most of the cost of keeping a
-    chunk)."""
-    if connection.vendor == "postgresql":
-        rows = [
-            (
-                shop.pk,
-                each.customer_id,
-                slot.block,
-                slot.limit,
-                slot.ranked_on,
-                slot.rules,
-                Jsonb(list(each.picks)),
-                Jsonb({str(order): name for order, name in each.orders.items()}),
-            )
-            for each in kept
-        ]
-        statement_executemany(_UPSERT, rows)
-        return
-    models = [
-        ServedPicks(
-            shop=shop,
-            customer_shopify_id=each.customer_id,
-            block=slot.block,
-            limit=slot.limit,
-            ranked_on=slot.ranked_on,
-            rules=slot.rules,
-            picks=list(each.picks),
-            orders={str(order): name for order, name in each.orders.items()},
+    """Keep these shoppers' blocks for this slot, replacing what was kept for its block and limit:
+    one statement for all of them (shop_app.statements; the ORM's bulk upsert escaped every JSON
+    text into the statement, most of the cost of keeping a chunk)."""
+    rows = [
+        (
+            shop.pk,
+            each.customer_id,
+            slot.block,
+            slot.limit,
+            slot.ranked_on,
+            slot.rules,
+            json.dumps(list(each.picks)),
+            json.dumps({str(order): name for order, name in each.orders.items()}),
         )
         for each in kept
     ]
-    ServedPicks.objects.bulk_create(
-        models,
-        batch_size=1_000,
-        update_conflicts=True,
-        unique_fields=["shop", "customer_shopify_id", "block", "limit"],
-        update_fields=["ranked_on", "rules", "picks", "orders"],
-    )
+    statement_executemany(_UPSERT, rows)
 
 
 def served_forget(shop: Shop | int, customer_ids: Iterable[int] | None = None) -> int:

@@ -8,6 +8,7 @@ from django.core.validators import RegexValidator
 from django.db import connection, models
 
 from shop_app.domains import SHOP_DOMAIN_PATTERN
+from shop_app.statements import statement_fetchone
 
 
 def validate_timezone(value: str) -> None:
@@ -91,11 +92,13 @@ _INSTALLED_SHOP = (
 
 def installed_shop(domain: str) -> Shop | None:
     """The installed shop of this domain, as `Shop.objects.installed().filter(domain=domain).first()`
-    finds it (the domain is unique), in one statement written out: every storefront and admin
-    request reads it, and building the ORM's query cost several times the query."""
-    with connection.cursor() as cursor:
-        cursor.execute(_INSTALLED_SHOP, [domain])
-        row = cursor.fetchone()
+    finds it (the domain is unique). On PostgreSQL in one statement written out and prepared
+    (shop_app.statements): every storefront and admin request reads it, and building the ORM's
+    query cost several times the query. Elsewhere (SQLite, the demo) through the ORM, whose field
+    converters make its times aware."""
+    if connection.vendor != "postgresql":
+        return Shop.objects.installed().filter(domain=domain).first()
+    row = statement_fetchone(_INSTALLED_SHOP, [domain])
     return Shop.from_db(connection.alias, _SHOP_COLUMNS, row) if row is not None else None
 
 

